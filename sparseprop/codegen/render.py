@@ -1,0 +1,45 @@
+"""Render a Derivation into one kernel module's source through the Jinja2 templates."""
+import functools
+
+import sympy as sp
+
+from .. import __version__
+from ..derive import PHASE, WEIGHT
+from .printer import print_block
+
+TEMPLATES = ("module.py.j2", "kernel.py.j2", "kernel_into.py.j2")
+
+
+@functools.lru_cache(maxsize=None)
+def environment():
+    """The Jinja2 environment: package templates, StrictUndefined so a typo fails loudly."""
+    import jinja2
+    return jinja2.Environment(loader=jinja2.PackageLoader("sparseprop", "templates"),
+                              undefined=jinja2.StrictUndefined, trim_blocks=True,
+                              lstrip_blocks=True, keep_trailing_newline=True)
+
+
+def _kernel_source(name, args, outputs, doc, derivation, rename):
+    temps, results = print_block(outputs, rename)
+    used = set().union(*(sp.sympify(e).free_symbols for e in outputs))
+    unpack = [(str(rename[p]), i) for i, p in enumerate(derivation.params) if p in used]
+    template = "kernel_into.py.j2" if name.endswith("_dparams") else "kernel.py.j2"
+    return environment().get_template(template).render(
+        name=name, doc=doc, args=[str(rename[a]) for a in args], unpack=unpack,
+        temps=temps, results=results)
+
+
+def render_module(derivation):
+    """The Python source of the kernel module for `derivation` (a derive.Derivation)."""
+    d = derivation
+    rename = {d.state: sp.Symbol("x"), PHASE: sp.Symbol("phase"), WEIGHT: sp.Symbol("w")}
+    rename.update({p: sp.Symbol(f"par_{p.name}") for p in d.params})
+    kernels, table = [], []
+    for name, args, outputs, doc in d.kernels():
+        kernels.append(_kernel_source(name, args, outputs, doc, d, rename))
+        table.append((name, len(args), name.endswith("_dparams")))
+    model = {"name": d.name, "state": d.state, "rhs": d.rhs, "threshold": d.threshold,
+             "reset": d.reset, "jump": d.jump}
+    return environment().get_template("module.py.j2").render(
+        version=__version__, model=model, parameters=[p.name for p in d.params],
+        kernels=kernels, kernel_table=table, templates=TEMPLATES)

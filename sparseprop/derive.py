@@ -1,0 +1,273 @@
+"""Symbolic derivation of the phase representation of a 1-D integrate-and-fire model (SymPy).
+
+Steps (each logged, in the ODE-toolbox manner):
+1. antiderivative F of 1/f, with parameter signs taken from their values;
+2. branch resolution: log, Abs, sign, floor and Piecewise are fixed to their value on the open
+   range (reset, threshold), where the integrand is finite and positive;
+3. phase(v) = F(v) - F(reset), period = F(threshold) - F(reset) (limits at infinite ends);
+4. state(phase) by solving phase(v) = phase, the candidate that round-trips numerically;
+5. PTC(phase, w) = phase(h(state(phase), w)) and every derivative by differentiation;
+6. numeric verification against quadrature of 1/f (mpmath, 30 digits) before anything is used.
+"""
+import logging
+import math
+import os
+from dataclasses import dataclass, field
+
+import mpmath
+import sympy as sp
+
+from . import equations as eq
+from .errors import ModelError
+from .model import interval_points
+from .timelimit import TimeLimitExceeded, time_limit
+
+log = logging.getLogger("sparseprop")
+
+PHASE = sp.Symbol("phase", real=True)
+WEIGHT = eq.symbol(eq.WEIGHT)
+_FRACTIONS = (1e-6, 0.01, 0.1, 0.25, 0.5, 0.75, 0.9, 0.99, 1 - 1e-6)
+
+
+@dataclass
+class Derivation:
+    """Everything derived for one model, as SymPy expressions in `state`, PHASE, WEIGHT, params."""
+    name: str
+    state: sp.Symbol
+    params: tuple              # parameter symbols, in the model's order, with sign assumptions
+    values: dict               # parameter values the derivation was checked at
+    rhs: sp.Expr               # f in d state/dt = f
+    reset: sp.Expr
+    threshold: sp.Expr
+    jump: sp.Expr              # state right after an input of weight WEIGHT
+    antiderivative: sp.Expr    # F as SymPy returned it
+    phase: sp.Expr             # phase(state)
+    state_of_phase: sp.Expr    # state(PHASE)
+    period: sp.Expr
+    ptc: sp.Expr               # PTC(PHASE, WEIGHT)
+    method: str
+    notes: list = field(default_factory=list)
+
+    def kernels(self):
+        """(name, arguments, outputs, docstring) of every generated kernel; outputs is a list
+        of expressions, a list of one for scalar kernels, one per parameter for *_dparams."""
+        x, P, w = self.state, self.params, WEIGHT
+        at_phase = lambda e: e.subs(x, self.state_of_phase)  # noqa: E731
+        grad = lambda e: [sp.diff(e, p) for p in P]  # noqa: E731
+        return [
+            ("rhs", (x,), [self.rhs], "d state/dt = f(state)"),
+            ("threshold", (), [self.threshold], "threshold value"),
+            ("reset", (), [self.reset], "reset value"),
+            ("jump", (x, w), [self.jump], "state right after an input of weight w"),
+            ("period", (), [self.period], "free period: phase at threshold"),
+            ("dperiod_dparams", (), grad(self.period), "d period / d parameters"),
+            ("phase", (x,), [self.phase], "phase (time since reset) of a state"),
+            ("dphase_dstate", (x,), [1 / self.rhs], "d phase / d state = 1/f"),
+            ("dphase_dparams", (x,), grad(self.phase), "d phase / d parameters at fixed state"),
+            ("state", (PHASE,), [self.state_of_phase], "state at a phase"),
+            ("dstate_dphase", (PHASE,), [at_phase(self.rhs)], "d state / d phase = f(state)"),
+            ("dstate_dparams", (PHASE,), grad(self.state_of_phase),
+             "d state / d parameters at fixed phase"),
+            ("ptc", (PHASE, w), [self.ptc], "phase transition curve: phase after an input w"),
+            ("dptc_dphase", (PHASE, w), [sp.diff(self.ptc, PHASE)], "d PTC / d phase"),
+            ("dptc_dw", (PHASE, w), [sp.diff(self.ptc, w)], "d PTC / d w"),
+            ("dptc_dparams", (PHASE, w), grad(self.ptc), "d PTC / d parameters"),
+        ]
+
+
+def _timeout(timeout):
+    if timeout is None:
+        timeout = float(os.environ.get("SPARSEPROP_SYMPY_TIMEOUT", 60))
+    return timeout
+
+
+def _assumed_symbols(values):
+    """Parameter symbols carrying the sign of their value (needed for real antiderivatives)."""
+    out = {}
+    for name, value in values.items():
+        kw = {"positive": True} if value > 0 else {"negative": True} if value < 0 else {"real": True}
+        out[name] = sp.Symbol(name, **kw)
+    return out
+
+
+class _Numeric:
+    """Evaluate SymPy expressions at the parameter values with mpmath (30 digits)."""
+
+    def __init__(self, params, values):
+        self.params, self.values = params, values
+
+    def __call__(self, expr, var=None, at=None):
+        expr = expr.subs({p: self.values[p.name] for p in self.params})
+        if var is not None:
+            expr = expr.subs(var, at)
+        with mpmath.workdps(30):
+            try:
+                value = complex(expr.evalf(30))
+            except (TypeError, ValueError, ArithmeticError):
+                return complex(math.nan)
+        return value
+
+    def real(self, expr, var=None, at=None):
+        value = self(expr, var, at)
+        if abs(value.imag) > 1e-20 * max(1.0, abs(value.real)):
+            return math.nan
+        return value.real
+
+
+def _resolve_branches(F, x, num, points, notes):
+    """Fix log/Abs/sign/floor/Piecewise in F to their value on the open range."""
+
+    def sign_on_range(arg):
+        values = [num.real(arg, x, p) for p in points]
+        if not all(math.isfinite(v) and v != 0 for v in values):
+            return None
+        signs = {v > 0 for v in values}
+        return (1 if signs.pop() else -1) if len(signs) == 1 else None
+
+    def fix(node):
+        if isinstance(node, sp.Piecewise):
+            for branch, cond in node.args:
+                truth = cond.subs({p: num.values[p.name] for p in num.params})
+                if truth == sp.true or (not truth.free_symbols - {x} and all(
+                        bool(truth.subs(x, p)) for p in points)):
+                    notes.append(f"Piecewise: took branch {branch} (condition {cond} holds)")
+                    return branch
+            return node
+        arg = node.args[0]
+        if isinstance(node, sp.floor):
+            values = {math.floor(num.real(arg, x, p)) for p in points
+                      if math.isfinite(num.real(arg, x, p))}
+            if len(values) == 1:
+                k = values.pop()
+                notes.append(f"{node} = {k} on the open range")
+                return sp.Integer(k)
+            return node
+        s = sign_on_range(arg)
+        if s is None:
+            return node
+        if isinstance(node, sp.log):
+            if s < 0:
+                notes.append(f"log({arg}) taken as log({-arg}): {arg} < 0 on the range, and "
+                             f"log|u| has the same derivative")
+                return sp.log(-arg)
+            return node
+        if isinstance(node, sp.Abs):
+            notes.append(f"|{arg}| = {s * arg} on the range")
+            return s * arg
+        notes.append(f"sign({arg}) = {s} on the range")
+        return sp.Integer(s)
+
+    kinds = (sp.log, sp.Abs, sp.sign, sp.floor, sp.Piecewise)
+    return F.replace(lambda e: isinstance(e, kinds), fix)
+
+
+def _value_at(F, x, a, direction):
+    """F at x = a, by substitution or, at infinity or a singular point, by a one-sided limit."""
+    if a.is_finite:
+        value = F.subs(x, a)
+        if not value.has(sp.zoo, sp.nan, sp.oo, -sp.oo, sp.AccumBounds):
+            return value
+    value = sp.limit(F, x, a, direction)
+    return value
+
+
+def _invert(phase, x, num, period_value, notes):
+    """Solve phase(x) = PHASE for x; keep the candidate that round-trips on (0, period)."""
+    try:
+        candidates = sp.solve(sp.Eq(phase, PHASE), x)
+    except NotImplementedError:
+        candidates = []
+    for candidate in candidates:
+        ok = True
+        for u in _FRACTIONS[1:-1]:
+            p = u * period_value
+            back = num.real(phase, x, num.real(candidate, PHASE, p))
+            if not math.isfinite(back) or abs(back - p) > 1e-9 * period_value:
+                ok = False
+                break
+        if ok:
+            if len(candidates) > 1:
+                notes.append(f"inverse: {len(candidates)} solutions, kept the one that "
+                             f"round-trips on (0, period)")
+            return candidate
+    raise ModelError(
+        f"SymPy could not invert the phase map {phase} = phase for {x} in closed form "
+        f"(candidates: {candidates or 'none'}); numeric phase maps come in a later issue")
+
+
+def _verify(d, num, low, high):
+    """Check phase(x) against mpmath quadrature of 1/f from the reset, at points in the range."""
+    x = d.state
+    f = d.rhs.subs({p: num.values[p.name] for p in num.params})
+    integrand = sp.lambdify(x, 1 / f, modules="mpmath")
+    period = num.real(d.period)
+    with mpmath.workdps(30):
+        start, integral, previous = low, mpmath.mpf(0), 0.0
+        for point in interval_points(low, high, _FRACTIONS) + [high]:
+            got = period if point == high else num.real(d.phase, x, point)
+            integral += mpmath.quad(integrand, [start, point])  # piecewise: peaks stay resolved
+            start, want = point, float(integral)
+            if not (math.isfinite(got) and abs(got - want) <= 1e-8 * max(abs(want), period)
+                    and got >= previous):
+                raise ModelError(
+                    f"the closed-form phase map of {d.name} fails its numeric check at "
+                    f"{x} = {point:g} (closed form {got!r}, quadrature {want!r}); SymPy's "
+                    f"antiderivative is not valid on the whole range. Numeric phase maps come "
+                    f"in a later issue")
+            previous = got
+
+
+def derive(model, timeout=None):
+    """Derive the phase representation of `model` (a NeuronModel); returns a Derivation."""
+    timeout = _timeout(timeout)
+    symbols = _assumed_symbols(model.parameters)
+    swap = {eq.symbol(k): s for k, s in symbols.items()}
+    params = tuple(symbols.values())
+    x = eq.symbol(model.state)
+    f, reset, threshold, jump = (e.subs(swap) for e in
+                                 (model.rhs, model.reset_value, model.threshold_value, model.jump))
+    num = _Numeric(params, model.parameters)
+    low, high = model.v_reset, model.v_threshold
+    points = interval_points(low, high, _FRACTIONS)
+    notes = [f"assumed {', '.join(f'{s} {_sign_word(s)}' for s in params)} (from the values)"
+             ] if params else []
+    try:
+        with time_limit(timeout, f"SymPy's derivation of {model.name}"):
+            F_raw = sp.integrate(1 / f, x)
+            if F_raw.has(sp.Integral):
+                raise ModelError(
+                    f"SymPy finds no closed form for the phase integral of d{x}/dt = {model.rhs} "
+                    f"(the integral of 1/f); numeric phase maps come in a later issue")
+            F = _resolve_branches(F_raw, x, num, points, notes)
+            F_reset = _value_at(F, x, reset, "+")
+            period = sp.simplify(_value_at(F, x, threshold, "-") - F_reset)
+            period_value = num.real(period)
+            if not (math.isfinite(period_value) and period_value > 0):
+                raise ModelError(
+                    f"the free period of {model.name} is {period} = {period_value} at "
+                    f"{model._values_text()}: the neuron never reaches threshold "
+                    f"'{model.threshold}' on its own; such neurons need the time-keyed engine "
+                    f"of a later issue")
+            phase = F - F_reset
+            state_of_phase = _invert(phase, x, num, period_value, notes)
+            ptc = phase.subs(x, jump.subs(x, state_of_phase))
+    except TimeLimitExceeded as exc:
+        raise ModelError(f"{exc} (limit: the timeout argument or SPARSEPROP_SYMPY_TIMEOUT); "
+                         f"simplify the equations, or raise the limit") from None
+    except (NotImplementedError, TypeError, ValueError, RecursionError) as exc:
+        if isinstance(exc, ModelError):
+            raise
+        raise ModelError(f"SymPy failed on {model.name} (d{x}/dt = {model.rhs}): "
+                         f"{type(exc).__name__}: {exc}") from None
+    d = Derivation(name=model.name, state=x, params=params, values=dict(model.parameters),
+                   rhs=f, reset=reset, threshold=threshold, jump=jump, antiderivative=F_raw,
+                   phase=phase, state_of_phase=state_of_phase, period=period, ptc=ptc,
+                   method="analytic", notes=notes)
+    _verify(d, num, low, high)
+    log.info("%s: phase map by method 'analytic' (SymPy antiderivative of 1/f, closed-form "
+             "inverse, checked against quadrature)", model.name)
+    return d
+
+
+def _sign_word(s):
+    return "> 0" if s.is_positive else "< 0" if s.is_negative else "real"

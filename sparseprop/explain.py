@@ -1,0 +1,69 @@
+"""Teaching view of a derivation: the phase integral, the inverse, the period and the PTC."""
+import sympy as sp
+
+from .derive import PHASE, WEIGHT
+from .timelimit import TimeLimitExceeded, time_limit
+
+
+def _tidy(expr, seconds=2.0):
+    """SymPy's simplify for display, within a time limit (the raw form otherwise)."""
+    try:
+        with time_limit(seconds, "simplify"):
+            return sp.simplify(expr)
+    except TimeLimitExceeded:
+        return expr
+
+
+class Explanation:
+    """The derivation of a model as `.text` (plain) and `.latex`; `.method` names the method."""
+
+    def __init__(self, text, latex, method):
+        self.text, self.latex, self.method = text, latex, method
+
+    def __str__(self):
+        return self.text
+
+    def _repr_latex_(self):
+        return f"$${self.latex}$$"
+
+
+def explain(model):
+    """An Explanation of `model`'s derivation (derives the model if needed)."""
+    d = model.derive()
+    x, T = d.state, sp.Symbol("T")
+    xp = sp.Symbol("XPRIME")  # the integration variable, printed as x'
+    phase, inverse, period = _tidy(d.phase), _tidy(d.state_of_phase), _tidy(d.period)
+    ptc = _tidy(d.ptc)
+    T_value = model.value_of(period)
+    values = ", ".join(f"{k} = {v:g}" for k, v in model.parameters.items()) or "none"
+    text = "\n".join([
+        f"Model {model.name}: d{x}/dt = {d.rhs}",
+        f"  threshold {x} >= {d.threshold}, reset {x} = {d.reset}, "
+        f"input of weight w: {x} -> {d.jump}",
+        f"  parameters: {values}",
+        f"Method: {d.method} (SymPy antiderivative of 1/f, closed-form inverse, checked against "
+        f"numeric quadrature of 1/f to 1e-8)",
+        *[f"  - {note}" for note in d.notes],
+        "Phase (time since reset):",
+        f"  phase({x}) = integral from {d.reset} to {x} of d{x}'/f({x}') = {phase}",
+        "State of a phase (inverse):",
+        f"  {x}(phase) = {inverse}",
+        "Free period (phase at threshold):",
+        f"  T = {period} = {T_value:.10g} at these values ({1000 / T_value:.6g} Hz if time is in ms)",
+        "Phase transition curve of an input of weight w:",
+        f"  PTC(phase, w) = phase({x}(phase) -> {d.jump.subs(x, sp.Symbol(f'{x}(phase)'))}) = {ptc}",
+    ])
+    f_of = lambda v: sp.latex(d.rhs.subs(x, v)).replace("XPRIME", sp.latex(x) + "'")  # noqa: E731
+    latex = "\n".join([
+        r"\begin{aligned}",
+        rf"\frac{{d{sp.latex(x)}}}{{dt}} &= {sp.latex(d.rhs)}, \quad "
+        rf"{sp.latex(x)} \geq {sp.latex(d.threshold)} \to {sp.latex(x)} = {sp.latex(d.reset)},"
+        rf"\quad {sp.latex(x)} \to {sp.latex(d.jump)} \text{{ on input }} w \\",
+        rf"\phi({sp.latex(x)}) &= \int_{{{sp.latex(d.reset)}}}^{{{sp.latex(x)}}}"
+        rf"\frac{{d{sp.latex(x)}'}}{{{f_of(xp)}}} = {sp.latex(phase)} \\",
+        rf"{sp.latex(x)}(\phi) &= {sp.latex(inverse.subs(PHASE, sp.Symbol('phi')))} \\",
+        rf"T &= {sp.latex(period)} \\",
+        rf"\mathrm{{PTC}}(\phi, w) &= {sp.latex(ptc.subs(PHASE, sp.Symbol('phi')))}",
+        r"\end{aligned}",
+    ])
+    return Explanation(text, latex, d.method)

@@ -1,0 +1,124 @@
+"""Compiled kernels of a model: numba functions, with Python-friendly wrappers."""
+import logging
+import math
+
+import numpy as np
+
+from .codegen import cache
+from .errors import ModelError
+
+log = logging.getLogger("sparseprop")
+
+
+class Kernels:
+    """The compiled kernels of one model.
+
+    From Python, each kernel takes its scalar (or array) arguments and uses the model's
+    parameter values; keyword arguments override them, e.g. `k.ptc(1.0, -0.1, I=1.2)`.
+    `*_dparams` kernels return a dict parameter name -> value.
+    From numba code use `k.jit.<kernel>(args..., params)` with `params = k.params` (a float64
+    array in the order of `k.parameter_names`); `*_dparams` kernels take a final `out` array.
+    Kernels: rhs(x), threshold(), reset(), jump(x, w), period(), dperiod_dparams(),
+    phase(x), dphase_dstate(x), dphase_dparams(x), state(phase), dstate_dphase(phase),
+    dstate_dparams(phase), ptc(phase, w), dptc_dphase(phase, w), dptc_dw(phase, w),
+    dptc_dparams(phase, w).
+    """
+
+    def __init__(self, module, values):
+        self.jit = module
+        self.path = module.__file__
+        self.parameter_names = tuple(module.PARAMETERS)
+        self.params = np.array([values[p] for p in self.parameter_names], dtype=np.float64)
+        self.names = tuple(name for name, _, _ in module.KERNELS)
+        for name, nargs, vector in module.KERNELS:
+            setattr(self, name, self._wrap(name, nargs, vector))
+
+    def params_with(self, **overrides):
+        """The parameter array with some values replaced."""
+        params = self.params.copy()
+        for name, value in overrides.items():
+            if name not in self.parameter_names:
+                raise ModelError(f"'{name}' is not a parameter; the parameters are "
+                                 f"{', '.join(self.parameter_names) or 'none'}")
+            params[self.parameter_names.index(name)] = value
+        return params
+
+    def _wrap(self, name, nargs, vector):
+        function = getattr(self.jit, name)
+        names = self.parameter_names
+
+        def call(*args, **overrides):
+            if len(args) != nargs:
+                raise ModelError(f"{name} takes {nargs} argument(s), got {len(args)}")
+            params = self.params_with(**overrides)
+            if all(np.ndim(a) == 0 for a in args):
+                args = [float(a) for a in args]
+                if not vector:
+                    return function(*args, params)
+                out = np.empty(len(names))
+                function(*args, params, out)
+                return dict(zip(names, out.tolist()))
+            arrays = np.broadcast_arrays(*[np.asarray(a, dtype=np.float64) for a in args])
+            flat = [a.ravel() for a in arrays]
+            if not vector:
+                result = np.array([function(*row, params) for row in zip(*flat)])
+                return result.reshape(arrays[0].shape)
+            out = np.empty(len(names))
+            result = np.empty((len(names), flat[0].size))
+            for j, row in enumerate(zip(*flat)):
+                function(*row, params, out)
+                result[:, j] = out
+            return {p: result[i].reshape(arrays[0].shape) for i, p in enumerate(names)}
+
+        call.__name__ = name
+        call.__doc__ = function.__doc__
+        return call
+
+    def check(self):
+        """Cheap numeric self-test at the parameter values; returns a problem text or None."""
+        try:
+            period = self.period()
+            if not (math.isfinite(period) and period > 0):
+                return f"period {period}"
+            for u in (0.1, 0.5, 0.9):
+                back = self.phase(self.state(u * period))
+                if not abs(back - u * period) <= 1e-9 * period:
+                    return f"phase(state({u * period})) = {back}"
+            if math.isfinite(self.reset()) and not abs(self.phase(self.reset())) <= 1e-9 * period:
+                return f"phase at reset {self.phase(self.reset())}"
+            if math.isfinite(self.threshold()) and not abs(
+                    self.phase(self.threshold()) - period) <= 1e-9 * period:
+                return f"phase at threshold {self.phase(self.threshold())}"
+            a, b = self.state(0.3 * period), self.state(0.6 * period)
+            nodes, weights = np.polynomial.legendre.leggauss(40)
+            xs = (a + b) / 2 + (b - a) / 2 * nodes
+            integral = (b - a) / 2 * sum(wk / self.rhs(xk) for wk, xk in zip(weights, xs))
+            if not abs(integral - 0.3 * period) <= 1e-7 * period:
+                return f"integral of 1/f over a third of the period {integral}"
+        except (ArithmeticError, ValueError) as exc:
+            return str(exc)
+        return None
+
+    def __repr__(self):
+        return f"<Kernels {', '.join(self.names)} from {self.path}>"
+
+
+def compile_model(model):
+    """Kernels for `model`: a verified cached module if one exists, else derive, render, store."""
+    key = cache.model_key(model.spec())
+    for path in cache.candidates(key):
+        kernels = Kernels(cache.load(path), model.parameters)
+        problem = kernels.check()
+        if problem is None:
+            log.info("%s: kernels from cache %s", model.name, path)
+            return kernels
+        log.info("%s: cached %s does not fit these parameter values (%s)", model.name, path, problem)
+    source = model.source()
+    path = cache.store(key, source)
+    kernels = Kernels(cache.load(path), model.parameters)
+    problem = kernels.check()
+    if problem is not None:
+        raise ModelError(f"the compiled kernels of {model.name} fail their self-test ({problem}); "
+                         f"please report this with the model")
+    log.info("%s: kernels generated and compiled into %s", model.name, path)
+    return kernels

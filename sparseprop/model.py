@@ -1,0 +1,184 @@
+"""NeuronModel: a one-dimensional integrate-and-fire model declared in equations."""
+import math
+import numbers
+
+import sympy as sp
+
+from . import equations as eq
+from .errors import ModelError
+
+
+def _check_parameters(parameters):
+    if parameters is None:
+        return {}
+    if not isinstance(parameters, dict):
+        raise ModelError(f"parameters must be a dict of name -> number, not {type(parameters).__name__}")
+    values = {}
+    for name, value in parameters.items():
+        if not isinstance(name, str) or not name.isidentifier():
+            raise ModelError(f"parameter name {name!r} is not an identifier; use names like 'tau'")
+        if isinstance(value, bool) or not isinstance(value, numbers.Real):
+            raise ModelError(f"parameter {name}={value!r} is not a number; give a float such as 10.0")
+        value = float(value)
+        if not math.isfinite(value):
+            raise ModelError(f"parameter {name}={value} is not finite; give a finite number")
+        values[name] = value
+    return values
+
+
+def interval_points(low, high, fractions):
+    """Points inside [low, high] at the given fractions in [0, 1]; infinite ends are mapped smoothly."""
+    points = []
+    for u in fractions:
+        if math.isinf(low) and math.isinf(high):
+            points.append(math.tan(math.pi * (u - 0.5)) if 0 < u < 1 else (low if u == 0 else high))
+        elif math.isinf(low):
+            points.append(high - (1 - u) / u if u > 0 else low)
+        elif math.isinf(high):
+            points.append(low + u / (1 - u) if u < 1 else high)
+        else:
+            points.append(low + u * (high - low))
+    return points
+
+
+class NeuronModel:
+    """A 1-D integrate-and-fire neuron model declared in Brian2-style equations.
+
+    equations: one differential equation for one state variable, e.g. 'dv/dt = (I - v)/tau : 1',
+        optionally with subexpressions ('I_eff = I + b : 1') and parameter declarations ('tau : 1').
+    threshold: 'v >= value' (value may be a parameter or inf).
+    reset: 'v = value' (value may be a parameter or -inf).
+    on_pre: effect of a presynaptic spike of weight w; default '<state> += w'.
+    parameters: name -> number; they become arguments of the generated kernels.
+    """
+
+    def __init__(self, equations, threshold, reset, on_pre=None, parameters=None, name=None):
+        self.parameters = _check_parameters(parameters)
+        parsed = eq.parse_equations(equations, tuple(self.parameters))
+        self.state = parsed.state
+        names = {p: eq.symbol(p) for p in self.parameters}
+        names[self.state] = eq.symbol(self.state)
+        self.equations = equations
+        self.subexpressions = parsed.subexpressions
+        self.rhs = parsed.rhs
+        self.threshold = threshold
+        self.reset = reset
+        self.on_pre = on_pre if on_pre is not None else f"{self.state} += {eq.WEIGHT}"
+        self.threshold_value = eq.parse_threshold(threshold, self.state, names)
+        self.reset_value = eq.parse_reset(reset, self.state, names)
+        self.jump = eq.parse_on_pre(self.on_pre, self.state, names)
+        self.name = name if name is not None else "model"
+        if not isinstance(self.name, str) or not self.name:
+            raise ModelError(f"name must be a non-empty string, not {self.name!r}")
+        used = set().union(*(e.free_symbols for e in (self.rhs, self.threshold_value,
+                                                         self.reset_value, self.jump)))
+        unused = [p for p in self.parameters if eq.symbol(p) not in used]
+        if unused:
+            raise ModelError(f"parameter '{unused[0]}' is not used by the equations, threshold, "
+                             f"reset or on_pre; remove it or check its spelling")
+        self._check_range()
+        self._derivation = None
+        self._kernels = None
+
+    # -- numeric checks at the parameter values -------------------------------------------------
+    def value_of(self, expr):
+        """Evaluate a SymPy expression of the parameters at the model's values (float)."""
+        expr = sp.sympify(expr)
+        subs = {s: self.parameters[s.name] for s in expr.free_symbols if s.name in self.parameters}
+        try:
+            value = complex(expr.subs(subs).evalf())
+        except (TypeError, ValueError, ArithmeticError) as exc:
+            raise ModelError(f"cannot evaluate '{expr}' at {self._values_text()}: {exc}") from None
+        if value.imag != 0 or math.isnan(value.real):
+            raise ModelError(f"'{expr}' is not a real number at {self._values_text()}")
+        return value.real
+
+    @property
+    def v_reset(self):
+        """The reset value at the parameter values (float, may be -inf)."""
+        return self.value_of(self.reset_value)
+
+    @property
+    def v_threshold(self):
+        """The threshold value at the parameter values (float, may be inf)."""
+        return self.value_of(self.threshold_value)
+
+    def _values_text(self):
+        return ", ".join(f"{k}={v:g}" for k, v in self.parameters.items()) or "no parameters"
+
+    def _check_range(self):
+        low, high = self.v_reset, self.v_threshold
+        if low >= high:
+            raise ModelError(f"reset '{self.reset}' ({low:g}) is at or above threshold "
+                             f"'{self.threshold}' ({high:g}); the reset must lie below the threshold")
+        subs = {eq.symbol(k): v for k, v in self.parameters.items()}
+        f = sp.lambdify(eq.symbol(self.state), self.rhs.subs(subs), modules="math")
+        fractions = [k / 512 for k in range(513)]
+        for x in interval_points(low, high, fractions):
+            if math.isinf(x):
+                continue
+            try:
+                value = f(x)
+                value = float(value) if not isinstance(value, complex) else math.nan
+            except (ArithmeticError, ValueError, TypeError):
+                value = math.nan
+            if math.isnan(value) or math.isinf(value):
+                raise ModelError(f"d{self.state}/dt = {self.rhs} cannot be evaluated at "
+                                 f"{self.state} = {x:g} (between reset and threshold) with "
+                                 f"{self._values_text()}; the dynamics must be finite there")
+            if value <= 0:
+                raise ModelError(
+                    f"drive never reaches threshold: d{self.state}/dt = {self.rhs} is {value:g} "
+                    f"<= 0 at {self.state} = {x:g}, between reset {low:g} and threshold {high:g}, "
+                    f"with {self._values_text()}, so the neuron never fires on its own. Such "
+                    f"subthreshold neurons need the time-keyed engine of a later issue; for the "
+                    f"phase engine choose parameters with d{self.state}/dt > 0 from reset to threshold")
+
+    # -- the pipeline ---------------------------------------------------------------------------
+    def derive(self, timeout=None):
+        """The symbolic derivation (phase map, inverse, period, PTC, derivatives); see `Derivation`.
+
+        timeout: seconds SymPy may take (default: SPARSEPROP_SYMPY_TIMEOUT or 60).
+        """
+        if self._derivation is None:
+            from .derive import derive
+            self._derivation = derive(self, timeout=timeout)
+        return self._derivation
+
+    def source(self):
+        """The generated kernel module's Python source (derives the model if needed)."""
+        from .codegen.render import render_module
+        return render_module(self.derive())
+
+    def compile(self):
+        """Compiled kernels (numba), loaded from the on-disk cache when possible; see `Kernels`."""
+        if self._kernels is None:
+            from .kernels import compile_model
+            self._kernels = compile_model(self)
+        return self._kernels
+
+    def explain(self):
+        """The derivation as readable text and LaTeX (`.text`, `.latex`)."""
+        from .explain import explain
+        return explain(self)
+
+    def with_parameters(self, **values):
+        """A copy of the model with some parameter values changed."""
+        unknown = [k for k in values if k not in self.parameters]
+        if unknown:
+            raise ModelError(f"'{unknown[0]}' is not a parameter of {self.name}; its parameters "
+                             f"are {', '.join(self.parameters) or 'none'}")
+        return NeuronModel(self.equations, self.threshold, self.reset, self.on_pre,
+                           dict(self.parameters, **values), self.name)
+
+    def spec(self):
+        """A canonical text of everything the generated code depends on (for cache keys)."""
+        signs = {k: (v > 0) - (v < 0) for k, v in self.parameters.items()}
+        return "|".join([self.name, self.state, sp.srepr(self.rhs), sp.srepr(self.threshold_value),
+                         sp.srepr(self.reset_value), sp.srepr(self.jump),
+                         ",".join(f"{k}:{s}" for k, s in signs.items())])
+
+    def __repr__(self):
+        return (f"NeuronModel(name={self.name!r}, equations={self.equations.strip()!r}, "
+                f"threshold={self.threshold!r}, reset={self.reset!r}, on_pre={self.on_pre!r}, "
+                f"parameters={self.parameters!r})")

@@ -1,0 +1,37 @@
+"""A wall-clock limit for symbolic work (SymPy has no timeout of its own)."""
+import contextlib
+import signal
+import threading
+
+
+class _Expired(BaseException):
+    """Raised inside the limited block; a BaseException so SymPy's `except Exception` cannot swallow it."""
+
+
+class TimeLimitExceeded(Exception):
+    """The limited block ran past its time limit."""
+
+
+@contextlib.contextmanager
+def time_limit(seconds, what):
+    """Run the block for at most `seconds` of wall time, then raise TimeLimitExceeded(what).
+
+    Uses SIGALRM, so the limit applies in the main thread only (elsewhere the block runs unlimited).
+    The alarm repeats every 0.25 s after the deadline in case library code catches the first one.
+    """
+    if seconds is None or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def _fire(signum, frame):
+        raise _Expired()
+
+    previous = signal.signal(signal.SIGALRM, _fire)
+    signal.setitimer(signal.ITIMER_REAL, max(float(seconds), 1e-3), 0.25)
+    try:
+        yield
+    except _Expired:
+        raise TimeLimitExceeded(f"{what} took longer than {seconds:g} s") from None
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
