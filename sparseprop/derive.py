@@ -26,6 +26,7 @@ log = logging.getLogger("sparseprop")
 
 PHASE = sp.Symbol("phase", real=True)
 WEIGHT = eq.symbol(eq.WEIGHT)
+_NICE_SOLVE_SECONDS = 3
 _FRACTIONS = (1e-6, 0.01, 0.1, 0.25, 0.5, 0.75, 0.9, 0.99, 1 - 1e-6)
 
 
@@ -173,10 +174,18 @@ def _value_at(F, x, a, direction):
 
 def _invert(phase, x, num, period_value, notes):
     """Solve phase(x) = PHASE for x; keep the candidate that round-trips on (0, period)."""
-    try:
-        candidates = sp.solve(sp.Eq(phase, PHASE), x)
-    except NotImplementedError:
-        candidates = []
+    try:  # SymPy's simplified solutions read best; its unsimplified ones come much faster
+        with time_limit(_NICE_SOLVE_SECONDS, "solve with simplification"):
+            candidates = sp.solve(sp.Eq(phase, PHASE), x)
+    except (TimeLimitExceeded, NotImplementedError):
+        notes.append(f"inverse: simplified solve took over {_NICE_SOLVE_SECONDS} s, used the "
+                     f"unsimplified solutions")
+        try:
+            candidates = sp.solve(sp.Eq(phase, PHASE), x, check=False, simplify=False)
+        except NotImplementedError:
+            candidates = []
+        log_of_exp = lambda e: isinstance(e, sp.log) and isinstance(e.args[0], sp.exp)  # noqa: E731
+        candidates = [c.replace(log_of_exp, lambda e: e.args[0].args[0]) for c in candidates]
     for candidate in candidates:
         ok = True
         for u in _FRACTIONS[1:-1]:

@@ -2,6 +2,7 @@
 import contextlib
 import signal
 import threading
+import time
 
 
 class _Expired(BaseException):
@@ -26,12 +27,17 @@ def time_limit(seconds, what):
     def _fire(signum, frame):
         raise _Expired()
 
+    outer, _ = signal.getitimer(signal.ITIMER_REAL)  # nested: the inner limit never extends the outer
+    limit = max(float(seconds), 1e-3) if not outer else min(max(float(seconds), 1e-3), outer)
     previous = signal.signal(signal.SIGALRM, _fire)
-    signal.setitimer(signal.ITIMER_REAL, max(float(seconds), 1e-3), 0.25)
+    start = time.monotonic()
+    signal.setitimer(signal.ITIMER_REAL, limit, 0.25)
     try:
         yield
     except _Expired:
-        raise TimeLimitExceeded(f"{what} took longer than {seconds:g} s") from None
+        raise TimeLimitExceeded(f"{what} took longer than {limit:g} s") from None
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+        if outer:
+            signal.setitimer(signal.ITIMER_REAL, max(outer - (time.monotonic() - start), 1e-3), 0.25)
