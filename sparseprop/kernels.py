@@ -107,7 +107,11 @@ def compile_model(model):
     """Kernels for `model`: a verified cached module if one exists, else derive, render, store."""
     key = cache.model_key(model.spec())
     for path in cache.candidates(key):
-        kernels = Kernels(cache.load(path), model.parameters)
+        try:
+            kernels = Kernels(cache.load(path), model.parameters)
+        except Exception as exc:  # a damaged file: say so and generate a fresh one
+            log.warning("%s: skipping unreadable cached module %s (%s)", model.name, path, exc)
+            continue
         problem = kernels.check()
         if problem is None:
             log.info("%s: kernels from cache %s", model.name, path)
