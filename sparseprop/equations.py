@@ -6,6 +6,7 @@ ever produce a SymPy expression or a ModelError (nothing is evaluated).
 import ast
 import math
 import re
+import warnings
 from dataclasses import dataclass, field
 
 import sympy as sp
@@ -132,7 +133,9 @@ def _parse_python(text, mode, where):
     if "\x00" in text:
         raise ModelError(f"'{where}' contains a NUL character")
     try:
-        return ast.parse(text.strip(), mode=mode)
+        with warnings.catch_warnings():  # e.g. '1if': Python warns, we judge the parse alone
+            warnings.simplefilter("ignore", SyntaxWarning)
+            return ast.parse(text.strip(), mode=mode)
     except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
         msg = getattr(exc, "msg", None) or str(exc)
         raise ModelError(f"cannot read '{where.strip()}': {msg}") from None
