@@ -4,5 +4,12 @@ __version__ = "0.1.0"
 from .errors import ModelError  # noqa: E402
 from .model import NeuronModel  # noqa: E402
 from .library import list_models, load_model  # noqa: E402
+from . import connectivity  # noqa: E402
+from .connectivity import (erdos_renyi, fixed_indegree, fixed_outdegree,  # noqa: E402
+                           from_edges, from_networkx)
+from .network import Network  # noqa: E402
+from .result import Result, load_result  # noqa: E402
 
-__all__ = ["ModelError", "NeuronModel", "load_model", "list_models", "__version__"]
+__all__ = ["ModelError", "NeuronModel", "load_model", "list_models", "Network", "Result",
+           "load_result", "fixed_outdegree", "fixed_indegree", "erdos_renyi", "from_edges",
+           "from_networkx", "connectivity", "__version__"]

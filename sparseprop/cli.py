@@ -1,4 +1,4 @@
-"""The `sparseprop` command: list, explain and compile models."""
+"""The `sparseprop` command: simulate networks; list, explain and compile models."""
 import argparse
 import sys
 import time
@@ -19,6 +19,28 @@ def _parameters(items):
     return values
 
 
+def _simulate(args, model):
+    from .connectivity import fixed_outdegree
+    from .network import Network
+    start = time.perf_counter()
+    weight = args.weight if args.weight is not None else -args.j0 / max(args.k, 1) ** 0.5
+    seed = args.net_seed if args.net_seed is not None else args.seed
+    net = Network(model, args.n, fixed_outdegree(args.k, weight, seed=seed), seed=args.seed)
+    setup = time.perf_counter() - start
+    print(f"{model.name}: N = {args.n}, K = {args.k}, w = {weight:g}, engine {args.engine}; "
+          f"set-up {setup:.2f} s", flush=True)
+    result = net.run(duration=args.duration, max_spikes=args.max_spikes, engine=args.engine,
+                     progress=True)
+    wall = result.wall_time
+    print(f"spikes: {result.n_spikes} in {result.duration:g} ms; rate {result.rate:.4g} Hz")
+    print(f"wall time {wall:.2f} s; {result.n_spikes / wall:.4g} spikes/s; "
+          f"{result.n_spikes * args.k / wall:.4g} synaptic events/s")
+    if args.out:
+        result.save(args.out)
+        print(f"saved {args.out}")
+    return 0
+
+
 def main(argv=None):
     """Entry point of the `sparseprop` command."""
     parser = argparse.ArgumentParser(prog="sparseprop", description=__doc__)
@@ -31,6 +53,21 @@ def main(argv=None):
     ex.add_argument("--compile", action="store_true",
                     help="also generate and compile the kernels; print the cache file and PTC(T/2, w)")
     ex.add_argument("--w", type=float, default=-0.1, help="weight for the --compile check (-0.1)")
+    sim = sub.add_parser("simulate", help="simulate a random network exactly and print a summary")
+    sim.add_argument("--model", default="lif", help="shipped model name or TOML file (lif)")
+    sim.add_argument("-n", type=int, default=100_000, help="number of neurons (100000)")
+    sim.add_argument("-k", type=int, default=100, help="out-degree: synapses per neuron (100)")
+    sim.add_argument("--weight", type=float, default=None,
+                     help="synaptic weight (default -J0/sqrt(k), inhibitory)")
+    sim.add_argument("--j0", type=float, default=1.0, help="coupling J0 for the default weight (1)")
+    sim.add_argument("--duration", type=float, default=1000.0, help="simulated time, ms (1000)")
+    sim.add_argument("--max-spikes", type=int, default=None, help="stop after this many spikes")
+    sim.add_argument("--seed", type=int, default=1, help="seed of the initial phases (1)")
+    sim.add_argument("--net-seed", type=int, default=None,
+                     help="seed of the connectivity (default: --seed)")
+    sim.add_argument("--param", action="append", metavar="NAME=VALUE", help="override a parameter")
+    sim.add_argument("--engine", choices=("sparse", "reference"), default="sparse")
+    sim.add_argument("--out", default=None, help="save the spikes to this .npz file")
     args = parser.parse_args(argv)
     from . import list_models, load_model
     try:
@@ -38,6 +75,8 @@ def main(argv=None):
             for name, description in list_models():
                 print(f"{name:8s} {description}")
             return 0
+        if args.command == "simulate":
+            return _simulate(args, load_model(args.model, **_parameters(args.param)))
         start = time.perf_counter()
         model = load_model(args.model, **_parameters(args.param))
         explanation = model.explain()

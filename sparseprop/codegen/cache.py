@@ -14,7 +14,7 @@ from pathlib import Path
 from ..errors import ModelError
 
 _PACKAGE = Path(__file__).resolve().parent.parent
-_GENERATOR_FILES = ("derive.py", "codegen/printer.py", "codegen/render.py", "templates")
+_GENERATOR_FILES = ("derive.py", "codegen/printer.py", "codegen/render.py", "templates", "engine")
 
 
 def cache_dir():
@@ -30,7 +30,8 @@ def _generator_fingerprint():
     digest = hashlib.sha256()
     for name in _GENERATOR_FILES:
         path = _PACKAGE / name
-        for file in sorted(path.rglob("*")) if path.is_dir() else [path]:
+        files = [f for f in path.rglob("*") if f.suffix in (".py", ".j2")] if path.is_dir() else [path]
+        for file in sorted(files):
             digest.update(file.name.encode() + file.read_bytes())
     return digest.hexdigest()
 

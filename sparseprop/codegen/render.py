@@ -8,6 +8,7 @@ from ..derive import PHASE, WEIGHT
 from .printer import print_block
 
 TEMPLATES = ("module.py.j2", "kernel.py.j2", "kernel_into.py.j2")
+ENGINES = ("engine_phase.py.j2", "engine_reference.py.j2")
 
 
 @functools.lru_cache(maxsize=None)
@@ -42,4 +43,5 @@ def render_module(derivation):
              "reset": d.reset, "jump": d.jump}
     return environment().get_template("module.py.j2").render(
         version=__version__, model=model, parameters=[p.name for p in d.params],
-        kernels=kernels, kernel_table=table, templates=TEMPLATES)
+        kernels=kernels, kernel_table=table, templates=TEMPLATES + ENGINES,
+        engines=[environment().get_template(name).render().strip("\n") for name in ENGINES])

@@ -1,0 +1,538 @@
+"""Network connectivity: recipes (`Connectivity`) that build a CSR table of synapses.
+
+Synapses are stored by presynaptic neuron (CSR): the targets of neuron i are
+`indices[indptr[i]:indptr[i+1]]`, with weight `weights[s]` for synapse s, or the shared scalar
+`weight` when every synapse has the same weight (`weights is None`).
+
+A recipe does not know the network size until `build(n)` is called:
+
+    conn = fixed_outdegree(100, -0.1, seed=1)
+    csr = conn.build(10**5)
+
+Random builders are deterministic for a given seed (same seed, same arrays, on one numba
+version); `seed=None` draws fresh randomness at every build. The random kernels are numba
+functions using numba's own generator, seeded inside the kernel (so a build reseeds numba's
+per-thread generator: jitted code that relies on it should seed it itself); numba and networkx
+are imported only when first needed.
+"""
+import math
+import numbers
+
+import numpy as np
+
+from .errors import ModelError
+
+__all__ = ["CSR", "Connectivity", "fixed_outdegree", "fixed_indegree", "erdos_renyi",
+           "from_edges", "from_networkx"]
+
+_MAX_N = 2**31 - 1  # indices are int32
+
+
+# ----------------------------------------------------------------------------- the CSR table
+
+class CSR:
+    """Synapses of a network of `n` neurons, stored by presynaptic neuron.
+
+    Attributes: `n`; `indptr` (int64, length n+1); `indices` (int32, postsynaptic neuron of each
+    synapse, length nnz); `weights` (float64, length nnz) or None when every synapse has the
+    same weight; `weight` (that shared weight when `weights` is None, else nan).
+    """
+
+    __slots__ = ("n", "indptr", "indices", "weights", "weight")
+
+    def __init__(self, n, indptr, indices, weights=None, weight=math.nan):
+        self.n = _check_n(n)
+        self.indptr = np.ascontiguousarray(indptr, dtype=np.int64)
+        self.indices = np.ascontiguousarray(indices, dtype=np.int32)
+        if self.indptr.shape != (self.n + 1,):
+            raise ModelError(f"CSR: indptr must have length n + 1 = {self.n + 1}, "
+                             f"got shape {self.indptr.shape}")
+        if self.indices.ndim != 1 or self.indptr[0] != 0 or self.indptr[-1] != len(self.indices):
+            raise ModelError(f"CSR: indptr must start at 0 and end at len(indices) = "
+                             f"{self.indices.size}; got {self.indptr[0]} .. {self.indptr[-1]}")
+        if weights is None:
+            weight = float(weight)
+            if not math.isfinite(weight):
+                raise ModelError(f"CSR: without a weights array the shared weight must be a "
+                                 f"finite number, got {weight}")
+            self.weights, self.weight = None, weight
+        else:
+            self.weights = np.ascontiguousarray(weights, dtype=np.float64)
+            if self.weights.shape != self.indices.shape:
+                raise ModelError(f"CSR: weights must have one value per synapse "
+                                 f"({self.indices.size}), got shape {self.weights.shape}")
+            self.weight = math.nan
+
+    @property
+    def nnz(self):
+        """Number of synapses."""
+        return int(self.indices.size)
+
+    def out_degree(self):
+        """Number of synapses leaving each neuron (int64 array of length n)."""
+        return np.diff(self.indptr)
+
+    def in_degree(self):
+        """Number of synapses reaching each neuron (int64 array of length n)."""
+        return np.bincount(self.indices, minlength=self.n).astype(np.int64)
+
+    def weight_array(self):
+        """The weight of every synapse, float64 of length nnz, in CSR order (a copy)."""
+        if self.weights is None:
+            return np.full(self.nnz, self.weight, dtype=np.float64)
+        return self.weights.copy()
+
+    def synapses(self):
+        """(pre int32, post int32, weight float64) arrays of length nnz, in CSR order.
+
+        `post` is a read-only view of `indices`; the other two are new arrays.
+        """
+        pre = np.repeat(np.arange(self.n, dtype=np.int32), self.out_degree())
+        post = self.indices.view()
+        post.flags.writeable = False
+        return pre, post, self.weight_array()
+
+    def validate(self):
+        """Check the whole table (monotone indptr, indices in [0, n), finite weights); O(nnz)."""
+        if np.any(np.diff(self.indptr) < 0):
+            raise ModelError("CSR: indptr must be non-decreasing")
+        if self.nnz and (self.indices.min() < 0 or self.indices.max() >= self.n):
+            raise ModelError(f"CSR: indices must be neuron indices in [0, {self.n})")
+        if self.weights is not None and not np.all(np.isfinite(self.weights)):
+            raise ModelError("CSR: weights must be finite")
+        return self
+
+    def __repr__(self):
+        w = f"weight={self.weight:g}" if self.weights is None else f"weights=<{self.nnz} float64>"
+        return f"CSR(n={self.n}, nnz={self.nnz}, {w})"
+
+
+# ----------------------------------------------------------------------------- recipes
+
+class Connectivity:
+    """A connectivity recipe; `build(n)` returns the `CSR` of a network of n neurons.
+
+    `kind` names the builder and `params` its arguments; `n` is the network size the recipe
+    requires (e.g. the node count of a networkx graph), or None when any n will do.
+    """
+
+    def __init__(self, kind, params, builder, n=None):
+        self.kind = kind
+        self.params = dict(params)
+        self.n = n
+        self._builder = builder
+
+    def build(self, n):
+        """The synapse table (`CSR`) for a network of `n` neurons (n: an int > 0)."""
+        n = _check_n(n, f"{self.kind}(...).build")
+        if self.n is not None and n != self.n:
+            raise ModelError(f"{self.kind}: the connectivity is defined on {self.n} neurons, "
+                             f"so build it with n={self.n}, not n={n}")
+        return self._builder(n)
+
+    def __repr__(self):
+        args = ", ".join(f"{key}={_short(value)}" for key, value in self.params.items())
+        return f"Connectivity({self.kind}: {args})"
+
+
+def fixed_outdegree(k, weight, seed=None):
+    """Every neuron projects to exactly k distinct other neurons (no autapses, no repeats).
+
+    Targets are uniform among the other n-1 neurons, sorted ascending within a row (the
+    SparseProp reference's convention). `weight`: a finite number shared by all synapses, or an
+    array of n*k weights in CSR order (checked at build). Needs k < n at build time.
+    """
+    where = "fixed_outdegree"
+    k = _check_k(k, where)
+    w = _check_weight(weight, where)
+    _check_seed(seed, where)
+
+    def builder(n):
+        _check_k_vs_n(k, n, where)
+        weights = _weights_for(w, n * k, f"n*k = {n}*{k}", where)
+        indices = _kernels().fixed_outdegree(n, k, _seed32(seed))
+        indptr = np.arange(0, n * k + 1, k, dtype=np.int64) if k else np.zeros(n + 1, np.int64)
+        return _csr(n, indptr, indices, w, weights)
+
+    return Connectivity(where, {"k": k, "weight": w, "seed": seed}, builder)
+
+
+def fixed_indegree(k, weight, seed=None):
+    """Every neuron receives from exactly k distinct other neurons (no autapses, no repeats).
+
+    Sources are uniform among the other n-1 neurons; the table is stored by presynaptic neuron,
+    targets ascending within a row, so out-degrees vary. `weight`: a finite number, or an array
+    of n*k weights in CSR order (checked at build). Needs k < n at build time.
+    """
+    where = "fixed_indegree"
+    k = _check_k(k, where)
+    w = _check_weight(weight, where)
+    _check_seed(seed, where)
+
+    def builder(n):
+        _check_k_vs_n(k, n, where)
+        weights = _weights_for(w, n * k, f"n*k = {n}*{k}", where)
+        indptr, indices = _kernels().fixed_indegree(n, k, _seed32(seed))
+        return _csr(n, indptr, indices, w, weights)
+
+    return Connectivity(where, {"k": k, "weight": w, "seed": seed}, builder)
+
+
+def erdos_renyi(p, weight, seed=None):
+    """Each ordered pair (i, j), i != j, is a synapse i -> j independently with probability p.
+
+    Built by geometric skipping, O(nnz + n) time; targets ascending within a row. `weight` is a
+    finite number shared by all synapses (the synapse count is random, so no weight array:
+    build, then use `from_edges(*csr.synapses()[:2], weights)` for per-synapse weights).
+    """
+    where = "erdos_renyi"
+    if isinstance(p, bool) or not isinstance(p, numbers.Real) or not 0.0 <= float(p) <= 1.0:
+        raise ModelError(f"{where}: p must be a probability, a number in [0, 1]; got {p!r}")
+    p = float(p)
+    w = _check_weight(weight, where)
+    if isinstance(w, np.ndarray):
+        raise ModelError(f"{where}: weight must be one finite number shared by all synapses (the "
+                         f"synapse count is random); for per-synapse weights build the network "
+                         f"and pass its synapses with your weights to from_edges")
+    _check_seed(seed, where)
+
+    def builder(n):
+        if p == 0.0 or n == 1:
+            return _csr(n, np.zeros(n + 1, np.int64), np.zeros(0, np.int32), w, None)
+        indptr, indices = _kernels().erdos_renyi(n, p, _seed32(seed))
+        return _csr(n, indptr, indices, w, None)
+
+    return Connectivity(where, {"p": p, "weight": w, "seed": seed}, builder)
+
+
+def from_edges(pre, post, weight):
+    """Synapses pre[e] -> post[e] given explicitly (integer arrays of equal length).
+
+    Indices are checked to lie in [0, n) at build time; repeated pairs give several synapses and
+    autapses are allowed. `weight`: a finite number, or an array with one weight per edge. The
+    table is ordered by presynaptic neuron, keeping the given order within each neuron.
+    """
+    where = "from_edges"
+    pre = _check_index_array(pre, "pre", where)
+    post = _check_index_array(post, "post", where)
+    if pre.size != post.size:
+        raise ModelError(f"{where}: pre and post must have the same length (one entry per "
+                         f"synapse); got {pre.size} and {post.size}")
+    w = _check_weight(weight, where)
+    weights = _weights_for(w, pre.size, "len(pre)", where)
+    return _edges_recipe(where, {"edges": pre.size, "weight": w}, pre, post, w, weights)
+
+
+def from_networkx(graph, weight="weight", default=None):
+    """Synapses from the edges of a networkx graph whose nodes are the integers 0..n-1.
+
+    Directed graphs give one synapse u -> v per edge, undirected graphs one each way (one for a
+    self-loop); multigraphs one per parallel edge. The edge attribute named `weight` gives the
+    weight, `default` is used for edges without it (weight=None: every edge takes `default`).
+    The recipe must be built with n = the number of nodes.
+    """
+    import networkx as nx
+
+    where = "from_networkx"
+    if not isinstance(graph, nx.Graph):
+        raise ModelError(f"{where}: expected a networkx graph (Graph, DiGraph, MultiGraph, "
+                         f"MultiDiGraph), got {type(graph).__name__}")
+    n = graph.number_of_nodes()
+    if n == 0:
+        raise ModelError(f"{where}: the graph has no nodes; a network needs at least one neuron")
+    for node in graph.nodes:
+        if isinstance(node, bool) or not isinstance(node, numbers.Integral) or not 0 <= node < n:
+            raise ModelError(
+                f"{where}: the graph's nodes must be the integers 0..n-1 = 0..{n - 1} (one per "
+                f"neuron); found node {node!r}. Relabel first, e.g. "
+                f"networkx.convert_node_labels_to_integers(graph)")
+    if default is not None:
+        default = _check_scalar_weight(default, f"{where}: default")
+    directed = graph.is_directed()
+    pre, post, values = [], [], []
+    attribute_seen = False
+    for u, v, data in graph.edges(data=True):
+        value = data.get(weight) if weight is not None else None
+        if value is None:
+            if default is None:
+                raise ModelError(f"{where}: edge ({u!r}, {v!r}) has no {weight!r} attribute; "
+                                 f"give every edge one or pass default=<weight>")
+            value = default
+        else:
+            attribute_seen = True
+            value = _check_scalar_weight(value, f"{where}: edge ({u!r}, {v!r}) {weight!r}")
+        pre.append(u)
+        post.append(v)
+        values.append(value)
+        if not directed and u != v:
+            pre.append(v)
+            post.append(u)
+            values.append(value)
+    pre = np.array(pre, dtype=np.int64)
+    post = np.array(post, dtype=np.int64)
+    if attribute_seen:
+        w = weights = np.array(values, dtype=np.float64)
+    else:
+        w, weights = (default if default is not None else 0.0), None
+    params = {"nodes": n, "synapses": pre.size, "directed": directed, "weight": weight}
+    return _edges_recipe(where, params, pre, post, w, weights, n=n)
+
+
+# ----------------------------------------------------------------------------- helpers
+
+def _edges_recipe(where, params, pre, post, w, weights, n=None):
+    def builder(n):
+        for name, array in (("pre", pre), ("post", post)):
+            bad = np.flatnonzero((array < 0) | (array >= n))
+            if bad.size:
+                e = bad[0]
+                raise ModelError(f"{where}: {name}[{e}] = {array[e]} is not a neuron index; "
+                                 f"indices must lie in [0, n) = [0, {n})")
+        counts = np.bincount(pre, minlength=n)
+        indptr = np.zeros(n + 1, np.int64)
+        np.cumsum(counts, out=indptr[1:])
+        order = np.argsort(pre, kind="stable")
+        indices = post[order].astype(np.int32)
+        return _csr(n, indptr, indices, w, None if weights is None else weights[order])
+
+    return Connectivity(where, params, builder, n=n)
+
+
+def _csr(n, indptr, indices, w, weights):
+    if weights is not None:
+        return CSR(n, indptr, indices, weights=weights)
+    return CSR(n, indptr, indices, weight=w)
+
+
+def _check_n(n, where="CSR"):
+    if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n <= 0:
+        hint = " (write e.g. 10**6, not 1e6)" if isinstance(n, float) else ""
+        raise ModelError(f"{where}: n, the number of neurons, must be an integer > 0; "
+                         f"got {n!r}{hint}")
+    if n > _MAX_N:
+        raise ModelError(f"{where}: n = {n} is too large; neuron indices are int32, so "
+                         f"n <= {_MAX_N}")
+    return int(n)
+
+
+def _check_k(k, where):
+    if isinstance(k, bool) or not isinstance(k, numbers.Integral) or k < 0:
+        raise ModelError(f"{where}: k, the number of synapses per neuron, must be an integer "
+                         f">= 0; got {k!r}")
+    return int(k)
+
+
+def _check_k_vs_n(k, n, where):
+    if k >= n and k > 0:
+        raise ModelError(f"{where}: k must be < n, since there are no autapses and no repeated "
+                         f"synapses (each neuron has n - 1 = {n - 1} possible partners); got "
+                         f"k={k}, n={n}")
+    if n * k > np.iinfo(np.int64).max:
+        raise ModelError(f"{where}: n*k = {n}*{k} synapses is too many")
+
+
+def _check_seed(seed, where):
+    if seed is None:
+        return
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
+        raise ModelError(f"{where}: seed must be None (fresh randomness) or an integer >= 0; "
+                         f"got {seed!r}")
+
+
+def _seed32(seed):
+    """A 32-bit seed for numba's generator: mixed from `seed`, or fresh entropy when None."""
+    sequence = np.random.SeedSequence(None if seed is None else int(seed))
+    return int(sequence.generate_state(1, dtype=np.uint32)[0])
+
+
+def _check_scalar_weight(value, where):
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise ModelError(f"{where}: a weight must be a finite number, got {value!r}")
+    value = float(value)
+    if not math.isfinite(value):
+        raise ModelError(f"{where}: a weight must be a finite number, got {value}")
+    return value
+
+
+def _check_weight(weight, where):
+    """A float (shared weight) or a read-only float64 1-D array copy."""
+    if np.ndim(weight) == 0:
+        if isinstance(weight, np.ndarray):
+            weight = weight.item()
+        return _check_scalar_weight(weight, f"{where}: weight")
+    try:
+        array = np.array(weight, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ModelError(f"{where}: weight must be a finite number or a 1-D array of finite "
+                         f"numbers; got {type(weight).__name__}") from None
+    if array.ndim != 1:
+        raise ModelError(f"{where}: a weight array must be 1-D (one weight per synapse, CSR "
+                         f"order); got shape {array.shape}")
+    bad = np.flatnonzero(~np.isfinite(array))
+    if bad.size:
+        raise ModelError(f"{where}: weights must be finite; weight[{bad[0]}] = {array[bad[0]]}")
+    array.flags.writeable = False
+    return array
+
+
+def _weights_for(w, length, expression, where):
+    """The weights array to store (None for a scalar weight), checked against `length`."""
+    if not isinstance(w, np.ndarray):
+        return None
+    if w.size != length:
+        raise ModelError(f"{where}: the weight array must have one weight per synapse, "
+                         f"{expression} = {length}; got {w.size}")
+    return w.copy()
+
+
+def _check_index_array(values, name, where):
+    array = np.asarray(values)
+    if array.ndim != 1:
+        raise ModelError(f"{where}: {name} must be a 1-D array of neuron indices; got shape "
+                         f"{array.shape}")
+    if array.size == 0:
+        return np.zeros(0, np.int64)
+    if array.dtype.kind not in "iu":
+        raise ModelError(f"{where}: {name} must hold integer neuron indices; got dtype "
+                         f"{array.dtype}")
+    if array.dtype == np.uint64 and array.max() > np.iinfo(np.int64).max:
+        raise ModelError(f"{where}: {name} holds an index too large to be a neuron index")
+    return array.astype(np.int64)  # a copy: later edits of the caller's array do not leak in
+
+
+def _short(value):
+    if isinstance(value, np.ndarray):
+        return f"<{value.size} weights>"
+    return repr(value)
+
+
+# ----------------------------------------------------------------------------- numba kernels
+# Plain functions compiled on first use (numba's import costs ~0.3 s); cache=True keeps the
+# machine code on disk. Duplicate targets are rejected in O(1) with a marker array
+# (mark[t] == current row); Floyd's algorithm draws k distinct values from m with exactly k
+# random numbers, so even k = n - 1 costs O(k) per row.
+
+def _fixed_outdegree_kernel(n, k, seed):
+    np.random.seed(seed)
+    indices = np.empty(n * k, np.int32)
+    mark = np.full(max(n - 1, 1), -1, np.int32)
+    m = n - 1                       # candidates 0..m-1; candidate t means neuron t + (t >= i)
+    dense = 8 * k > m
+    counts = np.zeros(k + 1, np.int64)
+    buffer = np.empty(k, np.int32)
+    for i in range(n):
+        base = i * k
+        count = 0
+        for j in range(m - k, m):   # Floyd: each step adds one new value to the row's set
+            t = np.random.randint(0, j + 1)
+            if mark[t] == i:
+                t = j
+            mark[t] = i
+            if not dense:
+                indices[base + count] = t + (t >= i)
+                count += 1
+        if dense:                   # read the marks in order: already sorted, O(m)
+            for t in range(m):
+                if mark[t] == i:
+                    indices[base + count] = t + (t >= i)
+                    count += 1
+        elif k > 1:                 # bucket sort (targets are uniform), then insertion sort
+            row = indices[base:base + k]
+            counts[:] = 0
+            for x in row:
+                counts[(x * np.int64(k)) // n + 1] += 1
+            for q in range(k):
+                counts[q + 1] += counts[q]
+            for x in row:
+                q = (x * np.int64(k)) // n
+                buffer[counts[q]] = x
+                counts[q] += 1
+            for q in range(1, k):
+                x = buffer[q]
+                r = q - 1
+                while r >= 0 and buffer[r] > x:
+                    buffer[r + 1] = buffer[r]
+                    r -= 1
+                buffer[r + 1] = x
+            row[:] = buffer
+    return indices
+
+
+def _fixed_indegree_kernel(n, k, seed):
+    # Two passes over the same random stream: count out-degrees, then scatter each column's
+    # sources into their rows. Columns are visited in ascending order, so rows come out sorted,
+    # and no n*k temporary is needed.
+    m = n - 1
+    mark = np.empty(max(m, 1), np.int32)
+    fill = np.zeros(n + 1, np.int64)
+    indptr = np.zeros(n + 1, np.int64)
+    indices = np.empty(n * k, np.int32)
+    for phase in range(2):
+        np.random.seed(seed)
+        mark[:] = -1
+        for i in range(n):          # i: postsynaptic neuron
+            for j in range(m - k, m):
+                t = np.random.randint(0, j + 1)
+                if mark[t] == i:
+                    t = j
+                mark[t] = i
+                source = t + (t >= i)
+                if phase == 0:
+                    fill[source + 1] += 1
+                else:
+                    indices[fill[source]] = i
+                    fill[source] += 1
+        if phase == 0:
+            for i in range(n):
+                fill[i + 1] += fill[i]
+            indptr[:] = fill
+    return indptr, indices
+
+
+def _erdos_renyi_kernel(n, p, seed):
+    # Geometric skipping over each row's n - 1 candidates; two passes over the same stream
+    # (count, then fill) so the output is allocated once at its exact size.
+    m = n - 1
+    log_q = np.log1p(-p) if p < 1.0 else -np.inf
+    indptr = np.zeros(n + 1, np.int64)
+    indices = np.empty(0, np.int32)
+    for phase in range(2):
+        np.random.seed(seed)
+        if phase == 1:
+            indices = np.empty(indptr[n], np.int32)
+        pos = 0
+        for i in range(n):
+            c = -1                  # last chosen candidate in this row
+            while True:
+                gap = 0.0
+                if p < 1.0:
+                    gap = np.floor(np.log(1.0 - np.random.random()) / log_q)
+                if gap >= m - 1 - c:    # next candidate c + 1 + gap would be past the row
+                    break
+                c += 1 + int(gap)
+                if phase == 1:
+                    indices[pos] = c + (c >= i)
+                pos += 1
+            if phase == 0:
+                indptr[i + 1] = pos
+    return indptr, indices
+
+
+class _Kernels:
+    def __init__(self):
+        from numba import njit
+
+        jit = njit(cache=True, nogil=True)
+        self.fixed_outdegree = jit(_fixed_outdegree_kernel)
+        self.fixed_indegree = jit(_fixed_indegree_kernel)
+        self.erdos_renyi = jit(_erdos_renyi_kernel)
+
+
+_KERNELS = None
+
+
+def _kernels():
+    global _KERNELS
+    if _KERNELS is None:
+        _KERNELS = _Kernels()
+    return _KERNELS

@@ -1,0 +1,157 @@
+"""Network: a model, n neurons, connectivity and a state; run() simulates it exactly."""
+import math
+import numbers
+import sys
+import time
+
+import numpy as np
+
+from .engine import heap
+from .errors import ModelError
+from .result import Result
+
+ENGINES = ("sparse", "reference")
+_CHUNK = 1 << 20          # spikes per call into the compiled loop (progress and growth of the record)
+_PROGRESS_AFTER = 3.0     # seconds of wall time before a progress line appears
+
+
+class Network:
+    """A homogeneous network of `n` neurons of one model.
+
+    model: a NeuronModel or the name of a shipped model.
+    connectivity: a recipe from sparseprop.connectivity (fixed_outdegree, ...) or a built CSR.
+    initial_phase: None or "uniform" (uniform on [0, T) from `seed`), or an array of n phases
+        (time since reset, in [0, T)).
+    seed: seed of the initial state (the connectivity has its own).
+    """
+
+    def __init__(self, model, n, connectivity, initial_phase=None, seed=None):
+        from .connectivity import CSR
+        from .library import load_model
+        if isinstance(model, str):
+            model = load_model(model)
+        if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n <= 0:
+            raise ModelError(f"n = {n!r}: the number of neurons must be a positive integer")
+        self.model, self.n = model, int(n)
+        self.kernels = model.compile()
+        self.params = self.kernels.params
+        self.period = self.kernels.period()
+        self.csr = connectivity if isinstance(connectivity, CSR) else connectivity.build(self.n)
+        if self.csr.n != self.n:
+            raise ModelError(f"the connectivity has {self.csr.n} neurons, the network {self.n}")
+        self.phase = self._initial_phase(initial_phase, seed)
+        self.t = 0.0
+
+    def _initial_phase(self, initial_phase, seed):
+        T = self.period
+        if initial_phase is None or (isinstance(initial_phase, str) and initial_phase == "uniform"):
+            return np.random.default_rng(seed).uniform(0.0, T, self.n)
+        if isinstance(initial_phase, str):
+            raise ModelError(f"initial_phase '{initial_phase}' is not known; use None, 'uniform' "
+                             f"or an array of {self.n} phases in [0, {T:g})")
+        phase = np.array(initial_phase, dtype=np.float64)
+        if phase.shape != (self.n,):
+            raise ModelError(f"initial_phase has shape {phase.shape}; give {self.n} phases")
+        bad = ~((phase >= 0) & (phase < T))
+        if bad.any():
+            k = int(np.argmax(bad))
+            raise ModelError(f"initial_phase[{k}] = {phase[k]} is outside [0, T) = [0, {T:g}); "
+                             f"phases are times since reset")
+        return phase
+
+    def synapses(self):
+        """(pre, post, weight) arrays, one entry per synapse, in the engine's (CSR) order."""
+        return self.csr.synapses()
+
+    def run(self, duration=None, max_spikes=None, engine="sparse", progress=None):
+        """Simulate from the current state for `duration` ms and/or until `max_spikes` spikes.
+
+        engine: "sparse" (SparseProp, O(K log N) per spike) or "reference" (conventional
+        O(N) loop). progress: print a progress line to stderr on runs longer than a few
+        seconds (default: when stderr is a terminal). A second run continues from the first.
+        Returns a Result.
+        """
+        if engine not in ENGINES:
+            raise ModelError(f"engine '{engine}' is not known; use one of {', '.join(ENGINES)}")
+        if duration is None and max_spikes is None:
+            raise ModelError("give duration (ms) and/or max_spikes, e.g. run(duration=1000)")
+        if duration is not None and not (isinstance(duration, numbers.Real)
+                                         and duration >= 0 and math.isfinite(duration)):
+            raise ModelError(f"duration = {duration!r}: give a finite number of ms >= 0")
+        if max_spikes is not None and (isinstance(max_spikes, bool) or not isinstance(
+                max_spikes, numbers.Integral) or max_spikes < 0):
+            raise ModelError(f"max_spikes = {max_spikes!r}: give an integer >= 0")
+        progress = sys.stderr.isatty() if progress is None else progress
+        t_stop = self.t + duration if duration is not None else math.inf
+        budget = max_spikes if max_spikes is not None else math.inf
+        loop = self._sparse if engine == "sparse" else self._reference
+        start = time.perf_counter()
+        i, t, t_end, phase = loop(t_stop, budget, progress, start)
+        result = Result(i, t, self.n, self.t, t_end, phase, engine, time.perf_counter() - start)
+        self.t, self.phase = t_end, phase
+        return result
+
+    # Both loops run the compiled engine in chunks of spikes, growing the record between calls.
+    def _chunks(self, call, t_stop, budget, progress, start):
+        pieces_i, pieces_t, total, shown = [], [], 0, False
+        while total < budget:
+            size = int(min(_CHUNK, budget - total))
+            out_i, out_t = np.empty(size, np.int32), np.empty(size, np.float64)
+            count, status = call(out_i, out_t)
+            pieces_i.append(out_i[:count])
+            pieces_t.append(out_t[:count])
+            total += count
+            if status == 2:
+                raise ModelError(
+                    f"more than {self.n} spikes at one instant ({out_t[count - 1]:g} ms): an "
+                    f"excitatory cascade that does not end; weaken the excitatory weights")
+            if progress and time.perf_counter() - start > _PROGRESS_AFTER:
+                shown = True
+                done = (out_t[count - 1] - self.t) / (t_stop - self.t) if math.isfinite(t_stop) \
+                    and count else total / budget
+                print(f"\r  {100 * min(done, 1):5.1f}%  {total} spikes  "
+                      f"{time.perf_counter() - start:.1f} s", end="", file=sys.stderr, flush=True)
+            if status == 0:
+                break
+        if shown:
+            print(file=sys.stderr)
+        return np.concatenate(pieces_i), np.concatenate(pieces_t)
+
+    def _csr_args(self):
+        csr = self.csr
+        weights = csr.weights if csr.weights is not None else np.empty(0)
+        weight = csr.weight if csr.weights is None else 0.0
+        return csr.indptr, csr.indices, weights, weight
+
+    def _sparse(self, t_stop, budget, progress, start):
+        jit, T = self.kernels.jit, self.period
+        key = T - self.phase                   # offset time at which each neuron reaches T
+        order, pos = heap.new_heap(key)
+        state = {"t_base": self.t, "Phi": 0.0}
+        csr = self._csr_args()
+
+        def call(out_i, out_t):
+            count, state["t_base"], state["Phi"], status = jit.run_phase(
+                self.params, key, order, pos, state["t_base"], state["Phi"], *csr, t_stop,
+                out_i, out_t)
+            return count, status
+
+        i, t = self._chunks(call, t_stop, budget, progress, start)
+        t_end = t_stop if math.isfinite(t_stop) and i.size < budget else (
+            t[-1] if t.size else self.t)
+        phase = T - key + (t_end - state["t_base"])
+        return i, t, t_end, phase
+
+    def _reference(self, t_stop, budget, progress, start):
+        jit = self.kernels.jit
+        phase = self.phase.copy()
+        state = {"t": self.t}
+        csr = self._csr_args()
+
+        def call(out_i, out_t):
+            count, state["t"], status = jit.run_reference(
+                self.params, phase, state["t"], *csr, t_stop, out_i, out_t)
+            return count, status
+
+        i, t = self._chunks(call, t_stop, budget, progress, start)
+        return i, t, state["t"], phase
