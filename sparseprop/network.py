@@ -125,21 +125,20 @@ class Network:
 
     def _sparse(self, t_stop, budget, progress, start):
         jit, T = self.kernels.jit, self.period
-        key = T - self.phase                   # offset time at which each neuron reaches T
-        order, pos = heap.new_heap(key)
+        hkey, hidx, pos = heap.new_heap(T - self.phase)   # offset time of reaching T
         state = {"t_base": self.t, "Phi": 0.0}
         csr = self._csr_args()
 
         def call(out_i, out_t):
             count, state["t_base"], state["Phi"], status = jit.run_phase(
-                self.params, key, order, pos, state["t_base"], state["Phi"], *csr, t_stop,
+                self.params, hkey, hidx, pos, state["t_base"], state["Phi"], *csr, t_stop,
                 out_i, out_t)
             return count, status
 
         i, t = self._chunks(call, t_stop, budget, progress, start)
         t_end = t_stop if math.isfinite(t_stop) and i.size < budget else (
             t[-1] if t.size else self.t)
-        phase = T - key + (t_end - state["t_base"])
+        phase = T - heap.keys(hkey, pos) + (t_end - state["t_base"])
         return i, t, t_end, phase
 
     def _reference(self, t_stop, budget, progress, start):

@@ -1,6 +1,6 @@
 """Tutorial 1: declare a neuron model in equations and look at what sparseprop derives.
 
-Run: python tutorials/01_declare_a_model.py [--plot]   (--plot needs the `plot` extra)
+Run: python tutorials/01_declare_a_model.py   (writes qif_ptc.png with the `plot` extra)
 
 1. Declare a quadratic integrate-and-fire (QIF) neuron with thresholds at infinity.
 2. Read the derivation: phase map, inverse, period, phase transition curve (PTC).
@@ -8,7 +8,6 @@ Run: python tutorials/01_declare_a_model.py [--plot]   (--plot needs the `plot` 
 4. The theta neuron is the same model on a circle: its PTC is the QIF's.
 """
 import math
-import sys
 
 import numpy as np
 
@@ -34,7 +33,12 @@ print("max |PTC - phase(state + w)| =", np.max(np.abs(k.ptc(phases, -0.05) - by_
 theta = sparseprop.load_model("theta")
 print("theta PTC - QIF PTC:", np.max(np.abs(theta.compile().ptc(phases, -0.05) - k.ptc(phases, -0.05))))
 
-if "--plot" in sys.argv:
+try:
+    import matplotlib
+except ImportError:
+    print("(install the plot extra, pip install 'sparseprop[plot]', for a plot of the PTC)")
+else:
+    matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     grid = np.linspace(0, T, 400)
     for w in (-0.3, -0.1, 0.1, 0.3):

@@ -1,0 +1,78 @@
+"""Engine speed: median wall time per network spike, sparse (SparseProp) and reference (O(N)).
+
+LIF at the SparseProp reference defaults (DESIGN.md 3.4): tau 10 ms, I = 1.1, K = 100,
+w = -1/sqrt(K), fixed out-degree without autapses, uniform initial phases. For each N the
+network is built, run for a warm-up (compilation, transient), then timed `repeat` times over a
+fixed number of spikes; the median is reported.
+
+    python benchmarks/engine.py [--sizes 1e3,1e4,1e5,1e6] [--sparse-only 1e7] [--repeat 5]
+"""
+import argparse
+import statistics
+import time
+
+import sparseprop as spp
+
+K = 100
+
+
+def per_spike(net, engine, spikes, repeat):
+    """Median seconds per spike over `repeat` runs of `spikes` spikes (after one warm-up run)."""
+    net.run(max_spikes=spikes, engine=engine, progress=False)
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        result = net.run(max_spikes=spikes, engine=engine, progress=False)
+        times.append((time.perf_counter() - start) / result.n_spikes)
+    return statistics.median(times)
+
+
+def measure(sizes, sparse_only, repeat, log=print):
+    """Rows (n, sparse s/spike, reference s/spike or None, build s)."""
+    rows = []
+    for n in sizes + sparse_only:
+        start = time.perf_counter()
+        net = spp.Network("lif", n, spp.fixed_outdegree(K, -1 / K ** 0.5, seed=1), seed=2)
+        build = time.perf_counter() - start
+        sparse = per_spike(net, "sparse", 200_000, repeat)
+        reference = None
+        if n not in sparse_only:
+            reference = per_spike(net, "reference", max(200, min(100_000, int(3e8 / n))), repeat)
+        rows.append((n, sparse, reference, build))
+        log(f"N = {n:.0e}: sparse {sparse * 1e6:.3f} us/spike, reference "
+            f"{'-' if reference is None else f'{reference * 1e6:.1f} us/spike'}, build {build:.1f} s")
+    return rows
+
+
+def table(rows, repeat):
+    """Markdown table of the rows with speed-ups and synaptic events per second."""
+    base = rows[0][1]
+    lines = [
+        f"| N | sparse (us/spike) | vs N = {rows[0][0]:.0e} | synaptic events/s (sparse) | "
+        f"reference (us/spike) | speed-up | network build (s) |",
+        "|---|---|---|---|---|---|---|"]
+    for n, sparse, reference, build in rows:
+        ref = "-" if reference is None else f"{reference * 1e6:.1f}"
+        speedup = "-" if reference is None else f"{reference / sparse:.0f}x"
+        lines.append(f"| {n:.0e} | {sparse * 1e6:.3f} | {sparse / base:.2f}x | {K / sparse:.3g} | "
+                     f"{ref} | {speedup} | {build:.1f} |")
+    lines.append("")
+    lines.append(f"Medians of {repeat} timed runs per cell (200000 spikes for the sparse engine, "
+                 f"up to 100000 for the reference), after a warm-up run; one thread. Both engines "
+                 f"are compiled numba loops using the same generated PTC kernel.")
+    return "\n".join(lines)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="1e3,1e4,1e5,1e6")
+    parser.add_argument("--sparse-only", default="1e7")
+    parser.add_argument("--repeat", type=int, default=5)
+    args = parser.parse_args()
+    parse = lambda text: [int(float(x)) for x in text.split(",") if x]  # noqa: E731
+    rows = measure(parse(args.sizes), parse(args.sparse_only), args.repeat)
+    print(table(rows, args.repeat))
+
+
+if __name__ == "__main__":
+    main()
