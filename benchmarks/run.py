@@ -1,0 +1,61 @@
+"""Reproduce every performance figure the README quotes; writes benchmarks/RESULTS.md.
+
+    python benchmarks/run.py [--repeat 5] [--quick]
+
+--quick: N up to 10^5 and no sparse-only 10^7 row (a few minutes instead of about 15).
+"""
+import argparse
+import datetime
+import os
+import platform
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import engine  # noqa: E402
+import latency  # noqa: E402
+
+
+def machine():
+    """One line describing this machine."""
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as handle:
+            cpu = next(line.split(":", 1)[1].strip() for line in handle if "model name" in line)
+    except (OSError, StopIteration):
+        pass
+    return f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, {platform.system()}"
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--quick", action="store_true")
+    args = parser.parse_args()
+    sizes = [10**3, 10**4, 10**5] + ([] if args.quick else [10**6])
+    sparse_only = [] if args.quick else [10**7]
+    rows = engine.measure(sizes, sparse_only, args.repeat, log=lambda s: print(s, flush=True))
+    text = "\n".join([
+        "# Benchmark results",
+        "",
+        f"Command: `python benchmarks/run.py --repeat {args.repeat}{' --quick' if args.quick else ''}`"
+        f" on {datetime.date.today()}; machine: {machine()}.",
+        "",
+        "## Engine: wall time per network spike",
+        "",
+        "LIF at the SparseProp reference defaults (tau 10 ms, I = 1.1, K = 100, w = -0.1, fixed "
+        "out-degree), one thread. The reference engine advances all N phases at every spike.",
+        "",
+        engine.table(rows, args.repeat),
+        "",
+        "## Code-generation latency",
+        "",
+        latency.measure("lif", args.repeat),
+        "",
+    ])
+    (Path(__file__).resolve().parent / "RESULTS.md").write_text(text)
+    print(text)
+
+
+if __name__ == "__main__":
+    main()
