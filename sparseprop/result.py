@@ -52,13 +52,15 @@ class Result:
     def save(self, path):
         """Write to an .npz file atomically (a temporary file renamed into place)."""
         path = Path(path)
-        folder = path.parent if str(path.parent) else Path(".")
+        tmp = None
         try:
-            fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp_", suffix=".npz")
+            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp_", suffix=".npz")
             with os.fdopen(fd, "wb") as handle:
                 np.savez(handle, **{name: getattr(self, name) for name in _FIELDS})
             os.replace(tmp, path)
         except OSError as exc:
+            if tmp is not None and os.path.exists(tmp):
+                os.unlink(tmp)
             raise ModelError(f"cannot save the result to {path}: {exc}") from None
 
 

@@ -158,3 +158,10 @@ def test_cli_simulate_writes_a_result(tmp_path, capsys):
     text = capsys.readouterr().out
     assert "synaptic events/s" in text and "rate" in text
     assert spp.load_result(out).n == 2000
+
+
+def test_saving_into_a_missing_folder_is_a_clear_error(tmp_path):
+    result = Network("lif", 20, fixed_outdegree(3, -0.1, seed=1), seed=1).run(duration=10.0)
+    with pytest.raises(spp.ModelError, match="cannot save"):
+        result.save(tmp_path / "no" / "such" / "folder" / "spikes.npz")
+    assert not list(tmp_path.rglob("*"))
