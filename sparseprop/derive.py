@@ -50,29 +50,36 @@ class Derivation:
     notes: list = field(default_factory=list)
 
     def kernels(self):
-        """(name, arguments, outputs, docstring) of every generated kernel; outputs is a list
-        of expressions, a list of one for scalar kernels, one per parameter for *_dparams."""
+        """(name, arguments, outputs, docstring, output names) of every generated kernel.
+        Scalar kernels have one output and output names None; vector kernels write one value per
+        name into `out` (the *_dparams kernels one per parameter)."""
         x, P, w = self.state, self.params, WEIGHT
         at_phase = lambda e: e.subs(x, self.state_of_phase)  # noqa: E731
         grad = lambda e: [sp.diff(e, p) for p in P]  # noqa: E731
+        names = tuple(p.name for p in P)
+        ptc_phase, ptc_w = sp.diff(self.ptc, PHASE), sp.diff(self.ptc, w)
         return [
-            ("rhs", (x,), [self.rhs], "d state/dt = f(state)"),
-            ("threshold", (), [self.threshold], "threshold value"),
-            ("reset", (), [self.reset], "reset value"),
-            ("jump", (x, w), [self.jump], "state right after an input of weight w"),
-            ("period", (), [self.period], "free period: phase at threshold"),
-            ("dperiod_dparams", (), grad(self.period), "d period / d parameters"),
-            ("phase", (x,), [self.phase], "phase (time since reset) of a state"),
-            ("dphase_dstate", (x,), [1 / self.rhs], "d phase / d state = 1/f"),
-            ("dphase_dparams", (x,), grad(self.phase), "d phase / d parameters at fixed state"),
-            ("state", (PHASE,), [self.state_of_phase], "state at a phase"),
-            ("dstate_dphase", (PHASE,), [at_phase(self.rhs)], "d state / d phase = f(state)"),
+            ("rhs", (x,), [self.rhs], "d state/dt = f(state)", None),
+            ("threshold", (), [self.threshold], "threshold value", None),
+            ("reset", (), [self.reset], "reset value", None),
+            ("jump", (x, w), [self.jump], "state right after an input of weight w", None),
+            ("period", (), [self.period], "free period: phase at threshold", None),
+            ("dperiod_dparams", (), grad(self.period), "d period / d parameters", names),
+            ("phase", (x,), [self.phase], "phase (time since reset) of a state", None),
+            ("dphase_dstate", (x,), [1 / self.rhs], "d phase / d state = 1/f", None),
+            ("dphase_dparams", (x,), grad(self.phase), "d phase / d parameters at fixed state",
+             names),
+            ("state", (PHASE,), [self.state_of_phase], "state at a phase", None),
+            ("dstate_dphase", (PHASE,), [at_phase(self.rhs)], "d state / d phase = f(state)", None),
             ("dstate_dparams", (PHASE,), grad(self.state_of_phase),
-             "d state / d parameters at fixed phase"),
-            ("ptc", (PHASE, w), [self.ptc], "phase transition curve: phase after an input w"),
-            ("dptc_dphase", (PHASE, w), [sp.diff(self.ptc, PHASE)], "d PTC / d phase"),
-            ("dptc_dw", (PHASE, w), [sp.diff(self.ptc, w)], "d PTC / d w"),
-            ("dptc_dparams", (PHASE, w), grad(self.ptc), "d PTC / d parameters"),
+             "d state / d parameters at fixed phase", names),
+            ("ptc", (PHASE, w), [self.ptc], "phase transition curve: phase after an input w", None),
+            ("dptc_dphase", (PHASE, w), [ptc_phase], "d PTC / d phase", None),
+            ("dptc_dw", (PHASE, w), [ptc_w], "d PTC / d w", None),
+            ("dptc_dparams", (PHASE, w), grad(self.ptc), "d PTC / d parameters", names),
+            ("ptc_grads", (PHASE, w), [self.ptc, ptc_phase, ptc_w] + grad(self.ptc),
+             "PTC and all its derivatives at once (shared subexpressions), for the reverse sweep",
+             ("ptc", "dptc_dphase", "dptc_dw") + tuple(f"dptc_d{n}" for n in names)),
         ]
 
 

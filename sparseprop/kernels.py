@@ -15,13 +15,13 @@ class Kernels:
 
     From Python, each kernel takes its scalar (or array) arguments and uses the model's
     parameter values; keyword arguments override them, e.g. `k.ptc(1.0, -0.1, I=1.2)`.
-    `*_dparams` kernels return a dict parameter name -> value.
+    Vector kernels (`*_dparams`, `ptc_grads`) return a dict output name -> value.
     From numba code use `k.jit.<kernel>(args..., params)` with `params = k.params` (a float64
-    array in the order of `k.parameter_names`); `*_dparams` kernels take a final `out` array.
+    array in the order of `k.parameter_names`); vector kernels take a final `out` array.
     Kernels: rhs(x), threshold(), reset(), jump(x, w), period(), dperiod_dparams(),
     phase(x), dphase_dstate(x), dphase_dparams(x), state(phase), dstate_dphase(phase),
     dstate_dparams(phase), ptc(phase, w), dptc_dphase(phase, w), dptc_dw(phase, w),
-    dptc_dparams(phase, w).
+    dptc_dparams(phase, w), ptc_grads(phase, w) (PTC and all its derivatives at once).
     """
 
     def __init__(self, module, values):
@@ -30,8 +30,8 @@ class Kernels:
         self.parameter_names = tuple(module.PARAMETERS)
         self.params = np.array([values[p] for p in self.parameter_names], dtype=np.float64)
         self.names = tuple(name for name, _, _ in module.KERNELS)
-        for name, nargs, vector in module.KERNELS:
-            setattr(self, name, self._wrap(name, nargs, vector))
+        for name, nargs, outputs in module.KERNELS:
+            setattr(self, name, self._wrap(name, nargs, outputs))
 
     def params_with(self, **overrides):
         """The parameter array with some values replaced."""
@@ -43,9 +43,9 @@ class Kernels:
             params[self.parameter_names.index(name)] = value
         return params
 
-    def _wrap(self, name, nargs, vector):
+    def _wrap(self, name, nargs, outputs):
         function = getattr(self.jit, name)
-        names = self.parameter_names
+        vector, names = outputs is not None, outputs
 
         def call(*args, **overrides):
             if len(args) != nargs:

@@ -71,7 +71,8 @@ def store(key, source):
 
 def load(path):
     """Import a cached module file (its numba functions then load or build their machine code)."""
-    name = f"sparseprop_kernels_{path.stem}"
+    folder = hashlib.sha256(str(path.resolve().parent).encode()).hexdigest()[:8]
+    name = f"sparseprop_kernels_{folder}_{path.stem}"
     if name in sys.modules:
         return sys.modules[name]
     spec = importlib.util.spec_from_file_location(name, path)

@@ -20,11 +20,11 @@ def environment():
                               lstrip_blocks=True, keep_trailing_newline=True)
 
 
-def _kernel_source(name, args, outputs, doc, derivation, rename):
+def _kernel_source(name, args, outputs, doc, vector, derivation, rename):
     temps, results = print_block(outputs, rename)
     used = set().union(*(sp.sympify(e).free_symbols for e in outputs))
     unpack = [(str(rename[p]), i) for i, p in enumerate(derivation.params) if p in used]
-    template = "kernel_into.py.j2" if name.endswith("_dparams") else "kernel.py.j2"
+    template = "kernel_into.py.j2" if vector else "kernel.py.j2"
     return environment().get_template(template).render(
         name=name, doc=doc, args=[str(rename[a]) for a in args], unpack=unpack,
         temps=temps, results=results)
@@ -36,9 +36,9 @@ def render_module(derivation):
     rename = {d.state: sp.Symbol("x"), PHASE: sp.Symbol("phase"), WEIGHT: sp.Symbol("w")}
     rename.update({p: sp.Symbol(f"par_{p.name}") for p in d.params})
     kernels, table = [], []
-    for name, args, outputs, doc in d.kernels():
-        kernels.append(_kernel_source(name, args, outputs, doc, d, rename))
-        table.append((name, len(args), name.endswith("_dparams")))
+    for name, args, outputs, doc, out_names in d.kernels():
+        kernels.append(_kernel_source(name, args, outputs, doc, out_names is not None, d, rename))
+        table.append((name, len(args), out_names))
     model = {"name": d.name, "state": d.state, "rhs": d.rhs, "threshold": d.threshold,
              "reset": d.reset, "jump": d.jump}
     return environment().get_template("module.py.j2").render(
