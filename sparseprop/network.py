@@ -8,6 +8,7 @@ import numpy as np
 
 from .engine import heap
 from .errors import ModelError
+from .gradients import Tape
 from .result import Result
 
 ENGINES = ("sparse", "reference")
@@ -41,6 +42,7 @@ class Network:
             raise ModelError(f"the connectivity has {self.csr.n} neurons, the network {self.n}")
         self.phase = self._initial_phase(initial_phase, seed)
         self.t = 0.0
+        self.revision = 0         # counts changes of weights and parameters (tapes record it)
 
     def _initial_phase(self, initial_phase, seed):
         T = self.period
@@ -63,12 +65,44 @@ class Network:
         """(pre, post, weight) arrays, one entry per synapse, in the engine's (CSR) order."""
         return self.csr.synapses()
 
-    def run(self, duration=None, max_spikes=None, engine="sparse", progress=None):
+    def set_weights(self, weights):
+        """Give every synapse its own weight (an array in the order of `synapses()`)."""
+        from .connectivity import CSR
+        weights = np.array(weights, dtype=np.float64)
+        if weights.shape != (self.csr.nnz,) or not np.all(np.isfinite(weights)):
+            raise ModelError(f"weights must be {self.csr.nnz} finite numbers, one per synapse "
+                             f"(got shape {weights.shape})")
+        self.csr = CSR(self.n, self.csr.indptr, self.csr.indices, weights)
+        self.revision += 1
+
+    def set_parameters(self, **values):
+        """Change model parameter values (no recompilation: they are kernel arguments)."""
+        params = self.kernels.params_with(**values)
+        period = self.kernels.jit.period(params)
+        if not (math.isfinite(period) and period > 0):
+            raise ModelError(f"with {values} the period is {period}: the neuron no longer fires "
+                             f"on its own; keep the parameters in the oscillating range")
+        self.params, self.period = params, period
+        self.revision += 1
+
+    @property
+    def parameters(self):
+        """Current model parameter values, name -> value."""
+        return dict(zip(self.kernels.parameter_names, self.params.tolist()))
+
+    def set_state(self, phase, t=0.0):
+        """Set every neuron's phase (time since reset, in [0, T)) and the current time."""
+        self.phase, self.t = self._initial_phase(phase, None), float(t)
+
+    def run(self, duration=None, max_spikes=None, engine="sparse", progress=None,
+            record_tape=False):
         """Simulate from the current state for `duration` ms and/or until `max_spikes` spikes.
 
         engine: "sparse" (SparseProp, O(K log N) per spike) or "reference" (conventional
         O(N) loop). progress: print a progress line to stderr on runs longer than a few
-        seconds (default: when stderr is a terminal). A second run continues from the first.
+        seconds (default: when stderr is a terminal). record_tape: keep what the reverse
+        sweep needs (every target's phase before each jump, 8 bytes per synaptic event) so
+        that `result.backward(...)` gives gradients. A second run continues from the first.
         Returns a Result.
         """
         if engine not in ENGINES:
@@ -86,20 +120,36 @@ class Network:
         budget = max_spikes if max_spikes is not None else math.inf
         loop = self._sparse if engine == "sparse" else self._reference
         start = time.perf_counter()
+        self._tape_pieces = [] if record_tape else None
         i, t, t_end, phase = loop(t_stop, budget, progress, start)
         result = Result(i, t, self.n, self.t, t_end, phase, engine, time.perf_counter() - start)
+        if record_tape:
+            result.tape = Tape(self, np.concatenate(self._tape_pieces), self.phase,
+                               ended_at_last_spike=not (math.isfinite(t_stop) and i.size < budget))
+        self._tape_pieces = None
         self.t, self.phase = t_end, phase
         return result
+
+    def backward(self, result, dloss_dt, dloss_dphase=None):
+        """Gradients of a loss of a recorded run of this network; see Result.backward."""
+        from .gradients import backward
+        return backward(self, result, dloss_dt, dloss_dphase)
 
     # Both loops run the compiled engine in chunks of spikes, growing the record between calls.
     def _chunks(self, call, t_stop, budget, progress, start):
         pieces_i, pieces_t, total, shown = [], [], 0, False
+        degree = int(self.csr.out_degree().max())
         while total < budget:
             size = int(min(_CHUNK, budget - total))
+            if self._tape_pieces is not None:   # tape room for whole spikes, at most 256 MB a chunk
+                size = max(1, min(size, (1 << 25) // max(degree, 1)))
             out_i, out_t = np.empty(size, np.int32), np.empty(size, np.float64)
-            count, status = call(out_i, out_t)
+            tape = np.empty(size * degree if self._tape_pieces is not None else 0)
+            count, taped, status = call(out_i, out_t, tape)
             pieces_i.append(out_i[:count])
             pieces_t.append(out_t[:count])
+            if self._tape_pieces is not None:
+                self._tape_pieces.append(tape[:taped].copy())
             total += count
             if status == 2:
                 raise ModelError(
@@ -129,11 +179,11 @@ class Network:
         state = {"t_base": self.t, "Phi": 0.0}
         csr = self._csr_args()
 
-        def call(out_i, out_t):
-            count, state["t_base"], state["Phi"], status = jit.run_phase(
+        def call(out_i, out_t, tape):
+            count, state["t_base"], state["Phi"], taped, status = jit.run_phase(
                 self.params, hkey, hidx, pos, state["t_base"], state["Phi"], *csr, t_stop,
-                out_i, out_t)
-            return count, status
+                out_i, out_t, tape, 0)
+            return count, taped, status
 
         i, t = self._chunks(call, t_stop, budget, progress, start)
         t_end = t_stop if math.isfinite(t_stop) and i.size < budget else (
@@ -147,10 +197,10 @@ class Network:
         state = {"t": self.t}
         csr = self._csr_args()
 
-        def call(out_i, out_t):
-            count, state["t"], status = jit.run_reference(
-                self.params, phase, state["t"], *csr, t_stop, out_i, out_t)
-            return count, status
+        def call(out_i, out_t, tape):
+            count, state["t"], taped, status = jit.run_reference(
+                self.params, phase, state["t"], *csr, t_stop, out_i, out_t, tape, 0)
+            return count, taped, status
 
         i, t = self._chunks(call, t_stop, budget, progress, start)
         return i, t, state["t"], phase

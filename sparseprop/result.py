@@ -24,6 +24,15 @@ class Result:
         self.final_phase = np.asarray(final_phase, dtype=np.float64)
         self.engine = str(engine)
         self.wall_time = float(wall_time)
+        self.tape = None          # a gradients.Tape when run with record_tape=True
+
+    def backward(self, dloss_dt, dloss_dphase=None):
+        """Gradients (weights, initial phases, parameters) of a loss L of this run, given dL/dt
+        for every spike (shape of .t) and optionally dL/d(final phase); needs record_tape=True."""
+        if self.tape is None:
+            raise ModelError("this result has no tape: run with net.run(..., record_tape=True) "
+                             "before asking for gradients")
+        return self.tape.network.backward(self, dloss_dt, dloss_dphase)
 
     @property
     def n_spikes(self):

@@ -8,7 +8,7 @@ from ..derive import PHASE, WEIGHT
 from .printer import print_block
 
 TEMPLATES = ("module.py.j2", "kernel.py.j2", "kernel_into.py.j2")
-ENGINES = ("engine_phase.py.j2", "engine_reference.py.j2")
+ENGINES = ("engine_phase.py.j2", "engine_reference.py.j2", "engine_backward.py.j2")
 
 
 @functools.lru_cache(maxsize=None)

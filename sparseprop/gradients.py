@@ -1,0 +1,87 @@
+"""Exact gradients of a loss of spike times by a reverse sweep over a recorded run (DESIGN 3.5)."""
+from dataclasses import dataclass
+
+import numpy as np
+
+from .errors import ModelError
+
+
+class Tape:
+    """What a recorded run keeps for the reverse sweep: every target's phase before each jump
+    (in firing order, 8 bytes per synaptic event), beside the result's spikes (12 bytes each)."""
+
+    def __init__(self, network, pre_phase, start_phase, ended_at_last_spike):
+        self.network = network
+        self.revision = network.revision
+        self.pre_phase = pre_phase
+        self.start_phase = start_phase
+        self.ended_at_last_spike = ended_at_last_spike
+
+    @property
+    def nbytes(self):
+        """Memory of the tape proper (pre-jump phases), bytes."""
+        return self.pre_phase.nbytes
+
+
+@dataclass
+class Gradients:
+    """dL/d(everything trainable) of one recorded run.
+
+    weight: one value per synapse, in the order of `network.synapses()`;
+    initial_phase: one value per neuron (the phases at the start of the run);
+    parameters: model parameter name -> value (parameters are shared by all neurons)."""
+    weight: np.ndarray
+    initial_phase: np.ndarray
+    parameters: dict
+
+
+def _array(values, shape, what):
+    try:
+        array = np.array(values, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ModelError(f"{what} must be numbers of shape {shape}") from None
+    if array.shape != shape:
+        raise ModelError(f"{what} has shape {array.shape}; it must have shape {shape} "
+                         f"(one value per {'spike' if 'dt' in what else 'neuron'})")
+    if not np.all(np.isfinite(array)):
+        raise ModelError(f"{what} contains NaN or infinite values")
+    return array
+
+
+def backward(network, result, dloss_dt, dloss_dphase=None):
+    """Gradients of a loss L given dL/dt for every spike of `result` (shape of result.t) and,
+    optionally, dL/d(final phase) for every neuron. Exact while the spike order is unchanged."""
+    tape = getattr(result, "tape", None)
+    if tape is None:
+        raise ModelError("this result has no tape: run with net.run(..., record_tape=True) "
+                         "before asking for gradients")
+    if tape.network is not network:
+        raise ModelError("this result was recorded on another network; call backward on the "
+                         "network that ran it (result.backward(...) does)")
+    if tape.revision != network.revision:
+        raise ModelError("the network's weights or parameters changed since this run was "
+                         "recorded; run it again with record_tape=True")
+    csr = network.csr
+    if int(csr.out_degree()[result.i].sum()) != tape.pre_phase.size:
+        raise ModelError("the tape does not belong to these spikes (its length does not match)")
+    dloss_dt = _array(dloss_dt, result.t.shape, "dloss_dt")
+    adjoint = np.zeros(network.n)
+    grad_params = np.zeros(network.params.size)
+    dT = np.empty(network.params.size)
+    network.kernels.jit.dperiod_dparams(network.params, dT)
+    if dloss_dphase is not None:  # final phase = T - key + t_end
+        dphase = _array(dloss_dphase, (network.n,), "dloss_dphase")
+        adjoint -= dphase
+        grad_params += dphase.sum() * dT
+        if tape.ended_at_last_spike and dloss_dt.size:
+            dloss_dt[-1] += dphase.sum()
+    grad_weight = np.zeros(csr.nnz)
+    weights = csr.weights if csr.weights is not None else np.empty(0)
+    weight = csr.weight if csr.weights is None else 0.0
+    network.kernels.jit.run_backward(network.params, result.i, dloss_dt, tape.pre_phase,
+                                     csr.indptr, csr.indices, weights, weight, adjoint,
+                                     grad_weight, grad_params)
+    grad_params += adjoint.sum() * dT          # initial key = t0 + T - initial phase
+    names = network.kernels.parameter_names
+    return Gradients(weight=grad_weight, initial_phase=-adjoint,
+                     parameters=dict(zip(names, grad_params.tolist())))
