@@ -1,0 +1,77 @@
+"""Losses, optimisers and the fit loop."""
+import warnings
+
+import numpy as np
+import pytest
+
+import sparseprop as spp
+from sparseprop.train import FirstSpikeCrossEntropy, SpikeTimeLoss, clip_by_norm, fit
+
+N = 20
+
+
+def _net():
+    return spp.Network(spp.load_model("lif", I=2.0), N, spp.fixed_outdegree(3, -0.05, seed=1), seed=2)
+
+
+def _task():
+    first = _net().run(duration=15.0)
+    chosen = np.arange(0, N, 4)
+    firsts = np.array([first.t[first.i == c][0] for c in chosen])
+    return chosen, firsts + np.random.default_rng(0).uniform(-0.3, 0.3, chosen.size)
+
+
+@pytest.mark.parametrize("optimiser,lr", [("sgd", 1.0), ("adam", 0.01)])
+def test_fit_drives_a_spike_time_loss_down_100_fold(optimiser, lr):
+    chosen, targets = _task()
+    history = fit(_net(), SpikeTimeLoss(chosen, targets), duration=15.0, steps=200, lr=lr,
+                  optimiser=optimiser, train=("weight", "initial_phase"))
+    assert len(history.loss) == 200
+    assert history.loss[-1] <= history.loss[0] / 100
+
+
+def test_fit_can_train_a_model_parameter():
+    chosen, targets = _task()
+    net = _net()
+    history = fit(net, SpikeTimeLoss(chosen, targets + 0.2), duration=15.0, steps=30, lr=1e-3,
+                  train=("I",))
+    assert net.parameters["I"] != 2.0 and min(history.loss) < history.loss[0]
+
+
+def test_loss_gradients_match_finite_differences_of_the_loss_value():
+    net = _net()
+    result = net.run(duration=15.0, record_tape=True)
+    for loss in (SpikeTimeLoss([1, 5, 9], [3.0, 4.0, 5.0], k=2),
+                 FirstSpikeCrossEntropy([2, 6, 10], label=1, tau=2.0)):
+        value, dloss_dt, _ = loss(result, net)
+        for k in np.flatnonzero(dloss_dt):
+            shifted = result.t.copy()
+            shifted[k] += 1e-6
+            moved = spp.Result(result.i, shifted, N, result.t_start, result.t_end,
+                               result.final_phase, "sparse", 0.0)
+            assert (loss(moved, net)[0] - value) / 1e-6 == pytest.approx(dloss_dt[k], rel=1e-4, abs=1e-8)
+
+
+def test_a_neuron_that_stops_spiking_is_predicted_with_a_warning_and_no_nan():
+    net = _net()
+    result = net.run(duration=0.5, record_tape=True)       # too short: most neurons stay silent
+    silent = [n for n in range(N) if n not in result.i][:3]
+    with pytest.warns(RuntimeWarning, match="no spike 1"):
+        value, dloss_dt, dloss_dphase = SpikeTimeLoss(silent, [5.0, 5.0, 5.0])(result, net)
+    assert np.isfinite(value) and np.all(np.isfinite(dloss_dphase)) and dloss_dphase[silent].all()
+    g = result.backward(dloss_dt, dloss_dphase)
+    assert np.all(np.isfinite(g.weight)) and np.all(np.isfinite(g.initial_phase))
+
+
+def test_clip_by_norm():
+    grads, norm = clip_by_norm({"a": np.array([3.0]), "b": np.array([4.0])}, 1.0)
+    assert norm == 5.0 and np.isclose(np.hypot(grads["a"][0], grads["b"][0]), 1.0)
+
+
+@pytest.mark.parametrize("kwargs,match", [
+    (dict(train=("bias",)), "cannot train 'bias'"), (dict(optimiser="rmsprop"), "not known")])
+def test_bad_fit_input(kwargs, match):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with pytest.raises(spp.ModelError, match=match):
+            fit(_net(), SpikeTimeLoss([0], [1.0]), duration=5.0, steps=2, **kwargs)
