@@ -143,12 +143,12 @@ class History:
 
 
 def fit(network, loss, duration, steps=100, train=("weight",), lr=1e-3, decay=1.0, clip=None,
-        backtrack=None, optimiser="adam", engine="sparse", progress=False):
+        backtrack=2.0, optimiser="adam", engine="sparse", progress=False):
     """Train `network` so that `loss` falls; each step simulates `duration` ms from the same
     initial state, backpropagates and takes an Adam step (learning rate lr * decay**step,
     gradients clipped to norm `clip` if given). Spike losses jump where the spike order
     changes: a step after which the loss grew more than `backtrack`-fold is undone and the
-    learning rate halved (default None: never). `train` names what is trained: "weight",
+    learning rate halved (None: never). `train` names what is trained: "weight",
     "initial_phase" and/or model parameter names. The network keeps the trained values and its
     initial state. optimiser: "adam" or "sgd" (plain gradient descent, whose steps follow the
     gradient's size: the better choice when few synapses matter much and many a little).
