@@ -32,6 +32,7 @@ RESERVED = {
 _OPS = {ast.Add: sp.Add, ast.Mult: sp.Mul,
         ast.Sub: lambda a, b: a - b, ast.Div: lambda a, b: a / b}
 _MAX_EXACT_EXPONENT = 64
+_MAX_EXPONENT = 1000
 
 
 def symbol(name):
@@ -70,6 +71,9 @@ def _number(value, where):
 
 def _power(base, exponent, where):
     """base**exponent; two numbers are evaluated with a size guard (SymPy would build huge integers)."""
+    if exponent.is_Number and abs(exponent) > _MAX_EXPONENT:
+        raise ModelError(f"the exponent {exponent} in '{where}' is out of range; powers up to "
+                         f"{_MAX_EXPONENT} in size are supported")
     if not (base.is_Number and exponent.is_Number):
         return base ** exponent
     if exponent.is_Integer and abs(exponent) <= _MAX_EXACT_EXPONENT and abs(base) < 2 ** 64:
@@ -95,9 +99,12 @@ def _translate(node, names, where):
             return names[node.id]
         if node.id in CONSTANTS:
             return CONSTANTS[node.id]
-        _check_identifier(node.id, where)
         if node.id in FUNCTIONS:
             raise ModelError(f"'{node.id}' is a function; call it, e.g. {node.id}(v), in '{where}'")
+        if node.id == WEIGHT:
+            raise ModelError(f"'{WEIGHT}' in '{where}' is the synaptic weight: it may appear only "
+                             f"in on_pre, e.g. on_pre='v += {WEIGHT}'")
+        _check_identifier(node.id, where)
         known = sorted(n for n in names if n != "__state__")
         raise ModelError(
             f"unknown identifier '{node.id}' in '{where}'; give it a value with "
@@ -114,7 +121,7 @@ def _translate(node, names, where):
         if isinstance(node.op, ast.Pow):
             return _power(left, right, where)
         if type(node.op) in _OPS:
-            if isinstance(node.op, ast.Div) and right == 0:
+            if isinstance(node.op, ast.Div) and right.is_zero:
                 raise ModelError(f"division by zero in '{snippet(node)}' (in '{where}')")
             return _OPS[type(node.op)](left, right)
     if isinstance(node, ast.Call):
@@ -127,6 +134,19 @@ def _translate(node, names, where):
         return FUNCTIONS[node.func.id](_translate(node.args[0], names, where))
     raise ModelError(f"unsupported syntax '{snippet(node)}' in '{where}'; use numbers, names, "
                      f"+ - * / **, parentheses and functions such as exp(...)")
+
+
+def _translate_all(node, names, where):
+    """_translate with SymPy's own failures (deep nesting, numbers it cannot handle) as ModelError."""
+    try:
+        return _translate(node, names, where)
+    except RecursionError:
+        raise ModelError(f"'{where[:80]}' is nested too deeply or too long") from None
+    except (TypeError, AttributeError, ValueError, ArithmeticError) as exc:
+        if isinstance(exc, ModelError):
+            raise
+        raise ModelError(f"cannot interpret '{where[:80]}': {type(exc).__name__} from SymPy "
+                         f"({exc}); simplify the expression") from None
 
 
 def _parse_python(text, mode, where):
@@ -146,11 +166,7 @@ def parse_expression(text, names):
     text = " ".join(text.split())
     if not text:
         raise ModelError("empty expression; write e.g. '(I - v)/tau'")
-    tree = _parse_python(text, "eval", text)
-    try:
-        return _translate(tree, names, text)
-    except RecursionError:
-        raise ModelError(f"expression '{text[:80]}' is nested too deeply") from None
+    return _translate_all(_parse_python(text, "eval", text), names, text)
 
 
 _DIFF = re.compile(r"^\s*d\s*([A-Za-z_]\w*)\s*/\s*dt\s*=(.*)$", re.S)
@@ -274,7 +290,7 @@ def _single_statement(text, kind, example):
 
 def _value_expression(node, line, state, names, kind):
     """Translate a threshold or reset value, which may use parameters but not the state."""
-    expr = _translate(node, names, line)
+    expr = _translate_all(node, names, line)
     if symbol(state) in expr.free_symbols:
         raise ModelError(f"{kind} value in '{line}' depends on {state}; it must be a fixed "
                          f"value (a number, a parameter or inf)")
@@ -330,5 +346,9 @@ def parse_on_pre(text, state, names):
     if target != state:
         raise ModelError(f"on_pre '{line}' changes '{target}', but the state variable is '{state}'")
     names = dict(names, **{WEIGHT: symbol(WEIGHT)})
-    expr = _translate(node.value, names, line)
-    return expr if op is None else _AUG[op](symbol(state), expr)
+    expr = _translate_all(node.value, names, line)
+    expr = expr if op is None else _AUG[op](symbol(state), expr)
+    if expr.has(sp.zoo, sp.nan, sp.oo, -sp.oo):
+        raise ModelError(f"on_pre '{line}' gives a state that is not finite ({expr}); the jump "
+                         f"must be a finite expression of {state} and {WEIGHT}")
+    return expr

@@ -1,5 +1,6 @@
 """The shipped models (models/*.toml) and user model files: load_model, list_models."""
 import importlib.resources
+import os
 try:
     import tomllib
 except ModuleNotFoundError:  # Python 3.10
@@ -52,6 +53,9 @@ def load_model(name_or_path, **parameters):
 
     Keyword arguments override the file's default parameter values, e.g. load_model('lif', I=1.2).
     """
+    if not isinstance(name_or_path, (str, os.PathLike)):
+        raise ModelError(f"load_model({name_or_path!r}): give a shipped model's name or the path "
+                         f"of a model file")
     shipped = _shipped()
     if isinstance(name_or_path, str) and name_or_path in shipped:
         source, default_name = shipped[name_or_path], name_or_path

@@ -19,7 +19,10 @@ def _check_parameters(parameters):
             raise ModelError(f"parameter name {name!r} is not an identifier; use names like 'tau'")
         if isinstance(value, bool) or not isinstance(value, numbers.Real):
             raise ModelError(f"parameter {name}={value!r} is not a number; give a float such as 10.0")
-        value = float(value)
+        try:
+            value = float(value)
+        except OverflowError:
+            value = math.inf
         if not math.isfinite(value):
             raise ModelError(f"parameter {name}={value} is not finite; give a finite number")
         values[name] = value
@@ -87,8 +90,9 @@ class NeuronModel:
         subs = {s: self.parameters[s.name] for s in expr.free_symbols if s.name in self.parameters}
         try:
             value = complex(expr.subs(subs).evalf())
-        except (TypeError, ValueError, ArithmeticError) as exc:
-            raise ModelError(f"cannot evaluate '{expr}' at {self._values_text()}: {exc}") from None
+        except (TypeError, ValueError, ArithmeticError, RecursionError) as exc:
+            raise ModelError(f"cannot evaluate '{expr}' at {self._values_text()}: "
+                             f"{type(exc).__name__}") from None
         if value.imag != 0 or math.isnan(value.real):
             raise ModelError(f"'{expr}' is not a real number at {self._values_text()}")
         return value.real

@@ -1,8 +1,7 @@
 """Every kind of user mistake raises sparseprop.ModelError with a message that names the problem.
 
 Each bad input is a one-field change of a valid model (checked by `test_valid_base_models`), so a
-failure here means the mistake itself was (not) reported.  Known bugs are kept as strict xfails:
-they encode the wanted behaviour and start failing (XPASS) once the bug is fixed.
+failure here means the mistake itself was (not) reported.
 """
 import warnings
 
@@ -194,10 +193,6 @@ def test_weight_defined_in_equations(changes):
     expect(lambda: lif(**changes), "'w'", "weight")
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "BUG: 'w' used in the equations gets the generic 'unknown identifier' message, which "
-    "suggests parameters={'w': ...} or 'w = ... : 1' -- both of which are then refused as "
-    "reserved for the weight; the message should say 'w' is the synaptic weight of on_pre"))
 def test_weight_used_in_equations():
     expect(lambda: lif(equations="dv/dt = (I - v + w)/tau : 1"), "'w'", "weight")
 
@@ -316,9 +311,6 @@ def test_parameter_not_a_number(value):
     expect(lambda: lif(parameters={"I": value, "tau": 10.0}), "I=", "not a number")
 
 
-@pytest.mark.xfail(strict=True, raises=OverflowError, reason=(
-    "BUG: an int too large for a float escapes _check_parameters as OverflowError "
-    "(float(value) is not guarded)"))
 def test_parameter_too_large_for_float():
     expect(lambda: lif(parameters={"I": 10 ** 400, "tau": 10.0}), "parameter", "I")
 
@@ -380,9 +372,6 @@ def test_load_model_directory(tmp_path):
     expect(lambda: load_model(tmp_path), str(tmp_path))
 
 
-@pytest.mark.xfail(strict=True, raises=TypeError, reason=(
-    "BUG: load_model(None) / load_model(123) raise TypeError from pathlib.Path instead of "
-    "ModelError"))
 @pytest.mark.parametrize("argument", [None, 123])
 def test_load_model_not_a_name_or_path(argument):
     expect(lambda: load_model(argument), str(argument))
@@ -420,7 +409,7 @@ def test_model_file_not_utf8(tmp_path):
     expect(lambda: load_model(path), "cannot read model file", "latin1.toml")
 
 
-# -- known bugs: non-ModelError exceptions from pathological but short text ----------------------
+# -- pathological but short text (bugs found by fuzzing, now fixed) ----------------------
 
 def shallow_recursion_error(call):
     """call(), re-raising a RecursionError without its ~1000-frame traceback (which takes pytest
@@ -432,9 +421,6 @@ def shallow_recursion_error(call):
     raise RecursionError(message)
 
 
-@pytest.mark.xfail(strict=True, raises=RecursionError, reason=(
-    "BUG: parse_threshold/parse_reset/parse_on_pre call _translate without the RecursionError "
-    "guard that parse_expression has, so ~1000 chained terms escape as RecursionError"))
 @pytest.mark.parametrize("changes", [
     dict(threshold="v >= 1" + "+0" * 1000),
     dict(reset="v = 0" + "+0" * 1000),
@@ -445,9 +431,6 @@ def test_long_statement(changes):
     expect(lambda: shallow_recursion_error(lambda: lif(**changes)), text[:6])
 
 
-@pytest.mark.xfail(strict=True, raises=AttributeError, reason=(
-    "BUG: SymPy raises (TypeError, then AttributeError inside its cache) while building "
-    "arcsin(sin(huge exact number)); _translate does not turn it into ModelError"))
 @pytest.mark.parametrize("changes", [
     dict(equations="dv/dt = (I - v)/tau + arcsin(sin(1e300)) : 1"),
     dict(threshold="v >= arccos(cos(1e200))"),
@@ -457,17 +440,13 @@ def test_sympy_failure_while_parsing(changes):
     expect(lambda: lif(**changes), "arcsin" if "arcsin" in text else "arccos")
 
 
-@pytest.mark.xfail(strict=True, raises=ZeroDivisionError, reason=(
-    "BUG: _power turns 2**-2000 into Float(0.0); the division-by-zero guard `right == 0` is False "
-    "for Float(0.0) in SymPy >= 1.13, and Float/Float(0.0) raises ZeroDivisionError"))
 def test_division_by_float_zero():
-    expect(lambda: parse_equations("dv/dt = (2**-2000)/(2**-2000) : 1", ("I", "tau")),
+    expect(lambda: parse_equations("dv/dt = 1/(2**-2 - 0.25) : 1", ("I", "tau")),
            "division by zero")
+    expect(lambda: parse_equations("dv/dt = (2*v)**99999999999 : 1", ("I", "tau")),
+           "exponent", "out of range")
 
 
-@pytest.mark.xfail(strict=True, raises=RecursionError, reason=(
-    "BUG: NeuronModel.value_of does not catch RecursionError from SymPy's evalf "
-    "(sin of a number with ~1e300 digits)"))
 def test_threshold_that_cannot_be_evaluated():
     expect(lambda: shallow_recursion_error(lambda: lif(threshold="v >= sin(exp(1e300))")),
            "sin(exp(")
