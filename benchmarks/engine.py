@@ -44,6 +44,44 @@ def measure(sizes, sparse_only, repeat, log=print):
     return rows
 
 
+def measure_backward(sizes, repeat, spikes=100_000, log=print):
+    """Rows (n, forward s/spike with tape, backward s/spike, tape bytes/spike): a loss that
+    weights every spike time (dense adjoints, the costliest case for the reverse sweep)."""
+    import numpy as np
+    rows = []
+    for n in sizes:
+        net = spp.Network("lif", n, spp.fixed_outdegree(K, -1 / K ** 0.5, seed=1), seed=2)
+        net.run(max_spikes=spikes, progress=False)              # warm-up and transient
+        forward, backward = [], []
+        for _ in range(repeat + 1):                              # the first round compiles
+            start = time.perf_counter()
+            result = net.run(max_spikes=spikes, record_tape=True, progress=False)
+            forward.append((time.perf_counter() - start) / result.n_spikes)
+            dloss_dt = np.random.default_rng(0).normal(size=result.n_spikes)
+            start = time.perf_counter()
+            result.backward(dloss_dt)
+            backward.append((time.perf_counter() - start) / result.n_spikes)
+        tape = (result.tape.nbytes + result.i.nbytes + result.t.nbytes) / result.n_spikes
+        rows.append((n, statistics.median(forward[1:]), statistics.median(backward[1:]), tape))
+        log(f"N = {n:.0e}: forward+tape {rows[-1][1] * 1e6:.2f} us/spike, backward "
+            f"{rows[-1][2] * 1e6:.2f} us/spike, tape {tape:.0f} B/spike")
+    return rows
+
+
+def backward_table(rows, repeat):
+    """Markdown table of the backward measurements."""
+    lines = ["| N | forward with tape (us/spike) | backward (us/spike) | backward / forward | "
+             "backward vs N = %.0e | tape (bytes/spike) |" % rows[0][0],
+             "|---|---|---|---|---|---|"]
+    for n, forward, backward, tape in rows:
+        lines.append(f"| {n:.0e} | {forward * 1e6:.2f} | {backward * 1e6:.2f} | "
+                     f"{backward / forward:.2f} | {backward / rows[0][2]:.2f}x | {tape:.0f} |")
+    lines += ["", f"Medians of {repeat} runs of 100000 spikes; the loss weights every spike time "
+              f"(every adjoint non-zero). Tape = pre-jump phases (8 bytes per synaptic event) plus "
+              f"the spikes themselves (12 bytes); target <= (K + 2) x 12 = {(K + 2) * 12} bytes."]
+    return "\n".join(lines)
+
+
 def table(rows, repeat):
     """Markdown table of the rows with speed-ups and synaptic events per second."""
     base = rows[0][1]

@@ -34,7 +34,9 @@ def main():
     args = parser.parse_args()
     sizes = [10**3, 10**4, 10**5] + ([] if args.quick else [10**6])
     sparse_only = [] if args.quick else [10**7]
-    rows = engine.measure(sizes, sparse_only, args.repeat, log=lambda s: print(s, flush=True))
+    log = lambda s: print(s, flush=True)  # noqa: E731
+    rows = engine.measure(sizes, sparse_only, args.repeat, log=log)
+    backward = engine.measure_backward([10**3, 10**4, 10**5], args.repeat, log=log)
     text = "\n".join([
         "# Benchmark results",
         "",
@@ -47,6 +49,12 @@ def main():
         "out-degree), one thread. The reference engine advances all N phases at every spike.",
         "",
         engine.table(rows, args.repeat),
+        "",
+        "## Gradients: reverse sweep against forward pass",
+        "",
+        "Same network; forward with `record_tape=True`, then `result.backward(dloss_dt)`.",
+        "",
+        engine.backward_table(backward, args.repeat),
         "",
         "## Code-generation latency",
         "",
