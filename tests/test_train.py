@@ -75,3 +75,17 @@ def test_bad_fit_input(kwargs, match):
         warnings.simplefilter("ignore")
         with pytest.raises(spp.ModelError, match=match):
             fit(_net(), SpikeTimeLoss([0], [1.0]), duration=5.0, steps=2, **kwargs)
+
+
+def test_target_timing_task_of_tutorial_3_falls_100_fold_in_200_steps(tmp_path, monkeypatch):
+    """The acceptance task: N = 1000, K = 50, 10 chosen neurons, 200 steps, fixed seeds."""
+    import runpy
+    from pathlib import Path
+    monkeypatch.chdir(tmp_path)
+    tutorial = Path(__file__).resolve().parent.parent / "tutorials" / "03_train_spike_times.py"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        run = runpy.run_path(str(tutorial), run_name="__main__")
+    history = run["history"]
+    assert run["N"] == 1000 and run["K"] == 50 and len(run["chosen"]) == 10
+    assert len(history.loss) == 200 and history.loss[-1] <= history.loss[0] / 100
