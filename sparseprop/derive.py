@@ -8,6 +8,12 @@ Steps (each logged, in the ODE-toolbox manner):
 4. state(phase) by solving phase(v) = phase, the candidate that round-trips numerically;
 5. PTC(phase, w) = phase(h(state(phase), w)) and every derivative by differentiation;
 6. numeric verification against quadrature of 1/f (mpmath, 30 digits) before anything is used.
+
+Methods: 'analytic' (the steps above), 'numeric' (sparseprop.numeric: quadrature and piecewise
+Chebyshev tables for phase and state, with SymPy stand-in functions whose derivatives are those
+of the approximation, so every kernel is derived the same way), and 'auto' (the default:
+analytic, and numeric when SymPy finds no closed form, cannot invert it, or its antiderivative
+fails the numeric check). Choose with NeuronModel(..., method=...).
 """
 import logging
 import math
@@ -28,6 +34,12 @@ PHASE = sp.Symbol("phase", real=True)
 WEIGHT = eq.symbol(eq.WEIGHT)
 _NICE_SOLVE_SECONDS = 3
 _FRACTIONS = (1e-6, 0.01, 0.1, 0.25, 0.5, 0.75, 0.9, 0.99, 1 - 1e-6)
+METHODS = ("auto", "analytic", "numeric")
+NUMERIC_MAX_ERROR = 1e-10      # a numeric map with a larger measured error is refused
+
+
+class NoClosedForm(ModelError):
+    """SymPy found no usable closed form (method 'auto' then goes numeric)."""
 
 
 @dataclass
@@ -48,6 +60,7 @@ class Derivation:
     ptc: sp.Expr               # PTC(PHASE, WEIGHT)
     method: str
     notes: list = field(default_factory=list)
+    numeric: object = None     # the sparseprop.numeric.NumericMap of a numeric derivation
 
     def kernels(self):
         """(name, arguments, outputs, docstring, output names) of every generated kernel.
@@ -206,9 +219,9 @@ def _invert(phase, x, num, period_value, notes):
                 notes.append(f"inverse: {len(candidates)} solutions, kept the one that "
                              f"round-trips on (0, period)")
             return candidate
-    raise ModelError(
+    raise NoClosedForm(
         f"SymPy could not invert the phase map {phase} = phase for {x} in closed form "
-        f"(candidates: {candidates or 'none'}); numeric phase maps come in a later issue")
+        f"(candidates: {candidates or 'none'})")
 
 
 def _verify(d, num, low, high):
@@ -225,16 +238,35 @@ def _verify(d, num, low, high):
             start, want = point, float(integral)
             if not (math.isfinite(got) and abs(got - want) <= 1e-8 * max(abs(want), period)
                     and got >= previous):
-                raise ModelError(
+                raise NoClosedForm(
                     f"the closed-form phase map of {d.name} fails its numeric check at "
                     f"{x} = {point:g} (closed form {got!r}, quadrature {want!r}); SymPy's "
-                    f"antiderivative is not valid on the whole range. Numeric phase maps come "
-                    f"in a later issue")
+                    f"antiderivative is not valid on the whole range")
             previous = got
 
 
-def derive(model, timeout=None):
-    """Derive the phase representation of `model` (a NeuronModel); returns a Derivation."""
+def derive(model, timeout=None, method=None):
+    """Derive the phase representation of `model` (a NeuronModel); returns a Derivation.
+
+    method: 'auto', 'analytic' or 'numeric' (default: the model's `method`, itself 'auto').
+    'auto' tries SymPy and falls back to a numeric map when it finds no usable closed form;
+    'analytic' raises ModelError instead; 'numeric' skips SymPy's integration.
+    """
+    method = method if method is not None else getattr(model, "method", "auto")
+    if method not in METHODS:
+        raise ModelError(f"method '{method}' is not known; use one of {', '.join(METHODS)}")
+    if method == "numeric":
+        return _derive_numeric(model, "forced by method='numeric'")
+    try:
+        return _derive_analytic(model, timeout)
+    except NoClosedForm as exc:
+        if method == "analytic":
+            raise ModelError(f"{exc}; use method='numeric' (or 'auto') for a numeric phase "
+                             f"map") from None
+        return _derive_numeric(model, f"SymPy found no closed form: {exc}")
+
+
+def _derive_analytic(model, timeout):
     timeout = _timeout(timeout)
     symbols = _assumed_symbols(model.parameters)
     swap = {eq.symbol(k): s for k, s in symbols.items()}
@@ -251,9 +283,9 @@ def derive(model, timeout=None):
         with time_limit(timeout, f"SymPy's derivation of {model.name}"):
             F_raw = sp.integrate(1 / f, x)
             if F_raw.has(sp.Integral):
-                raise ModelError(
+                raise NoClosedForm(
                     f"SymPy finds no closed form for the phase integral of d{x}/dt = {model.rhs} "
-                    f"(the integral of 1/f); numeric phase maps come in a later issue")
+                    f"(the integral of 1/f)")
             F = _resolve_branches(F_raw, x, num, points, notes)
             F_reset = _value_at(F, x, reset, "+")
             period = sp.simplify(_value_at(F, x, threshold, "-") - F_reset)
@@ -269,12 +301,13 @@ def derive(model, timeout=None):
             ptc = phase.subs(x, jump.subs(x, state_of_phase))
     except TimeLimitExceeded as exc:
         raise ModelError(f"{exc} (limit: the timeout argument or SPARSEPROP_SYMPY_TIMEOUT); "
-                         f"simplify the equations, or raise the limit") from None
+                         f"simplify the equations, raise the limit, or use method='numeric'"
+                         ) from None
     except (NotImplementedError, TypeError, ValueError, RecursionError) as exc:
         if isinstance(exc, ModelError):
             raise
-        raise ModelError(f"SymPy failed on {model.name} (d{x}/dt = {model.rhs}): "
-                         f"{type(exc).__name__}: {exc}") from None
+        raise NoClosedForm(f"SymPy failed on {model.name} (d{x}/dt = {model.rhs}): "
+                           f"{type(exc).__name__}: {exc}") from None
     d = Derivation(name=model.name, state=x, params=params, values=dict(model.parameters),
                    rhs=f, reset=reset, threshold=threshold, jump=jump, antiderivative=F_raw,
                    phase=phase, state_of_phase=state_of_phase, period=period, ptc=ptc,
@@ -287,3 +320,59 @@ def derive(model, timeout=None):
 
 def _sign_word(s):
     return "> 0" if s.is_positive else "< 0" if s.is_negative else "real"
+
+
+def _derive_numeric(model, reason):
+    """A Derivation whose phase, state and period are numeric tables (sparseprop.numeric)."""
+    import numpy as np
+
+    from . import numeric
+    low, high = model.v_reset, model.v_threshold
+    if not (math.isfinite(low) and math.isfinite(high)):
+        raise ModelError(
+            f"a numeric phase map needs a finite reset and threshold, not reset '{model.reset}' "
+            f"and threshold '{model.threshold}'; give a finite cut-off such as "
+            f"'{model.state} >= 20' ({reason})")
+    symbols = _assumed_symbols(model.parameters)
+    params = tuple(symbols.values())
+    swap = {eq.symbol(k): s for k, s in symbols.items()}
+    x = eq.symbol(model.state)
+    f, reset, threshold, jump = (e.subs(swap) for e in
+                                 (model.rhs, model.reset_value, model.threshold_value, model.jump))
+    at_values = {p: model.parameters[p.name] for p in params}
+    f_num = sp.lambdify(x, f.subs(at_values), modules="numpy")
+    dfdp = [sp.lambdify(x, sp.diff(f, p).subs(at_values), modules="numpy") for p in params]
+    with np.errstate(all="ignore"):
+        lower, note = numeric.choose_lower(lambda v: np.broadcast_to(
+            np.asarray(f_num(v), dtype=float), np.shape(v)), low, high)
+    table = numeric.build(f_num, dfdp, low, high, lower)
+    if note:
+        table.notes.append(note)
+    if not (table.phase_error <= NUMERIC_MAX_ERROR and table.state_error <= NUMERIC_MAX_ERROR):
+        raise ModelError(
+            f"the numeric phase map of {model.name} reaches errors {table.phase_error:.2g} "
+            f"(phase) and {table.state_error:.2g} (state), relative to the period, above "
+            f"{NUMERIC_MAX_ERROR:g}: is d{x}/dt = {model.rhs} smooth and positive on "
+            f"[{low:g}, {high:g}]?")
+    Phase, State, _ = numeric.symbolic_functions(model.name, x, f, reset, params)
+    state_of_phase = State(PHASE, *params)
+    notes = [f"method 'numeric': {reason}",
+             f"range [{lower:g}, {high:g}]: reset - {numeric.EXTENSION:g} x (cut-off - reset) "
+             f"below the reset; inputs that push the state lower raise an error",
+             *table.notes,
+             f"measured error of phase(x), between the fit nodes, against quadrature (scipy "
+             f"quad, epsrel 1e-13): {table.phase_error:.2g} x period",
+             f"measured error of state(phase) after Newton refinement, |phase(state(p)) - p|: "
+             f"{table.state_error:.2g} x period",
+             f"built in {table.seconds:.2f} s for {model._values_text()}; other parameter values "
+             f"need a new build (model.with_parameters)"]
+    d = Derivation(name=model.name, state=x, params=params, values=dict(model.parameters),
+                   rhs=f, reset=reset, threshold=threshold, jump=jump, antiderivative=None,
+                   phase=Phase(x, *params), state_of_phase=state_of_phase,
+                   period=Phase(threshold, *params),
+                   ptc=Phase(jump.subs(x, state_of_phase), *params), method="numeric",
+                   notes=notes, numeric=table)
+    log.info("%s: phase map by method 'numeric' (%s); error %.2g x period (phase), %.2g "
+             "(state), %s", model.name, reason, table.phase_error, table.state_error,
+             table.notes[0])
+    return d

@@ -12,7 +12,7 @@ from .gradients import Tape
 from .result import Result
 
 ENGINES = ("sparse", "reference")
-_CHUNK = 1 << 20          # spikes per call into the compiled loop (progress and growth of the record)
+_CHUNK = 1 << 17          # spikes per call into the compiled loop (progress, growth of the record)
 _PROGRESS_AFTER = 3.0     # seconds of wall time before a progress line appears
 
 
