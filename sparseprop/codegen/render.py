@@ -8,6 +8,7 @@ from ..derive import PHASE, WEIGHT
 from .printer import print_block
 
 TEMPLATES = ("module.py.j2", "kernel.py.j2", "kernel_into.py.j2")
+NUMERIC = "numeric_map.py.j2"
 ENGINES = ("engine_phase.py.j2", "engine_reference.py.j2", "engine_backward.py.j2")
 
 
@@ -30,6 +31,21 @@ def _kernel_source(name, args, outputs, doc, vector, derivation, rename):
         temps=temps, results=results)
 
 
+def _numeric_source(d, rename):
+    """The numeric map section (tables as constants, _f, _phase_map, _state_map, _dphase_map)."""
+    from ..numeric import array_source
+    m = d.numeric
+    tables = [("_PHASE_BREAKS", m.phase_breaks), ("_PHASE_COEFFS", m.phase_coeffs),
+              ("_STATE_BREAKS", m.state_breaks), ("_STATE_COEFFS", m.state_coeffs),
+              ("_DPHASE_COEFFS", m.dphase_coeffs)]
+    rhs = _kernel_source("_f", (d.state,), [d.rhs], "d state/dt = f(state), for the numeric map",
+                         False, d, rename)
+    return environment().get_template(NUMERIC).render(
+        values=repr({p.name: d.values[p.name] for p in d.params}), lower=repr(m.lower),
+        cutoff=repr(m.cutoff), period=repr(m.period), rhs_kernel=rhs.strip("\n"),
+        tables=[(name, array_source(a)) for name, a in tables], newton_steps=2)
+
+
 def render_module(derivation):
     """The Python source of the kernel module for `derivation` (a derive.Derivation)."""
     d = derivation
@@ -41,7 +57,10 @@ def render_module(derivation):
         table.append((name, len(args), out_names))
     model = {"name": d.name, "state": d.state, "rhs": d.rhs, "threshold": d.threshold,
              "reset": d.reset, "jump": d.jump}
+    numeric = _numeric_source(d, rename) if d.numeric is not None else ""
+    templates = TEMPLATES + ((NUMERIC,) if numeric else ()) + ENGINES
     return environment().get_template("module.py.j2").render(
         version=__version__, model=model, parameters=[p.name for p in d.params],
-        kernels=kernels, kernel_table=table, templates=TEMPLATES + ENGINES,
+        kernels=kernels, kernel_table=table, templates=templates, numeric=numeric,
+        method=d.method,
         engines=[environment().get_template(name).render().strip("\n") for name in ENGINES])
