@@ -27,9 +27,47 @@ class Explanation:
         return f"$${self.latex}$$"
 
 
+def _explain_numeric(model, d):
+    """The Explanation of a numeric phase map: the integral, the tables and their errors."""
+    x, m = d.state, d.numeric
+    values = ", ".join(f"{k} = {v:g}" for k, v in model.parameters.items()) or "none"
+    text = "\n".join([
+        f"Model {model.name}: d{x}/dt = {d.rhs}",
+        f"  threshold (cut-off) {x} >= {d.threshold}, reset {x} = {d.reset}, "
+        f"input of weight w: {x} -> {d.jump}",
+        f"  parameters: {values}",
+        f"Method: numeric (piecewise Chebyshev tables of phase({x}) and {x}(phase), built by "
+        f"quadrature for these parameter values; error {max(m.phase_error, m.state_error):.2g} "
+        f"x period)",
+        *[f"  - {note}" for note in d.notes],
+        "Phase (time since reset), numerically:",
+        f"  phase({x}) = integral from {d.reset} to {x} of d{x}'/f({x}'), "
+        f"max error {m.phase_error:.2g} x period between the fit nodes",
+        "State of a phase (inverse): table, then Newton steps on phase(x) = phase, "
+        f"max |phase({x}(p)) - p| = {m.state_error:.2g} x period",
+        "Free period (phase at the cut-off):",
+        f"  T = {m.period:.10g} at these values ({1000 / m.period:.6g} Hz if time is in ms)",
+        "Phase transition curve of an input of weight w:",
+        f"  PTC(phase, w) = phase({d.jump.subs(x, sp.Symbol(f'{x}(phase)'))}); "
+        f"dPTC/dphase = f({x}) * dh/d{x} / f(h), dPTC/dw = dh/dw / f(h)",
+    ])
+    latex = "\n".join([
+        r"\begin{aligned}",
+        rf"\frac{{d{sp.latex(x)}}}{{dt}} &= {sp.latex(d.rhs)} \\",
+        rf"\phi({sp.latex(x)}) &= \int_{{{sp.latex(d.reset)}}}^{{{sp.latex(x)}}}"
+        rf"\frac{{d{sp.latex(x)}'}}{{f({sp.latex(x)}')}} \text{{ (numeric, error }} "
+        rf"{m.phase_error:.2g}\,T\text{{)}} \\",
+        rf"T &= {m.period:.10g}",
+        r"\end{aligned}",
+    ])
+    return Explanation(text, latex, d.method)
+
+
 def explain(model):
     """An Explanation of `model`'s derivation (derives the model if needed)."""
     d = model.derive()
+    if d.numeric is not None:
+        return _explain_numeric(model, d)
     x, T = d.state, sp.Symbol("T")
     xp = sp.Symbol("XPRIME")  # the integration variable, printed as x'
     phase, inverse, period = _tidy(d.phase), _tidy(d.state_of_phase), _tidy(d.period)

@@ -22,6 +22,10 @@ class Kernels:
     phase(x), dphase_dstate(x), dphase_dparams(x), state(phase), dstate_dphase(phase),
     dstate_dparams(phase), ptc(phase, w), dptc_dphase(phase, w), dptc_dw(phase, w),
     dptc_dparams(phase, w), ptc_grads(phase, w) (PTC and all its derivatives at once).
+
+    Kernels of a numeric phase map (`numeric_values` is not None) hold tables built for those
+    parameter values: overriding a value raises ModelError (build a model with the new values).
+    They return NaN for states below the approximated range (`numeric_range`).
     """
 
     def __init__(self, module, values):
@@ -29,6 +33,8 @@ class Kernels:
         self.path = module.__file__
         self.parameter_names = tuple(module.PARAMETERS)
         self.params = np.array([values[p] for p in self.parameter_names], dtype=np.float64)
+        self.numeric_values = getattr(module, "NUMERIC_VALUES", None)
+        self.numeric_range = getattr(module, "NUMERIC_RANGE", None)
         self.names = tuple(name for name, _, _ in module.KERNELS)
         for name, nargs, outputs in module.KERNELS:
             setattr(self, name, self._wrap(name, nargs, outputs))
@@ -41,6 +47,12 @@ class Kernels:
                 raise ModelError(f"'{name}' is not a parameter; the parameters are "
                                  f"{', '.join(self.parameter_names) or 'none'}")
             params[self.parameter_names.index(name)] = value
+        if self.numeric_values is not None and overrides and any(
+                params[i] != self.numeric_values[p] for i, p in enumerate(self.parameter_names)):
+            raise ModelError(
+                f"this model's phase map is numeric, built for {self.numeric_values}; other "
+                f"parameter values ({overrides}) need a new map: use "
+                f"model.with_parameters(...) and compile that")
         return params
 
     def _wrap(self, name, nargs, outputs):
@@ -76,6 +88,10 @@ class Kernels:
 
     def check(self):
         """Cheap numeric self-test at the parameter values; returns a problem text or None."""
+        if self.numeric_values is not None and any(
+                self.numeric_values.get(p) != v for p, v in zip(self.parameter_names,
+                                                                self.params.tolist())):
+            return f"numeric tables built for other parameter values {self.numeric_values}"
         try:
             period = self.period()
             if not (math.isfinite(period) and period > 0):

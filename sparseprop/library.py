@@ -11,7 +11,7 @@ from .errors import ModelError
 from .model import NeuronModel
 
 _FIELDS = {"name", "description", "reference", "time_unit", "equations", "threshold", "reset",
-           "on_pre", "parameters"}
+           "on_pre", "parameters", "method"}
 _REQUIRED = ("equations", "threshold", "reset")
 
 
@@ -74,7 +74,7 @@ def load_model(name_or_path, **parameters):
     values.update(parameters)
     return NeuronModel(table["equations"], table["threshold"], table["reset"],
                        on_pre=table.get("on_pre"), parameters=values,
-                       name=table.get("name", default_name))
+                       name=table.get("name", default_name), method=table.get("method", "auto"))
 
 
 def list_models():

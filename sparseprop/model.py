@@ -53,9 +53,20 @@ class NeuronModel:
     reset: 'v = value' (value may be a parameter or -inf).
     on_pre: effect of a presynaptic spike of weight w; default '<state> += w'.
     parameters: name -> number; they become arguments of the generated kernels.
+    method: how the phase map is built: 'auto' (default: SymPy's closed form, or a numeric map
+        when SymPy finds none), 'analytic' (closed form or ModelError) or 'numeric' (piecewise
+        Chebyshev tables with a measured error, see sparseprop.numeric; also for testing).
+        A numeric map is built for the parameter values given here: its kernels refuse other
+        values (use with_parameters, which builds a new map), and it needs a finite reset and
+        a finite threshold (a spike cut-off such as 'v >= 20' for models that blow up).
     """
 
-    def __init__(self, equations, threshold, reset, on_pre=None, parameters=None, name=None):
+    def __init__(self, equations, threshold, reset, on_pre=None, parameters=None, name=None,
+                 method="auto"):
+        from .derive import METHODS
+        if method not in METHODS:
+            raise ModelError(f"method {method!r} is not known; use one of {', '.join(METHODS)}")
+        self.method = method
         self.parameters = _check_parameters(parameters)
         parsed = eq.parse_equations(equations, tuple(self.parameters))
         self.state = parsed.state
@@ -173,16 +184,24 @@ class NeuronModel:
             raise ModelError(f"'{unknown[0]}' is not a parameter of {self.name}; its parameters "
                              f"are {', '.join(self.parameters) or 'none'}")
         return NeuronModel(self.equations, self.threshold, self.reset, self.on_pre,
-                           dict(self.parameters, **values), self.name)
+                           dict(self.parameters, **values), self.name, self.method)
 
     def spec(self):
-        """A canonical text of everything the generated code depends on (for cache keys)."""
+        """A canonical text of everything the generated code depends on (for cache keys).
+        A forced numeric map depends on the parameter values themselves; under 'auto', cached
+        numeric modules are told apart by their NUMERIC_VALUES (see Kernels.check)."""
         signs = {k: (v > 0) - (v < 0) for k, v in self.parameters.items()}
-        return "|".join([self.name, self.state, sp.srepr(self.rhs), sp.srepr(self.threshold_value),
-                         sp.srepr(self.reset_value), sp.srepr(self.jump),
-                         ",".join(f"{k}:{s}" for k, s in signs.items())])
+        parts = [self.name, self.state, sp.srepr(self.rhs), sp.srepr(self.threshold_value),
+                 sp.srepr(self.reset_value), sp.srepr(self.jump),
+                 ",".join(f"{k}:{s}" for k, s in signs.items())]
+        if self.method != "auto":
+            parts.append(self.method)
+        if self.method == "numeric":
+            parts.append(",".join(f"{k}={v!r}" for k, v in self.parameters.items()))
+        return "|".join(parts)
 
     def __repr__(self):
+        method = f", method={self.method!r}" if self.method != "auto" else ""
         return (f"NeuronModel(name={self.name!r}, equations={self.equations.strip()!r}, "
                 f"threshold={self.threshold!r}, reset={self.reset!r}, on_pre={self.on_pre!r}, "
-                f"parameters={self.parameters!r})")
+                f"parameters={self.parameters!r}{method})")

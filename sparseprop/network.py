@@ -76,7 +76,8 @@ class Network:
         self.revision += 1
 
     def set_parameters(self, **values):
-        """Change model parameter values (no recompilation: they are kernel arguments)."""
+        """Change model parameter values (no recompilation: they are kernel arguments).
+        A numeric phase map is built for fixed values: changing them raises ModelError."""
         params = self.kernels.params_with(**values)
         period = self.kernels.jit.period(params)
         if not (math.isfinite(period) and period > 0):
@@ -151,6 +152,13 @@ class Network:
             if self._tape_pieces is not None:
                 self._tape_pieces.append(tape[:taped].copy())
             total += count
+            if status == 3:
+                low = (self.kernels.numeric_range or (None,))[0]
+                raise ModelError(
+                    f"an input at {out_t[count - 1]:g} ms pushed a neuron's state out of the "
+                    f"range of the phase map (the PTC is NaN)" + (
+                        f": the numeric map of {self.model.name} covers states down to {low:g} "
+                        f"only; weaken the inhibitory weights" if low is not None else ""))
             if status == 2:
                 raise ModelError(
                     f"more than {self.n} spikes at one instant ({out_t[count - 1]:g} ms): an "

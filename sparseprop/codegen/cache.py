@@ -14,7 +14,8 @@ from pathlib import Path
 from ..errors import ModelError
 
 _PACKAGE = Path(__file__).resolve().parent.parent
-_GENERATOR_FILES = ("derive.py", "codegen/printer.py", "codegen/render.py", "templates", "engine")
+_GENERATOR_FILES = ("derive.py", "numeric.py", "codegen/printer.py", "codegen/render.py",
+                    "templates", "engine")
 
 
 def cache_dir():

@@ -21,7 +21,7 @@ class NumbaPrinter(PythonCodePrinter):
     def _print_NaN(self, expr):
         raise ModelError("a derived expression is undefined (NaN)")
 
-    def _print_NumericMapFunction(self, expr):
+    def _print_NumericMapBase(self, expr):
         """A numeric table (sparseprop.numeric): a call into the module's map functions."""
         index = f", {int(expr.args[1])}" if expr.func._takes_index else ""
         return f"{expr.func._numeric_call}({self._print(expr.args[0])}{index}, params)"

@@ -63,4 +63,5 @@ def render_module(derivation):
         version=__version__, model=model, parameters=[p.name for p in d.params],
         kernels=kernels, kernel_table=table, templates=templates, numeric=numeric,
         method=d.method,
-        engines=[environment().get_template(name).render().strip("\n") for name in ENGINES])
+        engines=[environment().get_template(name).render(range_guard=bool(numeric)).strip("\n")
+                 for name in ENGINES])
