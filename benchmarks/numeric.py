@@ -1,8 +1,8 @@
 """Numeric phase maps: time to build the EIF's map from an empty cache, and its measured error.
 
 Each run is a fresh `python -c` process with an empty SPARSEPROP_CACHE_DIR that imports
-sparseprop, loads the shipped EIF (SymPy looks for a closed form, finds none, and the numeric
-map is built), compiles its kernels and calls its PTC. The process reports its stages: SymPy's
+sparseprop, loads the shipped EIF (its model file asks for method "numeric"; with "auto"
+SymPy first looks for a closed form for about 2.5 s), compiles its kernels and calls its PTC. The process reports its stages: SymPy's
 attempt plus the numeric build (derive), the numeric build alone, rendering, numba compilation.
 Prints medians of --repeat runs as a Markdown table (target: whole build <= 5 s). The package's
 own numba helpers (sparseprop/numeric.py, engine/heap.py) are compiled once per installation
@@ -60,7 +60,7 @@ def measure(model="eif", repeat=5, values=None):
             runs.append(one_run(model, cache, dict(values or {})))
     rows = [("whole process (import, derive, render, compile, one PTC call)", "process", "<= 5"),
             ("  import sparseprop", "imports", ""),
-            ("  derive: SymPy's attempt + numeric map", "derive", ""),
+            ("  derive (SymPy's attempt unless method is numeric, then the numeric map)", "derive", ""),
             ("    of which the numeric map (quadrature, fit, error measurement)", "numeric", ""),
             ("  render (Jinja2)", "render", ""),
             ("  numba compilation of the kernel module", "compile", "")]

@@ -14,6 +14,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import engine  # noqa: E402
 import latency  # noqa: E402
+import numeric  # noqa: E402
 
 
 def machine():
@@ -59,6 +60,10 @@ def main():
         "## Code-generation latency",
         "",
         latency.measure("lif", args.repeat),
+        "",
+        "## Numeric phase maps",
+        "",
+        numeric.measure("eif", args.repeat),
         "",
     ])
     (Path(__file__).resolve().parent / "RESULTS.md").write_text(text)
