@@ -29,7 +29,7 @@ class Gradients:
 
     weight: one value per synapse, in the order of `network.synapses()`;
     initial_phase: one value per neuron (the phases at the start of the run);
-    parameters: model parameter name -> value (parameters are shared by all neurons)."""
+    parameters: model parameter name -> number (shared parameters) or array of n (per-neuron)."""
     weight: np.ndarray
     initial_phase: np.ndarray
     parameters: dict
@@ -65,23 +65,26 @@ def backward(network, result, dloss_dt, dloss_dphase=None):
     if int(csr.out_degree()[result.i].sum()) != tape.pre_phase.size:
         raise ModelError("the tape does not belong to these spikes (its length does not match)")
     dloss_dt = _array(dloss_dt, result.t.shape, "dloss_dt")
+    P, T = network._P, network._T
+    dT = np.empty_like(P)                       # d period / d parameters, rows like P
+    for r in range(P.shape[0]):
+        network.kernels.jit.dperiod_dparams(P[r], dT[r])
+    rows = np.arange(network.n) if P.shape[0] > 1 else np.zeros(network.n, dtype=int)
     adjoint = np.zeros(network.n)
-    grad_params = np.zeros(network.params.size)
-    dT = np.empty(network.params.size)
-    network.kernels.jit.dperiod_dparams(network.params, dT)
+    grad = np.zeros_like(P)
     if dloss_dphase is not None:  # final phase = T - key + t_end
         dphase = _array(dloss_dphase, (network.n,), "dloss_dphase")
         adjoint -= dphase
-        grad_params += dphase.sum() * dT
+        np.add.at(grad, rows, dphase[:, None] * dT[rows])
         if tape.ended_at_last_spike and dloss_dt.size:
             dloss_dt[-1] += dphase.sum()
     grad_weight = np.zeros(csr.nnz)
     weights = csr.weights if csr.weights is not None else np.empty(0)
     weight = csr.weight if csr.weights is None else 0.0
-    network.kernels.jit.run_backward(network.params, result.i, dloss_dt, tape.pre_phase,
-                                     csr.indptr, csr.indices, weights, weight, adjoint,
-                                     grad_weight, grad_params)
-    grad_params += adjoint.sum() * dT          # initial key = t0 + T - initial phase
+    network.kernels.jit.run_backward(P, T, dT, result.i, dloss_dt, tape.pre_phase, csr.indptr,
+                                     csr.indices, weights, weight, adjoint, grad_weight, grad)
+    np.add.at(grad, rows, adjoint[:, None] * dT[rows])   # initial key = t0 + T - initial phase
     names = network.kernels.parameter_names
-    return Gradients(weight=grad_weight, initial_phase=-adjoint,
-                     parameters=dict(zip(names, grad_params.tolist())))
+    parameters = {name: (grad[:, c].copy() if P.shape[0] > 1 else float(grad[0, c]))
+                  for c, name in enumerate(names)}
+    return Gradients(weight=grad_weight, initial_phase=-adjoint, parameters=parameters)

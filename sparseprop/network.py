@@ -4,6 +4,8 @@ import numbers
 import sys
 import time
 
+import logging
+
 import numpy as np
 
 from .engine import heap
@@ -11,22 +13,25 @@ from .errors import ModelError
 from .gradients import Tape
 from .result import Result
 
-ENGINES = ("sparse", "reference")
+ENGINES = ("auto", "sparse", "reference")
+log = logging.getLogger("sparseprop")
 _CHUNK = 1 << 17          # spikes per call into the compiled loop (progress, growth of the record)
 _PROGRESS_AFTER = 3.0     # seconds of wall time before a progress line appears
 
 
 class Network:
-    """A homogeneous network of `n` neurons of one model.
+    """A network of `n` neurons of one model.
 
     model: a NeuronModel or the name of a shipped model.
     connectivity: a recipe from sparseprop.connectivity (fixed_outdegree, ...) or a built CSR.
-    initial_phase: None or "uniform" (uniform on [0, T) from `seed`), or an array of n phases
-        (time since reset, in [0, T)).
+    initial_phase: None or "uniform" (uniform on [0, T_i) from `seed`), or an array of n phases
+        (time since reset, in [0, T_i)).
     seed: seed of the initial state (the connectivity has its own).
+    parameters: model parameter values that differ from the model's, each a number or an array
+        of n values (one per neuron: a heterogeneous network, run by the time-keyed engine).
     """
 
-    def __init__(self, model, n, connectivity, initial_phase=None, seed=None):
+    def __init__(self, model, n, connectivity, initial_phase=None, seed=None, parameters=None):
         from .connectivity import CSR
         from .library import load_model
         if isinstance(model, str):
@@ -35,8 +40,7 @@ class Network:
             raise ModelError(f"n = {n!r}: the number of neurons must be a positive integer")
         self.model, self.n = model, int(n)
         self.kernels = model.compile()
-        self.params = self.kernels.params
-        self.period = self.kernels.period()
+        self._P, self._T = self._parameter_rows(parameters or {})
         self.csr = connectivity if isinstance(connectivity, CSR) else connectivity.build(self.n)
         if self.csr.n != self.n:
             raise ModelError(f"the connectivity has {self.csr.n} neurons, the network {self.n}")
@@ -44,20 +48,74 @@ class Network:
         self.t = 0.0
         self.revision = 0         # counts changes of weights and parameters (tapes record it)
 
+    def _parameter_rows(self, values):
+        """(P, T): parameters and periods, one shared row or one row per neuron."""
+        if not isinstance(values, dict):
+            raise ModelError("parameters must be a dict of name -> number or array of n values")
+        names = self.kernels.parameter_names
+        unknown = [k for k in values if k not in names]
+        if unknown:
+            raise ModelError(f"'{unknown[0]}' is not a parameter of {self.model.name}; its "
+                             f"parameters are {', '.join(names) or 'none'}")
+        current = getattr(self, "_P", self.kernels.params[None, :])
+        columns = []
+        for c, name in enumerate(names):
+            try:
+                column = np.array(values.get(name, current[:, c]), dtype=np.float64)
+            except (TypeError, ValueError):
+                raise ModelError(f"parameter '{name}' must be a number or {self.n} numbers") from None
+            if column.shape == (1,):
+                column = column.reshape(())
+            if column.shape not in ((), (self.n,)) or not np.all(np.isfinite(column)):
+                raise ModelError(f"parameter '{name}' has shape {column.shape} or non-finite "
+                                 f"values; give a finite number or {self.n} finite numbers, one "
+                                 f"per neuron")
+            columns.append(column)
+        rows = self.n if any(c.ndim for c in columns) else 1   # any array: one row per neuron
+        P = np.empty((rows, len(names)))
+        for c, column in enumerate(columns):
+            P[:, c] = column if rows > 1 else column.flat[0]
+        if rows == 1:
+            self.kernels.params_with(**dict(zip(names, P[0])))   # numeric maps: fixed values
+        elif self.kernels.numeric_values is not None:
+            raise ModelError(f"{self.model.name} has a numeric phase map, built for one set of "
+                             f"parameter values; per-neuron values are not supported")
+        T = np.array([self.kernels.jit.period(row) for row in P])
+        bad = ~(np.isfinite(T) & (T > 0))
+        if bad.any():
+            k = int(np.argmax(bad))
+            where = f"neuron {k} " if rows > 1 else ""
+            values_k = ", ".join(f"{name}={P[k, c]:g}" for c, name in enumerate(names))
+            raise ModelError(f"{where}({values_k}) never reaches threshold on its own (period "
+                             f"{T[k]}): subthreshold neurons are not supported yet; keep every "
+                             f"neuron's parameters in the range where it fires periodically")
+        return np.ascontiguousarray(P), T
+
+    @property
+    def heterogeneous(self):
+        """True when parameters differ from neuron to neuron (the time-keyed case)."""
+        return self._T.size > 1
+
+    @property
+    def period(self):
+        """The free period: a number, or one per neuron in a heterogeneous network."""
+        return float(self._T[0]) if not self.heterogeneous else self._T.copy()
+
     def _initial_phase(self, initial_phase, seed):
         T = self.period
         if initial_phase is None or (isinstance(initial_phase, str) and initial_phase == "uniform"):
             return np.random.default_rng(seed).uniform(0.0, T, self.n)
         if isinstance(initial_phase, str):
             raise ModelError(f"initial_phase '{initial_phase}' is not known; use None, 'uniform' "
-                             f"or an array of {self.n} phases in [0, {T:g})")
+                             f"or an array of {self.n} phases in [0, T)")
         phase = np.array(initial_phase, dtype=np.float64)
         if phase.shape != (self.n,):
             raise ModelError(f"initial_phase has shape {phase.shape}; give {self.n} phases")
         bad = ~((phase >= 0) & (phase < T))
         if bad.any():
             k = int(np.argmax(bad))
-            raise ModelError(f"initial_phase[{k}] = {phase[k]} is outside [0, T) = [0, {T:g}); "
+            Tk = T if np.ndim(T) == 0 else T[k]
+            raise ModelError(f"initial_phase[{k}] = {phase[k]} is outside [0, T) = [0, {Tk:g}); "
                              f"phases are times since reset")
         return phase
 
@@ -76,31 +134,32 @@ class Network:
         self.revision += 1
 
     def set_parameters(self, **values):
-        """Change model parameter values (no recompilation: they are kernel arguments).
-        A numeric phase map is built for fixed values: changing them raises ModelError."""
-        params = self.kernels.params_with(**values)
-        period = self.kernels.jit.period(params)
-        if not (math.isfinite(period) and period > 0):
-            raise ModelError(f"with {values} the period is {period}: the neuron no longer fires "
-                             f"on its own; keep the parameters in the oscillating range")
-        self.params, self.period = params, period
+        """Change model parameter values, each a number or n values (no recompilation: they are
+        kernel arguments). A numeric phase map is built for fixed values: changing them raises
+        ModelError."""
+        self._P, self._T = self._parameter_rows(values)
         self.revision += 1
 
     @property
     def parameters(self):
-        """Current model parameter values, name -> value."""
-        return dict(zip(self.kernels.parameter_names, self.params.tolist()))
+        """Current model parameter values, name -> number (or array of n, per neuron)."""
+        names = self.kernels.parameter_names
+        if not self.heterogeneous:
+            return dict(zip(names, self._P[0].tolist()))
+        return {name: self._P[:, c].copy() for c, name in enumerate(names)}
 
     def set_state(self, phase, t=0.0):
         """Set every neuron's phase (time since reset, in [0, T)) and the current time."""
         self.phase, self.t = self._initial_phase(phase, None), float(t)
 
-    def run(self, duration=None, max_spikes=None, engine="sparse", progress=None,
+    def run(self, duration=None, max_spikes=None, engine="auto", progress=None,
             record_tape=False):
         """Simulate from the current state for `duration` ms and/or until `max_spikes` spikes.
 
-        engine: "sparse" (SparseProp, O(K log N) per spike) or "reference" (conventional
-        O(N) loop). progress: print a progress line to stderr on runs longer than a few
+        engine: "sparse" (SparseProp, O(K log N) per spike: each neuron keyed by the time it next
+        reaches threshold; with shared parameters this is the phase engine of DESIGN.md 3.2,
+        with per-neuron parameters the time-keyed engine of 3.3), "reference" (conventional
+        O(N) loop) or "auto" (the sparse engine; the logger `sparseprop` says which case). progress: print a progress line to stderr on runs longer than a few
         seconds (default: when stderr is a terminal). record_tape: keep what the reverse
         sweep needs (every target's phase before each jump, 8 bytes per synaptic event) so
         that `result.backward(...)` gives gradients. A second run continues from the first.
@@ -119,6 +178,10 @@ class Network:
         progress = sys.stderr.isatty() if progress is None else progress
         t_stop = self.t + duration if duration is not None else math.inf
         budget = max_spikes if max_spikes is not None else math.inf
+        if engine == "auto":
+            engine = "sparse"
+            log.info("engine auto: sparse, %s", "time-keyed (per-neuron parameters)"
+                     if self.heterogeneous else "phase (one period for all neurons)")
         loop = self._sparse if engine == "sparse" else self._reference
         start = time.perf_counter()
         self._tape_pieces = [] if record_tape else None
@@ -183,13 +246,13 @@ class Network:
 
     def _sparse(self, t_stop, budget, progress, start):
         jit, T = self.kernels.jit, self.period
-        hkey, hidx, pos = heap.new_heap(T - self.phase)   # offset time of reaching T
+        hkey, hidx, pos = heap.new_heap(T - self.phase)   # offset time of reaching threshold
         state = {"t_base": self.t, "Phi": 0.0}
         csr = self._csr_args()
 
         def call(out_i, out_t, tape):
             count, state["t_base"], state["Phi"], taped, status = jit.run_phase(
-                self.params, hkey, hidx, pos, state["t_base"], state["Phi"], *csr, t_stop,
+                self._P, self._T, hkey, hidx, pos, state["t_base"], state["Phi"], *csr, t_stop,
                 out_i, out_t, tape, 0)
             return count, taped, status
 
@@ -207,7 +270,7 @@ class Network:
 
         def call(out_i, out_t, tape):
             count, state["t"], taped, status = jit.run_reference(
-                self.params, phase, state["t"], *csr, t_stop, out_i, out_t, tape, 0)
+                self._P, self._T, phase, state["t"], *csr, t_stop, out_i, out_t, tape, 0)
             return count, taped, status
 
         i, t = self._chunks(call, t_stop, budget, progress, start)

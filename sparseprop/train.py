@@ -170,7 +170,7 @@ def fit(network, loss, duration, steps=100, train=("weight",), lr=1e-3, decay=1.
         value, dloss_dt, dloss_dphase = loss(result, network)
         history.loss.append(value)
         values = {"weight": network.csr.weight_array(), "initial_phase": start_phase,
-                  **{p: np.float64(v) for p, v in network.parameters.items()}}
+                  **{p: np.asarray(v, dtype=np.float64) for p, v in network.parameters.items()}}
         values = {t: values[t] for t in train}
         if backtrack is not None and accepted is not None and value > backtrack * accepted[0]:
             scale *= 0.5                       # undo: back to the last good values, smaller steps
@@ -194,7 +194,7 @@ def _apply(network, new, start_phase):
     """Put trained values into the network; returns the (possibly trained) initial phases."""
     if "weight" in new:
         network.set_weights(new["weight"])
-    parameters = {p: float(v) for p, v in new.items() if p not in ("weight", "initial_phase")}
+    parameters = {p: v for p, v in new.items() if p not in ("weight", "initial_phase")}
     if parameters:
         network.set_parameters(**parameters)
     if "initial_phase" in new:
