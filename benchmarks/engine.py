@@ -44,6 +44,35 @@ def measure(sizes, sparse_only, repeat, log=print):
     return rows
 
 
+def measure_time_keyed(sizes, repeat, log=print):
+    """Rows (n, phase engine s/spike, time-keyed s/spike): the same homogeneous network, its
+    parameters once shared and once given per neuron (one row of parameters and one period per
+    neuron, as a heterogeneous network has)."""
+    import numpy as np
+    rows = []
+    for n in sizes:
+        conn = spp.fixed_outdegree(K, -1 / K ** 0.5, seed=1).build(n)
+        shared = spp.Network("lif", n, conn, seed=2)
+        keyed = spp.Network("lif", n, conn, seed=2, parameters={"I": np.full(n, 1.1)})
+        rows.append((n, per_spike(shared, "sparse", 200_000, repeat),
+                     per_spike(keyed, "sparse", 200_000, repeat)))
+        log(f"N = {n:.0e}: phase {rows[-1][1] * 1e6:.3f} us/spike, time-keyed "
+            f"{rows[-1][2] * 1e6:.3f} us/spike")
+    return rows
+
+
+def time_keyed_table(rows, repeat):
+    """Markdown table of the time-keyed measurements."""
+    lines = ["| N | phase engine (us/spike) | time-keyed (us/spike) | ratio | time-keyed vs N = "
+             "%.0e |" % rows[0][0], "|---|---|---|---|---|"]
+    for n, phase, keyed in rows:
+        lines.append(f"| {n:.0e} | {phase * 1e6:.3f} | {keyed * 1e6:.3f} | {keyed / phase:.2f} | "
+                     f"{keyed / rows[0][2]:.2f}x |")
+    lines += ["", f"Medians of {repeat} runs of 200000 spikes after a warm-up run; target: ratio "
+              f"<= 1.5."]
+    return "\n".join(lines)
+
+
 def measure_backward(sizes, repeat, spikes=100_000, log=print):
     """Rows (n, forward s/spike with tape, backward s/spike, tape bytes/spike): a loss that
     weights every spike time (dense adjoints, the costliest case for the reverse sweep)."""

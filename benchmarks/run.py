@@ -37,6 +37,7 @@ def main():
     sparse_only = [] if args.quick else [10**7]
     log = lambda s: print(s, flush=True)  # noqa: E731
     rows = engine.measure(sizes, sparse_only, args.repeat, log=log)
+    keyed = engine.measure_time_keyed(sizes, args.repeat, log=log)
     backward = engine.measure_backward([10**3, 10**4, 10**5], args.repeat, log=log)
     text = "\n".join([
         "# Benchmark results",
@@ -50,6 +51,12 @@ def main():
         "out-degree), one thread. The reference engine advances all N phases at every spike.",
         "",
         engine.table(rows, args.repeat),
+        "",
+        "## Time-keyed engine (per-neuron parameters) against the phase engine",
+        "",
+        "Same homogeneous network; the time-keyed run gets its drive as an array of n equal values.",
+        "",
+        engine.time_keyed_table(keyed, args.repeat),
         "",
         "## Gradients: reverse sweep against forward pass",
         "",

@@ -40,7 +40,7 @@ class Network:
             raise ModelError(f"n = {n!r}: the number of neurons must be a positive integer")
         self.model, self.n = model, int(n)
         self.kernels = model.compile()
-        self._P, self._T = self._parameter_rows(parameters or {})
+        self._set_rows(parameters or {})
         self.csr = connectivity if isinstance(connectivity, CSR) else connectivity.build(self.n)
         if self.csr.n != self.n:
             raise ModelError(f"the connectivity has {self.csr.n} neurons, the network {self.n}")
@@ -91,6 +91,10 @@ class Network:
                              f"neuron's parameters in the range where it fires periodically")
         return np.ascontiguousarray(P), T
 
+    def _set_rows(self, values):
+        self._P, self._T = self._parameter_rows(values)
+        self._PT = np.ascontiguousarray(np.column_stack([self._P, self._T]))  # the engines' rows
+
     @property
     def heterogeneous(self):
         """True when parameters differ from neuron to neuron (the time-keyed case)."""
@@ -137,7 +141,7 @@ class Network:
         """Change model parameter values, each a number or n values (no recompilation: they are
         kernel arguments). A numeric phase map is built for fixed values: changing them raises
         ModelError."""
-        self._P, self._T = self._parameter_rows(values)
+        self._set_rows(values)
         self.revision += 1
 
     @property
@@ -252,7 +256,7 @@ class Network:
 
         def call(out_i, out_t, tape):
             count, state["t_base"], state["Phi"], taped, status = jit.run_phase(
-                self._P, self._T, hkey, hidx, pos, state["t_base"], state["Phi"], *csr, t_stop,
+                self._PT, hkey, hidx, pos, state["t_base"], state["Phi"], *csr, t_stop,
                 out_i, out_t, tape, 0)
             return count, taped, status
 
@@ -270,7 +274,7 @@ class Network:
 
         def call(out_i, out_t, tape):
             count, state["t"], taped, status = jit.run_reference(
-                self._P, self._T, phase, state["t"], *csr, t_stop, out_i, out_t, tape, 0)
+                self._PT, phase, state["t"], *csr, t_stop, out_i, out_t, tape, 0)
             return count, taped, status
 
         i, t = self._chunks(call, t_stop, budget, progress, start)

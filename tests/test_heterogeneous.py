@@ -114,3 +114,21 @@ def test_auto_engine_says_which_case(caplog):
 def test_bad_per_neuron_parameters(parameters, match):
     with pytest.raises(spp.ModelError, match=match):
         spp.Network("lif", N, spp.fixed_outdegree(5, -0.1, seed=1), parameters=parameters)
+
+
+@pytest.mark.parametrize("engine", ["sparse", "reference"])
+def test_an_excitatory_cascade_that_does_not_end_is_an_error_not_a_hang(engine):
+    pre, post = np.array([0, 1]), np.array([1, 0])          # two neurons exciting each other
+    net = spp.Network("lif", 2, spp.from_edges(pre, post, 5.0), initial_phase=[1.0, 2.0])
+    with pytest.raises(spp.ModelError, match="cascade"):
+        net.run(duration=100.0, engine=engine)
+    assert net.t == 0.0
+
+
+def test_simultaneous_spikes_fire_in_index_order_after_the_spike_that_caused_them():
+    pre, post = np.array([2, 2]), np.array([3, 0])          # neuron 2 pushes 3 and 0 over
+    for engine in ("sparse", "reference"):
+        net = spp.Network("lif", 4, spp.from_edges(pre, post, 0.9),
+                          initial_phase=[20.0, 1.0, 23.0, 20.0])
+        result = net.run(max_spikes=3, engine=engine)
+        assert result.i.tolist() == [2, 0, 3] and result.t[0] == result.t[1] == result.t[2]
