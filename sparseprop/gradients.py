@@ -65,7 +65,7 @@ def backward(network, result, dloss_dt, dloss_dphase=None):
     if int(csr.out_degree()[result.i].sum()) != tape.pre_phase.size:
         raise ModelError("the tape does not belong to these spikes (its length does not match)")
     dloss_dt = _array(dloss_dt, result.t.shape, "dloss_dt")
-    P = network._P
+    P = network._PT[:, :-1]
     dT = np.empty_like(P)                       # d period / d parameters, rows like P
     for r in range(P.shape[0]):
         network.kernels.jit.dperiod_dparams(P[r], dT[r])
@@ -81,8 +81,9 @@ def backward(network, result, dloss_dt, dloss_dphase=None):
     grad_weight = np.zeros(csr.nnz)
     weights = csr.weights if csr.weights is not None else np.empty(0)
     weight = csr.weight if csr.weights is None else 0.0
-    network.kernels.jit.run_backward(network._PT, dT, result.i, dloss_dt, tape.pre_phase, csr.indptr,
-                                     csr.indices, weights, weight, adjoint, grad_weight, grad)
+    network.kernels.jit.run_backward(network._PT, dT, result.i, dloss_dt, tape.pre_phase,
+                                     csr.indptr, csr.indices, weights, weight, adjoint,
+                                     grad_weight, grad)
     np.add.at(grad, rows, adjoint[:, None] * dT[rows])   # initial key = t0 + T - initial phase
     names = network.kernels.parameter_names
     parameters = {name: (grad[:, c].copy() if P.shape[0] > 1 else float(grad[0, c]))

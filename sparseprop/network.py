@@ -1,10 +1,9 @@
 """Network: a model, n neurons, connectivity and a state; run() simulates it exactly."""
+import logging
 import math
 import numbers
 import sys
 import time
-
-import logging
 
 import numpy as np
 
@@ -49,7 +48,7 @@ class Network:
         self.revision = 0         # counts changes of weights and parameters (tapes record it)
 
     def _parameter_rows(self, values):
-        """(P, T): parameters and periods, one shared row or one row per neuron."""
+        """The engines' rows: parameters, then the period; one shared row or one per neuron."""
         if not isinstance(values, dict):
             raise ModelError("parameters must be a dict of name -> number or array of n values")
         names = self.kernels.parameter_names
@@ -57,7 +56,7 @@ class Network:
         if unknown:
             raise ModelError(f"'{unknown[0]}' is not a parameter of {self.model.name}; its "
                              f"parameters are {', '.join(names) or 'none'}")
-        current = getattr(self, "_P", self.kernels.params[None, :])
+        current = self._PT[:, :-1] if hasattr(self, "_PT") else self.kernels.params[None, :]
         columns = []
         for c, name in enumerate(names):
             try:
@@ -89,21 +88,20 @@ class Network:
             raise ModelError(f"{where}({values_k}) never reaches threshold on its own (period "
                              f"{T[k]}): subthreshold neurons are not supported yet; keep every "
                              f"neuron's parameters in the range where it fires periodically")
-        return np.ascontiguousarray(P), T
+        return np.ascontiguousarray(np.column_stack([P, T]))
 
     def _set_rows(self, values):
-        self._P, self._T = self._parameter_rows(values)
-        self._PT = np.ascontiguousarray(np.column_stack([self._P, self._T]))  # the engines' rows
+        self._PT = self._parameter_rows(values)
 
     @property
     def heterogeneous(self):
         """True when parameters differ from neuron to neuron (the time-keyed case)."""
-        return self._T.size > 1
+        return self._PT.shape[0] > 1
 
     @property
     def period(self):
         """The free period: a number, or one per neuron in a heterogeneous network."""
-        return float(self._T[0]) if not self.heterogeneous else self._T.copy()
+        return float(self._PT[0, -1]) if not self.heterogeneous else self._PT[:, -1].copy()
 
     def _initial_phase(self, initial_phase, seed):
         T = self.period
@@ -149,8 +147,8 @@ class Network:
         """Current model parameter values, name -> number (or array of n, per neuron)."""
         names = self.kernels.parameter_names
         if not self.heterogeneous:
-            return dict(zip(names, self._P[0].tolist()))
-        return {name: self._P[:, c].copy() for c, name in enumerate(names)}
+            return dict(zip(names, self._PT[0, :-1].tolist()))
+        return {name: self._PT[:, c].copy() for c, name in enumerate(names)}
 
     def set_state(self, phase, t=0.0):
         """Set every neuron's phase (time since reset, in [0, T)) and the current time."""
