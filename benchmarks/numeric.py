@@ -73,7 +73,7 @@ def measure(model="eif", repeat=5, values=None):
                      f"{max(values_):.2f} | {target} |")
     r = runs[0]
     lines += ["", f"Measured error (relative to the period T = {r['period']:.6g} ms): phase(x) "
-              f"{r['phase_error']:.2g} between the fit nodes against scipy quad; state(phase) "
+              f"{r['phase_error']:.2g} between the fit nodes against adaptive Gauss-Legendre quadrature; state(phase) "
               f"{r['state_error']:.2g} as |phase(state(p)) - p| (target <= 1e-10)."]
     return "\n".join(lines)
 

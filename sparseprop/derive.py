@@ -360,8 +360,8 @@ def _derive_numeric(model, reason):
              f"range [{lower:g}, {high:g}]: reset - {numeric.EXTENSION:g} x (cut-off - reset) "
              f"below the reset; inputs that push the state lower raise an error",
              *table.notes,
-             f"measured error of phase(x), between the fit nodes, against quadrature (scipy "
-             f"quad, epsrel 1e-13): {table.phase_error:.2g} x period",
+             f"measured error of phase(x), between the fit nodes, against adaptive "
+             f"Gauss-Legendre quadrature (1e-13): {table.phase_error:.2g} x period",
              f"measured error of state(phase) after Newton refinement, |phase(state(p)) - p|: "
              f"{table.state_error:.2g} x period",
              f"built in {table.seconds:.2f} s for {model._values_text()}; other parameter values "
