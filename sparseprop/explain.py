@@ -27,15 +27,21 @@ class Explanation:
         return f"$${self.latex}$$"
 
 
+def _header(model, d, threshold_word):
+    """The first lines of every explanation: the model, its threshold, reset, jump, values."""
+    x = d.state
+    values = ", ".join(f"{k} = {v:g}" for k, v in model.parameters.items()) or "none"
+    return [f"Model {model.name}: d{x}/dt = {d.rhs}",
+            f"  {threshold_word} {x} >= {d.threshold}, reset {x} = {d.reset}, "
+            f"input of weight w: {x} -> {d.jump}",
+            f"  parameters: {values}"]
+
+
 def _explain_numeric(model, d):
     """The Explanation of a numeric phase map: the integral, the tables and their errors."""
     x, m = d.state, d.numeric
-    values = ", ".join(f"{k} = {v:g}" for k, v in model.parameters.items()) or "none"
     text = "\n".join([
-        f"Model {model.name}: d{x}/dt = {d.rhs}",
-        f"  threshold (cut-off) {x} >= {d.threshold}, reset {x} = {d.reset}, "
-        f"input of weight w: {x} -> {d.jump}",
-        f"  parameters: {values}",
+        *_header(model, d, "threshold (cut-off)"),
         f"Method: numeric (piecewise Chebyshev tables of phase({x}) and {x}(phase), built by "
         f"quadrature for these parameter values; error {max(m.phase_error, m.state_error):.2g} "
         f"x period)",
@@ -73,12 +79,8 @@ def explain(model):
     phase, inverse, period = _tidy(d.phase), _tidy(d.state_of_phase), _tidy(d.period)
     ptc = _tidy(d.ptc)
     T_value = model.value_of(period)
-    values = ", ".join(f"{k} = {v:g}" for k, v in model.parameters.items()) or "none"
     text = "\n".join([
-        f"Model {model.name}: d{x}/dt = {d.rhs}",
-        f"  threshold {x} >= {d.threshold}, reset {x} = {d.reset}, "
-        f"input of weight w: {x} -> {d.jump}",
-        f"  parameters: {values}",
+        *_header(model, d, "threshold"),
         f"Method: {d.method} (SymPy antiderivative of 1/f, closed-form inverse, checked against "
         f"numeric quadrature of 1/f to 1e-8)",
         *[f"  - {note}" for note in d.notes],
