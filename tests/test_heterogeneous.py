@@ -113,3 +113,15 @@ def test_simultaneous_spikes_fire_in_index_order_after_the_spike_that_caused_the
                           initial_phase=[20.0, 1.0, 23.0, 20.0])
         result = net.run(max_spikes=3, engine=engine)
         assert result.i.tolist() == [2, 0, 3] and result.t[0] == result.t[1] == result.t[2]
+
+
+def test_many_simultaneous_spikes_from_excitation_match_the_reference():
+    """Strong excitation: neurons pushed over threshold at one instant get a key of exactly
+    'now', so they fire in index order in both engines (no rounding in the tie)."""
+    weights = np.random.default_rng(2).uniform(-0.2, 0.1, N * 20)
+    runs = [spp.Network("lif", N, spp.fixed_outdegree(20, weights, seed=3), seed=4,
+                        parameters={"I": _drives(N)}).run(max_spikes=10_000, engine=engine)
+            for engine in ("sparse", "reference")]
+    assert np.sum(np.diff(runs[1].t) == 0) > 100         # many simultaneous spikes
+    np.testing.assert_array_equal(runs[0].i, runs[1].i)
+    np.testing.assert_allclose(runs[0].t, runs[1].t, rtol=1e-12, atol=0)
