@@ -186,13 +186,12 @@ class Network:
                      if self.heterogeneous else "phase (one period for all neurons)")
         loop = self._sparse if engine == "sparse" else self._reference
         start = time.perf_counter()
-        self._tape_pieces = [] if record_tape else None
-        i, t, t_end, phase = loop(t_stop, budget, progress, start)
+        pieces = [] if record_tape else None     # the tape, chunk by chunk
+        i, t, t_end, phase = loop(t_stop, budget, progress, start, pieces)
         result = Result(i, t, self.n, self.t, t_end, phase, engine, time.perf_counter() - start)
         if record_tape:
-            result.tape = Tape(self, np.concatenate(self._tape_pieces), self.phase,
+            result.tape = Tape(self, np.concatenate(pieces), self.phase,
                                ended_at_last_spike=not (math.isfinite(t_stop) and i.size < budget))
-        self._tape_pieces = None
         self.t, self.phase = t_end, phase
         return result
 
@@ -202,20 +201,20 @@ class Network:
         return backward(self, result, dloss_dt, dloss_dphase)
 
     # Both loops run the compiled engine in chunks of spikes, growing the record between calls.
-    def _chunks(self, call, t_stop, budget, progress, start):
+    def _chunks(self, call, t_stop, budget, progress, start, pieces):
         pieces_i, pieces_t, total, shown = [], [], 0, False
         degree = int(self.csr.out_degree().max())
         while total < budget:
             size = int(min(_CHUNK, budget - total))
-            if self._tape_pieces is not None:   # tape room for whole spikes, at most 256 MB a chunk
+            if pieces is not None:   # tape room for whole spikes, at most 256 MB a chunk
                 size = max(1, min(size, (1 << 25) // max(degree, 1)))
             out_i, out_t = np.empty(size, np.int32), np.empty(size, np.float64)
-            tape = np.empty(size * degree if self._tape_pieces is not None else 0)
+            tape = np.empty(size * degree if pieces is not None else 0)
             count, taped, status = call(out_i, out_t, tape)
             pieces_i.append(out_i[:count])
             pieces_t.append(out_t[:count])
-            if self._tape_pieces is not None:
-                self._tape_pieces.append(tape[:taped].copy())
+            if pieces is not None:
+                pieces.append(tape[:taped].copy())
             total += count
             if status == 3:
                 low = (self.kernels.numeric_range or (None,))[0]
@@ -246,7 +245,7 @@ class Network:
         weight = csr.weight if csr.weights is None else 0.0
         return csr.indptr, csr.indices, weights, weight
 
-    def _sparse(self, t_stop, budget, progress, start):
+    def _sparse(self, t_stop, budget, progress, start, pieces):
         jit, T = self.kernels.jit, self.period
         hkey, hidx, pos = heap.new_heap(T - self.phase)   # offset time of reaching threshold
         state = {"t_base": self.t, "Phi": 0.0}
@@ -258,13 +257,13 @@ class Network:
                 out_i, out_t, tape, 0)
             return count, taped, status
 
-        i, t = self._chunks(call, t_stop, budget, progress, start)
+        i, t = self._chunks(call, t_stop, budget, progress, start, pieces)
         t_end = t_stop if math.isfinite(t_stop) and i.size < budget else (
             t[-1] if t.size else self.t)
         phase = T - heap.keys(hkey, pos) + (t_end - state["t_base"])
         return i, t, t_end, phase
 
-    def _reference(self, t_stop, budget, progress, start):
+    def _reference(self, t_stop, budget, progress, start, pieces):
         jit = self.kernels.jit
         phase = self.phase.copy()
         state = {"t": self.t}
@@ -275,5 +274,5 @@ class Network:
                 self._PT, phase, state["t"], *csr, t_stop, out_i, out_t, tape, 0)
             return count, taped, status
 
-        i, t = self._chunks(call, t_stop, budget, progress, start)
+        i, t = self._chunks(call, t_stop, budget, progress, start, pieces)
         return i, t, state["t"], phase
