@@ -8,8 +8,10 @@ from . import connectivity  # noqa: E402
 from .connectivity import (erdos_renyi, fixed_indegree, fixed_outdegree,  # noqa: E402
                            from_edges, from_networkx)
 from .network import Network  # noqa: E402
+from .population import Population, Projection, build_network  # noqa: E402
 from .result import Result, load_result  # noqa: E402
 
 __all__ = ["ModelError", "NeuronModel", "load_model", "list_models", "Network", "Result",
            "load_result", "fixed_outdegree", "fixed_indegree", "erdos_renyi", "from_edges",
-           "from_networkx", "connectivity", "__version__"]
+           "from_networkx", "connectivity", "Population", "Projection", "build_network",
+           "__version__"]

@@ -9,6 +9,11 @@ A recipe does not know the network size until `build(n)` is called:
     conn = fixed_outdegree(100, -0.1, seed=1)
     csr = conn.build(10**5)
 
+`build_between(n_pre, n_post, same)` builds the same recipe as a projection from a population
+of n_pre neurons to one of n_post neurons (a `Block`: local indices, n_pre rows); `same=True`
+when both are one population, which excludes autapses exactly as `build(n)` does
+(`build(n)` is `build_between(n, n, True)` as a CSR).
+
 Random builders are deterministic for a given seed (same seed, same arrays, on one numba
 version); `seed=None` draws fresh randomness at every build. The random kernels are numba
 functions using numba's own generator, seeded inside the kernel (so a build reseeds numba's
@@ -22,7 +27,7 @@ import numpy as np
 
 from .errors import ModelError
 
-__all__ = ["CSR", "Connectivity", "fixed_outdegree", "fixed_indegree", "erdos_renyi",
+__all__ = ["CSR", "Block", "Connectivity", "fixed_outdegree", "fixed_indegree", "erdos_renyi",
            "from_edges", "from_networkx"]
 
 _MAX_N = 2**31 - 1  # indices are int32
@@ -107,13 +112,78 @@ class CSR:
         return f"CSR(n={self.n}, nnz={self.nnz}, {w})"
 
 
+class Block:
+    """Synapses of one projection, from a population of `n_pre` neurons to one of `n_post`.
+
+    Stored by presynaptic neuron like `CSR`, with local indices: `indptr` (int64, length
+    n_pre+1), `indices` (int32 in [0, n_post), length nnz), `weights` (float64, length nnz) or
+    None with the shared `weight` (else nan). Returned by `Connectivity.build_between`.
+    """
+
+    __slots__ = ("n_pre", "n_post", "indptr", "indices", "weights", "weight")
+
+    def __init__(self, n_pre, n_post, indptr, indices, weights=None, weight=math.nan):
+        self.n_pre = _check_n(n_pre, "Block", "n_pre, the number of presynaptic neurons")
+        self.n_post = _check_n(n_post, "Block", "n_post, the number of postsynaptic neurons")
+        self.indptr = np.ascontiguousarray(indptr, dtype=np.int64)
+        self.indices = np.ascontiguousarray(indices, dtype=np.int32)
+        if self.indptr.shape != (self.n_pre + 1,):
+            raise ModelError(f"Block: indptr must have length n_pre + 1 = {self.n_pre + 1}, "
+                             f"got shape {self.indptr.shape}")
+        if self.indices.ndim != 1 or self.indptr[0] != 0 or self.indptr[-1] != len(self.indices):
+            raise ModelError(f"Block: indptr must start at 0 and end at len(indices) = "
+                             f"{self.indices.size}; got {self.indptr[0]} .. {self.indptr[-1]}")
+        if weights is None:
+            weight = float(weight)
+            if not math.isfinite(weight):
+                raise ModelError(f"Block: without a weights array the shared weight must be a "
+                                 f"finite number, got {weight}")
+            self.weights, self.weight = None, weight
+        else:
+            self.weights = np.ascontiguousarray(weights, dtype=np.float64)
+            if self.weights.shape != self.indices.shape:
+                raise ModelError(f"Block: weights must have one value per synapse "
+                                 f"({self.indices.size}), got shape {self.weights.shape}")
+            self.weight = math.nan
+
+    @property
+    def nnz(self):
+        """Number of synapses."""
+        return int(self.indices.size)
+
+    def out_degree(self):
+        """Synapses leaving each presynaptic neuron (int64, length n_pre)."""
+        return np.diff(self.indptr)
+
+    def in_degree(self):
+        """Synapses reaching each postsynaptic neuron (int64, length n_post)."""
+        return np.bincount(self.indices, minlength=self.n_post).astype(np.int64)
+
+    def weight_array(self):
+        """The weight of every synapse, float64 of length nnz, in CSR order (a copy)."""
+        if self.weights is None:
+            return np.full(self.nnz, self.weight, dtype=np.float64)
+        return self.weights.copy()
+
+    def synapses(self):
+        """(pre int32, post int32, weight float64) local indices, length nnz, CSR order (copies)."""
+        pre = np.repeat(np.arange(self.n_pre, dtype=np.int32), self.out_degree())
+        return pre, self.indices.copy(), self.weight_array()
+
+    def __repr__(self):
+        w = f"weight={self.weight:g}" if self.weights is None else f"weights=<{self.nnz} float64>"
+        return f"Block(n_pre={self.n_pre}, n_post={self.n_post}, nnz={self.nnz}, {w})"
+
+
 # ----------------------------------------------------------------------------- recipes
 
 class Connectivity:
-    """A connectivity recipe; `build(n)` returns the `CSR` of a network of n neurons.
+    """A connectivity recipe; `build(n)` returns the `CSR` of a network of n neurons,
+    `build_between(n_pre, n_post, same)` the `Block` of a projection between populations.
 
     `kind` names the builder and `params` its arguments; `n` is the network size the recipe
-    requires (e.g. the node count of a networkx graph), or None when any n will do.
+    requires (e.g. the node count of a networkx graph), or None when any n will do. `builder`
+    is called as builder(n_pre, n_post, same) and returns a `Block`.
     """
 
     def __init__(self, kind, params, builder, n=None):
@@ -128,7 +198,33 @@ class Connectivity:
         if self.n is not None and n != self.n:
             raise ModelError(f"{self.kind}: the connectivity is defined on {self.n} neurons, "
                              f"so build it with n={self.n}, not n={n}")
-        return self._builder(n)
+        block = self._builder(n, n, True)
+        return _csr(n, block.indptr, block.indices, block.weight, block.weights)
+
+    def build_between(self, n_pre, n_post, same):
+        """The `Block` of synapses from a population of `n_pre` neurons to one of `n_post`.
+
+        `same=True`: pre and post are one population (n_pre == n_post), so no autapses, exactly
+        as in `build(n)`; `same=False`: two populations, any pre neuron may reach any post
+        neuron. Indices are local to each population. For a fixed seed the result is
+        deterministic, and `build_between(n, n, True)` gives the arrays of `build(n)`.
+        """
+        where = f"{self.kind}(...).build_between"
+        n_pre = _check_n(n_pre, where, "n_pre, the number of presynaptic neurons")
+        n_post = _check_n(n_post, where, "n_post, the number of postsynaptic neurons")
+        if not isinstance(same, (bool, np.bool_)):
+            raise ModelError(f"{where}: same must be True (pre and post are one population) or "
+                             f"False (two populations); got {same!r}")
+        same = bool(same)
+        if same and n_pre != n_post:
+            raise ModelError(f"{where}: same=True means one population, so n_pre must equal "
+                             f"n_post; got n_pre={n_pre}, n_post={n_post} (use same=False for "
+                             f"two populations)")
+        if self.n is not None and not n_pre == n_post == self.n:
+            raise ModelError(f"{self.kind}: the connectivity is defined on {self.n} neurons, "
+                             f"so it connects a population of {self.n} to itself (n_pre = "
+                             f"n_post = {self.n}); got n_pre={n_pre}, n_post={n_post}")
+        return self._builder(n_pre, n_post, same)
 
     def __repr__(self):
         args = ", ".join(f"{key}={_short(value)}" for key, value in self.params.items())
@@ -141,18 +237,21 @@ def fixed_outdegree(k, weight, seed=None):
     Targets are uniform among the other n-1 neurons, sorted ascending within a row (the
     SparseProp reference's convention). `weight`: a finite number shared by all synapses, or an
     array of n*k weights in CSR order (checked at build). Needs k < n at build time.
+    Between two populations (`build_between(n_pre, n_post, False)`): each pre neuron reaches k
+    distinct post neurons, k <= n_post, and a weight array has n_pre*k values.
     """
     where = "fixed_outdegree"
     k = _check_k(k, where)
     w = _check_weight(weight, where)
     _check_seed(seed, where)
 
-    def builder(n):
-        _check_k_vs_n(k, n, where)
-        weights = _weights_for(w, n * k, f"n*k = {n}*{k}", where)
-        indices = _kernels().fixed_outdegree(n, k, _seed32(seed))
-        indptr = np.arange(0, n * k + 1, k, dtype=np.int64) if k else np.zeros(n + 1, np.int64)
-        return _csr(n, indptr, indices, w, weights)
+    def builder(n_pre, n_post, same):
+        _check_k_vs_partners(k, n_pre, n_post, same, where, "n_post")
+        weights = _weights_for(w, n_pre * k, _count_text("n_pre", n_pre, k, same), where)
+        indices = _kernels().fixed_outdegree(n_pre, n_post, k, same, _seed32(seed))
+        indptr = (np.arange(0, n_pre * k + 1, k, dtype=np.int64) if k
+                  else np.zeros(n_pre + 1, np.int64))
+        return _block(n_pre, n_post, indptr, indices, w, weights)
 
     return Connectivity(where, {"k": k, "weight": w, "seed": seed}, builder)
 
@@ -163,23 +262,28 @@ def fixed_indegree(k, weight, seed=None):
     Sources are uniform among the other n-1 neurons; the table is stored by presynaptic neuron,
     targets ascending within a row, so out-degrees vary. `weight`: a finite number, or an array
     of n*k weights in CSR order (checked at build). Needs k < n at build time.
+    Between two populations (`build_between(n_pre, n_post, False)`): each post neuron receives
+    from k distinct pre neurons, k <= n_pre, and a weight array has n_post*k values.
     """
     where = "fixed_indegree"
     k = _check_k(k, where)
     w = _check_weight(weight, where)
     _check_seed(seed, where)
 
-    def builder(n):
-        _check_k_vs_n(k, n, where)
-        weights = _weights_for(w, n * k, f"n*k = {n}*{k}", where)
-        indptr, indices = _kernels().fixed_indegree(n, k, _seed32(seed))
-        return _csr(n, indptr, indices, w, weights)
+    def builder(n_pre, n_post, same):
+        _check_k_vs_partners(k, n_pre, n_post, same, where, "n_pre")
+        weights = _weights_for(w, n_post * k, _count_text("n_post", n_post, k, same), where)
+        indptr, indices = _kernels().fixed_indegree(n_pre, n_post, k, same, _seed32(seed))
+        return _block(n_pre, n_post, indptr, indices, w, weights)
 
     return Connectivity(where, {"k": k, "weight": w, "seed": seed}, builder)
 
 
 def erdos_renyi(p, weight, seed=None):
     """Each ordered pair (i, j), i != j, is a synapse i -> j independently with probability p.
+
+    Between two populations (`build_between(n_pre, n_post, False)`) every one of the
+    n_pre*n_post pairs is a synapse with probability p.
 
     Built by geometric skipping, O(nnz + n) time; targets ascending within a row. `weight` is a
     finite number shared by all synapses (the synapse count is random, so no weight array:
@@ -196,11 +300,12 @@ def erdos_renyi(p, weight, seed=None):
                          f"and pass its synapses with your weights to from_edges")
     _check_seed(seed, where)
 
-    def builder(n):
-        if p == 0.0 or n == 1:
-            return _csr(n, np.zeros(n + 1, np.int64), np.zeros(0, np.int32), w, None)
-        indptr, indices = _kernels().erdos_renyi(n, p, _seed32(seed))
-        return _csr(n, indptr, indices, w, None)
+    def builder(n_pre, n_post, same):
+        if p == 0.0 or n_post - same == 0:
+            return _block(n_pre, n_post, np.zeros(n_pre + 1, np.int64), np.zeros(0, np.int32),
+                          w, None)
+        indptr, indices = _kernels().erdos_renyi(n_pre, n_post, p, same, _seed32(seed))
+        return _block(n_pre, n_post, indptr, indices, w, None)
 
     return Connectivity(where, {"p": p, "weight": w, "seed": seed}, builder)
 
@@ -211,6 +316,8 @@ def from_edges(pre, post, weight):
     Indices are checked to lie in [0, n) at build time; repeated pairs give several synapses and
     autapses are allowed. `weight`: a finite number, or an array with one weight per edge. The
     table is ordered by presynaptic neuron, keeping the given order within each neuron.
+    Between populations (`build_between`), pre holds local indices in [0, n_pre) and post local
+    indices in [0, n_post).
     """
     where = "from_edges"
     pre = _check_index_array(pre, "pre", where)
@@ -281,19 +388,21 @@ def from_networkx(graph, weight="weight", default=None):
 # ----------------------------------------------------------------------------- helpers
 
 def _edges_recipe(where, params, pre, post, w, weights, n=None):
-    def builder(n):
-        for name, array in (("pre", pre), ("post", post)):
-            bad = np.flatnonzero((array < 0) | (array >= n))
+    def builder(n_pre, n_post, same):
+        for name, array, bound in (("pre", pre, n_pre), ("post", post, n_post)):
+            bad = np.flatnonzero((array < 0) | (array >= bound))
             if bad.size:
                 e = bad[0]
+                size = "n" if n_pre == n_post else f"n_{name}"
                 raise ModelError(f"{where}: {name}[{e}] = {array[e]} is not a neuron index; "
-                                 f"indices must lie in [0, n) = [0, {n})")
-        counts = np.bincount(pre, minlength=n)
-        indptr = np.zeros(n + 1, np.int64)
+                                 f"indices must lie in [0, {size}) = [0, {bound})")
+        counts = np.bincount(pre, minlength=n_pre)
+        indptr = np.zeros(n_pre + 1, np.int64)
         np.cumsum(counts, out=indptr[1:])
         order = np.argsort(pre, kind="stable")
         indices = post[order].astype(np.int32)
-        return _csr(n, indptr, indices, w, None if weights is None else weights[order])
+        return _block(n_pre, n_post, indptr, indices, w,
+                      None if weights is None else weights[order])
 
     return Connectivity(where, params, builder, n=n)
 
@@ -304,14 +413,20 @@ def _csr(n, indptr, indices, w, weights):
     return CSR(n, indptr, indices, weight=w)
 
 
-def _check_n(n, where="CSR"):
+def _block(n_pre, n_post, indptr, indices, w, weights):
+    if weights is not None:
+        return Block(n_pre, n_post, indptr, indices, weights=weights)
+    return Block(n_pre, n_post, indptr, indices, weight=w)
+
+
+def _check_n(n, where="CSR", what="n, the number of neurons"):
+    name = what.split(",")[0]
     if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n <= 0:
         hint = " (write e.g. 10**6, not 1e6)" if isinstance(n, float) else ""
-        raise ModelError(f"{where}: n, the number of neurons, must be an integer > 0; "
-                         f"got {n!r}{hint}")
+        raise ModelError(f"{where}: {what}, must be an integer > 0; got {n!r}{hint}")
     if n > _MAX_N:
-        raise ModelError(f"{where}: n = {n} is too large; neuron indices are int32, so "
-                         f"n <= {_MAX_N}")
+        raise ModelError(f"{where}: {name} = {n} is too large; neuron indices are int32, so "
+                         f"{name} <= {_MAX_N}")
     return int(n)
 
 
@@ -322,13 +437,31 @@ def _check_k(k, where):
     return int(k)
 
 
-def _check_k_vs_n(k, n, where):
-    if k >= n and k > 0:
-        raise ModelError(f"{where}: k must be < n, since there are no autapses and no repeated "
-                         f"synapses (each neuron has n - 1 = {n - 1} possible partners); got "
-                         f"k={k}, n={n}")
-    if n * k > np.iinfo(np.int64).max:
-        raise ModelError(f"{where}: n*k = {n}*{k} synapses is too many")
+def _check_k_vs_partners(k, n_pre, n_post, same, where, partners):
+    """k distinct partners must exist: k < n within one population (no autapses), else k <= the
+    partner population's size (`partners`: "n_post" for out-degree, "n_pre" for in-degree)."""
+    if same:
+        n = n_pre
+        if k >= n and k > 0:
+            raise ModelError(f"{where}: k must be < n, since there are no autapses and no "
+                             f"repeated synapses (each neuron has n - 1 = {n - 1} possible "
+                             f"partners); got k={k}, n={n}")
+    else:
+        m = n_post if partners == "n_post" else n_pre
+        if k > m:
+            role = ("each presynaptic neuron reaches k distinct postsynaptic neurons"
+                    if partners == "n_post" else
+                    "each postsynaptic neuron receives from k distinct presynaptic neurons")
+            raise ModelError(f"{where}: k must be <= {partners} = {m}, since {role} (no "
+                             f"repeated synapses); got k={k}, n_pre={n_pre}, n_post={n_post}")
+    rows = n_pre if partners == "n_post" else n_post
+    if rows * k > np.iinfo(np.int64).max:
+        raise ModelError(f"{where}: {rows}*{k} synapses is too many")
+
+
+def _count_text(name, rows, k, same):
+    """How a weight array's required length is explained: "n*k = 10*3" within one population."""
+    return f"{'n' if same else name}*k = {rows}*{k}"
 
 
 def _check_seed(seed, where):
@@ -411,16 +544,21 @@ def _short(value):
 # machine code on disk. Duplicate targets are rejected in O(1) with a marker array
 # (mark[t] == current row); Floyd's algorithm draws k distinct values from m with exactly k
 # random numbers, so even k = n - 1 costs O(k) per row.
+# Every kernel connects n_pre rows to n_post columns. With exclude_self (one population,
+# n_pre == n_post) row i has the m = n - 1 candidates t = 0..m-1, candidate t meaning neuron
+# t + (t >= i); without it the m = n_post (or n_pre) candidates are the neurons themselves
+# (shift = m, so t >= shift never holds). The random stream of the square case is unchanged.
 
-def _fixed_outdegree_kernel(n, k, seed):
+def _fixed_outdegree_kernel(n_pre, n_post, k, exclude_self, seed):
     np.random.seed(seed)
-    indices = np.empty(n * k, np.int32)
-    mark = np.full(max(n - 1, 1), -1, np.int32)
-    m = n - 1                       # candidates 0..m-1; candidate t means neuron t + (t >= i)
+    indices = np.empty(n_pre * k, np.int32)
+    m = n_post - 1 if exclude_self else n_post   # candidates 0..m-1 of each row
+    mark = np.full(max(m, 1), -1, np.int32)
     dense = 8 * k > m
     counts = np.zeros(k + 1, np.int64)
     buffer = np.empty(k, np.int32)
-    for i in range(n):
+    for i in range(n_pre):
+        shift = i if exclude_self else m         # candidate t is neuron t + (t >= shift)
         base = i * k
         count = 0
         for j in range(m - k, m):   # Floyd: each step adds one new value to the row's set
@@ -429,22 +567,22 @@ def _fixed_outdegree_kernel(n, k, seed):
                 t = j
             mark[t] = i
             if not dense:
-                indices[base + count] = t + (t >= i)
+                indices[base + count] = t + (t >= shift)
                 count += 1
         if dense:                   # read the marks in order: already sorted, O(m)
             for t in range(m):
                 if mark[t] == i:
-                    indices[base + count] = t + (t >= i)
+                    indices[base + count] = t + (t >= shift)
                     count += 1
         elif k > 1:                 # bucket sort (targets are uniform), then insertion sort
             row = indices[base:base + k]
             counts[:] = 0
             for x in row:
-                counts[(x * np.int64(k)) // n + 1] += 1
+                counts[(x * np.int64(k)) // n_post + 1] += 1
             for q in range(k):
                 counts[q + 1] += counts[q]
             for x in row:
-                q = (x * np.int64(k)) // n
+                q = (x * np.int64(k)) // n_post
                 buffer[counts[q]] = x
                 counts[q] += 1
             for q in range(1, k):
@@ -458,50 +596,52 @@ def _fixed_outdegree_kernel(n, k, seed):
     return indices
 
 
-def _fixed_indegree_kernel(n, k, seed):
+def _fixed_indegree_kernel(n_pre, n_post, k, exclude_self, seed):
     # Two passes over the same random stream: count out-degrees, then scatter each column's
     # sources into their rows. Columns are visited in ascending order, so rows come out sorted,
     # and no n*k temporary is needed.
-    m = n - 1
+    m = n_pre - 1 if exclude_self else n_pre
     mark = np.empty(max(m, 1), np.int32)
-    fill = np.zeros(n + 1, np.int64)
-    indptr = np.zeros(n + 1, np.int64)
-    indices = np.empty(n * k, np.int32)
+    fill = np.zeros(n_pre + 1, np.int64)
+    indptr = np.zeros(n_pre + 1, np.int64)
+    indices = np.empty(n_post * k, np.int32)
     for phase in range(2):
         np.random.seed(seed)
         mark[:] = -1
-        for i in range(n):          # i: postsynaptic neuron
+        for i in range(n_post):     # i: postsynaptic neuron
+            shift = i if exclude_self else m
             for j in range(m - k, m):
                 t = np.random.randint(0, j + 1)
                 if mark[t] == i:
                     t = j
                 mark[t] = i
-                source = t + (t >= i)
+                source = t + (t >= shift)
                 if phase == 0:
                     fill[source + 1] += 1
                 else:
                     indices[fill[source]] = i
                     fill[source] += 1
         if phase == 0:
-            for i in range(n):
+            for i in range(n_pre):
                 fill[i + 1] += fill[i]
             indptr[:] = fill
     return indptr, indices
 
 
-def _erdos_renyi_kernel(n, p, seed):
-    # Geometric skipping over each row's n - 1 candidates; two passes over the same stream
+def _erdos_renyi_kernel(n_pre, n_post, p, exclude_self, seed):
+    # Geometric skipping over each row's m candidates; two passes over the same stream
     # (count, then fill) so the output is allocated once at its exact size.
-    m = n - 1
+    m = n_post - 1 if exclude_self else n_post
     log_q = np.log1p(-p) if p < 1.0 else -np.inf
-    indptr = np.zeros(n + 1, np.int64)
+    indptr = np.zeros(n_pre + 1, np.int64)
     indices = np.empty(0, np.int32)
     for phase in range(2):
         np.random.seed(seed)
         if phase == 1:
-            indices = np.empty(indptr[n], np.int32)
+            indices = np.empty(indptr[n_pre], np.int32)
         pos = 0
-        for i in range(n):
+        for i in range(n_pre):
+            shift = i if exclude_self else m
             c = -1                  # last chosen candidate in this row
             while True:
                 gap = 0.0
@@ -511,7 +651,7 @@ def _erdos_renyi_kernel(n, p, seed):
                     break
                 c += 1 + int(gap)
                 if phase == 1:
-                    indices[pos] = c + (c >= i)
+                    indices[pos] = c + (c >= shift)
                 pos += 1
             if phase == 0:
                 indptr[i + 1] = pos

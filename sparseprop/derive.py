@@ -31,7 +31,10 @@ from .timelimit import TimeLimitExceeded, time_limit
 log = logging.getLogger("sparseprop")
 
 PHASE = sp.Symbol("phase", real=True)
+DT = sp.Symbol("dt", real=True)
 WEIGHT = eq.symbol(eq.WEIGHT)
+# A kernel that could not be derived for this model returns NaN (printed verbatim as code).
+NOT_DERIVED = sp.Symbol("math.nan")
 _NICE_SOLVE_SECONDS = 3
 _FRACTIONS = (1e-6, 0.01, 0.1, 0.25, 0.5, 0.75, 0.9, 0.99, 1 - 1e-6)
 METHODS = ("auto", "analytic", "numeric")
@@ -59,6 +62,7 @@ class Derivation:
     period: sp.Expr
     ptc: sp.Expr               # PTC(PHASE, WEIGHT)
     method: str
+    flow: sp.Expr = NOT_DERIVED  # state after a free evolution of DT from `state`
     notes: list = field(default_factory=list)
     numeric: object = None     # the sparseprop.numeric.NumericMap of a numeric derivation
 
@@ -90,6 +94,8 @@ class Derivation:
             ("dptc_dphase", (PHASE, w), [ptc_phase], "d PTC / d phase", None),
             ("dptc_dw", (PHASE, w), [ptc_w], "d PTC / d w", None),
             ("dptc_dparams", (PHASE, w), grad(self.ptc), "d PTC / d parameters", names),
+            ("flow", (x, DT), [self.flow], "state after a free evolution of dt from state x "
+             "(for neurons that do not fire on their own)", None),
             ("ptc_grads", (PHASE, w), [self.ptc, ptc_phase, ptc_w] + grad(self.ptc),
              "PTC and all its derivatives at once (shared subexpressions), for the reverse sweep",
              ("ptc", "dptc_dphase", "dptc_dw") + tuple(f"dptc_d{n}" for n in names)),
@@ -224,16 +230,18 @@ def _invert(phase, x, num, period_value, notes):
         f"(candidates: {candidates or 'none'})")
 
 
-def _verify(d, num, low, high):
-    """Check phase(x) against mpmath quadrature of 1/f from the reset, at points in the range."""
+def _verify(d, num, low, high, firing=True):
+    """Check phase(x) against mpmath quadrature of 1/f from the reset, at points in the range
+    (and the period at the threshold when the neuron fires)."""
     x = d.state
     f = d.rhs.subs({p: num.values[p.name] for p in num.params})
     integrand = sp.lambdify(x, 1 / f, modules="mpmath")
-    period = num.real(d.period)
+    points = interval_points(low, high, _FRACTIONS) + ([high] if firing else [])
+    period = num.real(d.period) if firing else num.real(d.phase, x, points[-1])
     with mpmath.workdps(30):
         start, integral, previous = low, mpmath.mpf(0), 0.0
-        for point in interval_points(low, high, _FRACTIONS) + [high]:
-            got = period if point == high else num.real(d.phase, x, point)
+        for point in points:
+            got = period if firing and point == high else num.real(d.phase, x, point)
             integral += mpmath.quad(integrand, [start, point])  # piecewise: peaks stay resolved
             start, want = point, float(integral)
             if not (math.isfinite(got) and abs(got - want) <= 1e-8 * max(abs(want), period)
@@ -255,6 +263,11 @@ def derive(model, timeout=None, method=None):
     method = method if method is not None else getattr(model, "method", "auto")
     if method not in METHODS:
         raise ModelError(f"method '{method}' is not known; use one of {', '.join(METHODS)}")
+    if method != "analytic" and model.regime != "firing":
+        if method == "numeric":
+            raise ModelError(f"a numeric phase map needs a neuron that fires on its own; "
+                             f"{model.name} does not at {model._values_text()}")
+        method = "analytic"   # a subthreshold model needs the closed-form flow
     if method == "numeric":
         return _derive_numeric(model, "forced by method='numeric'")
     try:
@@ -275,10 +288,15 @@ def _derive_analytic(model, timeout):
     f, reset, threshold, jump = (e.subs(swap) for e in
                                  (model.rhs, model.reset_value, model.threshold_value, model.jump))
     num = _Numeric(params, model.parameters)
-    low, high = model.v_reset, model.v_threshold
-    points = interval_points(low, high, _FRACTIONS)
+    firing = model.regime == "firing"
+    # the phase map lives where f > 0: up to threshold, or up to the resting state
+    low, high = model.v_reset, model.v_threshold if firing else model.v_rest
     notes = [f"assumed {', '.join(f'{s} {_sign_word(s)}' for s in params)} (from the values)"
              ] if params else []
+    if not firing:
+        notes.append(f"subthreshold at these values: the free state settles " + (
+            f"at {model.state} = {high:.10g}" if high is not None else "at or below the reset"))
+    phase = state_of_phase = period = ptc = NOT_DERIVED
     try:
         with time_limit(timeout, f"SymPy's derivation of {model.name}"):
             F_raw = sp.integrate(1 / f, x)
@@ -286,19 +304,24 @@ def _derive_analytic(model, timeout):
                 raise NoClosedForm(
                     f"SymPy finds no closed form for the phase integral of d{x}/dt = {model.rhs} "
                     f"(the integral of 1/f)")
-            F = _resolve_branches(F_raw, x, num, points, notes)
-            F_reset = _value_at(F, x, reset, "+")
-            period = sp.simplify(_value_at(F, x, threshold, "-") - F_reset)
-            period_value = num.real(period)
-            if not (math.isfinite(period_value) and period_value > 0):
-                raise ModelError(
-                    f"the free period of {model.name} is {period} = {period_value} at "
-                    f"{model._values_text()}: the neuron never reaches threshold "
-                    f"'{model.threshold}' on its own; such neurons need the time-keyed engine "
-                    f"of a later issue")
-            phase = F - F_reset
-            state_of_phase = _invert(phase, x, num, period_value, notes)
-            ptc = phase.subs(x, jump.subs(x, state_of_phase))
+            flow = _derive_flow(F_raw, x, f, num, model, notes)
+            if high is not None:
+                points = interval_points(low, high, _FRACTIONS)
+                F = _resolve_branches(F_raw, x, num, points, notes)
+                F_reset = _value_at(F, x, reset, "+")
+                period = sp.simplify(_value_at(F, x, threshold, "-") - F_reset)
+                phase = F - F_reset
+                span = num.real(period) if firing else num.real(phase, x, points[-2])
+                if firing and not (math.isfinite(span) and span > 0):
+                    raise ModelError(
+                        f"the free period of {model.name} is {period} = {span} at "
+                        f"{model._values_text()}: the neuron never reaches threshold "
+                        f"'{model.threshold}' on its own")
+                state_of_phase = _invert(phase, x, num, span, notes)
+                ptc = phase.subs(x, jump.subs(x, state_of_phase))
+            else:
+                notes.append("no phase map: the drive is below the reset, no state between reset "
+                             "and threshold moves up (neurons of this model fire only on input)")
     except TimeLimitExceeded as exc:
         raise ModelError(f"{exc} (limit: the timeout argument or SPARSEPROP_SYMPY_TIMEOUT); "
                          f"simplify the equations, raise the limit, or use method='numeric'"
@@ -308,14 +331,73 @@ def _derive_analytic(model, timeout):
             raise
         raise NoClosedForm(f"SymPy failed on {model.name} (d{x}/dt = {model.rhs}): "
                            f"{type(exc).__name__}: {exc}") from None
+    if not firing and flow is NOT_DERIVED:
+        raise ModelError(f"{model.name} does not fire on its own at {model._values_text()} and "
+                         f"SymPy found no closed-form solution of d{x}/dt = {model.rhs} to "
+                         f"evolve it between inputs; choose values where it fires on its own")
     d = Derivation(name=model.name, state=x, params=params, values=dict(model.parameters),
                    rhs=f, reset=reset, threshold=threshold, jump=jump, antiderivative=F_raw,
                    phase=phase, state_of_phase=state_of_phase, period=period, ptc=ptc,
-                   method="analytic", notes=notes)
-    _verify(d, num, low, high)
+                   method="analytic", flow=flow, notes=notes)
+    if high is not None:
+        _verify(d, num, low, high, firing)
     log.info("%s: phase map by method 'analytic' (SymPy antiderivative of 1/f, closed-form "
-             "inverse, checked against quadrature)", model.name)
+             "inverse, checked against quadrature)%s", model.name,
+             "" if firing else "; subthreshold: free evolution by the closed-form flow")
     return d
+
+
+def _derive_flow(F_raw, x, f, num, model, notes):
+    """The free evolution y(x, DT) solving F(y) = F(x) + DT, real on both sides of any fixed
+    point (SymPy's unresolved antiderivative; logs of negative numbers cancel in exp). Kept
+    only if it satisfies dy/dDT = f(y) and y(DT = 0) = x numerically, evaluated with real
+    arithmetic, at states on both sides of the reset-threshold range; NOT_DERIVED otherwise."""
+    low, high = model.v_reset, model.v_threshold
+    if not (math.isfinite(low) and math.isfinite(high)):
+        notes.append("no closed-form flow (infinite reset or threshold): neurons must fire on "
+                     "their own")
+        return NOT_DERIVED
+    y = sp.Symbol("y_flow", real=True)
+    try:
+        with time_limit(_NICE_SOLVE_SECONDS, "solve for the flow"):
+            candidates = sp.solve(sp.Eq(F_raw.subs(x, y), F_raw + DT), y)
+    except (TimeLimitExceeded, NotImplementedError, ValueError, TypeError):
+        candidates = []
+    span = high - low
+    states = [low - span + k * 3 * span / 16 for k in range(17)]   # [low - span, high + span]
+    rhs = model.rhs_function()
+    rates = [abs(rhs(s)) for s in states if math.isfinite(rhs(s))]
+    scale = span / max(max(rates, default=1.0), 1e-300)
+    for candidate in candidates:
+        candidate = sp.expand(candidate, power_exp=True)   # exp(a + log u) -> u exp(a)
+        if _flow_holds(candidate, x, f, num, states, (0.0, 0.05 * scale, 0.5 * scale)):
+            notes.append(f"flow (free evolution for dt): {model.state}(dt) = {candidate}")
+            return candidate
+    notes.append("no closed-form flow found: neurons of this model must fire on their own")
+    return NOT_DERIVED
+
+
+def _flow_holds(y, x, f, num, states, dts):
+    generic = sp.lambdify((x, DT, *num.params), y, modules="math")   # as the kernel computes
+    real = lambda state, dt: generic(state, dt, *(num.values[p.name] for p in num.params))  # noqa: E731
+    residual = sp.diff(y, DT) - f.subs(x, y)
+    checked = 0
+    for state in states:
+        for dt in dts:
+            want = num(y.subs(x, state), DT, dt)
+            if not (math.isfinite(want.real) and abs(want.imag) <= 1e-12 * (1 + abs(want.real))):
+                continue   # past a blow-up: no state to compare
+            try:
+                got = float(real(state, dt))
+            except (ArithmeticError, ValueError, TypeError):
+                return False
+            ode = abs(num(residual.subs(x, state), DT, dt))
+            if not (abs(got - want.real) <= 1e-9 * (1 + abs(want.real)) and ode <= 1e-12 * (
+                    1 + abs(num.real(f, x, want.real))) and (dt or abs(got - state) <= 1e-12 * (
+                    1 + abs(state)))):
+                return False
+            checked += 1
+    return checked >= len(states)
 
 
 def _sign_word(s):

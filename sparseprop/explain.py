@@ -1,7 +1,7 @@
 """Teaching view of a derivation: the phase integral, the inverse, the period and the PTC."""
 import sympy as sp
 
-from .derive import PHASE, WEIGHT
+from .derive import DT, NOT_DERIVED, PHASE, WEIGHT
 from .timelimit import TimeLimitExceeded, time_limit
 
 
@@ -74,36 +74,56 @@ def explain(model):
     d = model.derive()
     if d.numeric is not None:
         return _explain_numeric(model, d)
-    x, T = d.state, sp.Symbol("T")
+    x = d.state
     xp = sp.Symbol("XPRIME")  # the integration variable, printed as x'
     phase, inverse, period = _tidy(d.phase), _tidy(d.state_of_phase), _tidy(d.period)
-    ptc = _tidy(d.ptc)
-    T_value = model.value_of(period)
-    text = "\n".join([
+    ptc, flow = _tidy(d.ptc), d.flow
+    firing = model.regime == "firing"
+    has_map = d.phase is not NOT_DERIVED
+    if firing:
+        T_value = model.value_of(period)
+        period_lines = [f"  T = {period} = {T_value:.10g} at these values "
+                        f"({1000 / T_value:.6g} Hz if time is in ms)"]
+    else:
+        rest = f"at {x} = {model.v_rest:.10g}" if model.v_rest is not None else "at or below the reset"
+        period_lines = [f"  none at these values: the free state settles {rest}, below "
+                        f"threshold; the neuron fires only when inputs push it over",
+                        f"  (T = {period} where the drive reaches threshold)" if has_map else ""]
+    text = "\n".join(line for line in [
         *_header(model, d, "threshold"),
         f"Method: {d.method} (SymPy antiderivative of 1/f, closed-form inverse, checked against "
         f"numeric quadrature of 1/f to 1e-8)",
         *[f"  - {note}" for note in d.notes],
-        "Phase (time since reset):",
-        f"  phase({x}) = integral from {d.reset} to {x} of d{x}'/f({x}') = {phase}",
-        "State of a phase (inverse):",
-        f"  {x}(phase) = {inverse}",
+        *([
+            "Phase (time since reset):",
+            f"  phase({x}) = integral from {d.reset} to {x} of d{x}'/f({x}') = {phase}",
+            "State of a phase (inverse):",
+            f"  {x}(phase) = {inverse}"] if has_map else []),
         "Free period (phase at threshold):",
-        f"  T = {period} = {T_value:.10g} at these values ({1000 / T_value:.6g} Hz if time is in ms)",
-        "Phase transition curve of an input of weight w:",
-        f"  PTC(phase, w) = phase({x}(phase) -> {d.jump.subs(x, sp.Symbol(f'{x}(phase)'))}) = {ptc}",
-    ])
+        *period_lines,
+        *([
+            "Phase transition curve of an input of weight w:",
+            f"  PTC(phase, w) = phase({x}(phase) -> {d.jump.subs(x, sp.Symbol(f'{x}(phase)'))}) "
+            f"= {ptc}"] if has_map else []),
+        *([
+            f"Free evolution for a time dt from {x} (used for neurons that do not fire on "
+            f"their own):",
+            f"  {x}(dt) = {flow}"] if d.flow is not NOT_DERIVED else []),
+    ] if line)
     f_of = lambda v: sp.latex(d.rhs.subs(x, v)).replace("XPRIME", sp.latex(x) + "'")  # noqa: E731
-    latex = "\n".join([
-        r"\begin{aligned}",
+    latex_lines = [
         rf"\frac{{d{sp.latex(x)}}}{{dt}} &= {sp.latex(d.rhs)}, \quad "
         rf"{sp.latex(x)} \geq {sp.latex(d.threshold)} \to {sp.latex(x)} = {sp.latex(d.reset)},"
-        rf"\quad {sp.latex(x)} \to {sp.latex(d.jump)} \text{{ on input }} w \\",
-        rf"\phi({sp.latex(x)}) &= \int_{{{sp.latex(d.reset)}}}^{{{sp.latex(x)}}}"
-        rf"\frac{{d{sp.latex(x)}'}}{{{f_of(xp)}}} = {sp.latex(phase)} \\",
-        rf"{sp.latex(x)}(\phi) &= {sp.latex(inverse.subs(PHASE, sp.Symbol('phi')))} \\",
-        rf"T &= {sp.latex(period)} \\",
-        rf"\mathrm{{PTC}}(\phi, w) &= {sp.latex(ptc.subs(PHASE, sp.Symbol('phi')))}",
-        r"\end{aligned}",
-    ])
+        rf"\quad {sp.latex(x)} \to {sp.latex(d.jump)} \text{{ on input }} w"]
+    if has_map:
+        latex_lines += [
+            rf"\phi({sp.latex(x)}) &= \int_{{{sp.latex(d.reset)}}}^{{{sp.latex(x)}}}"
+            rf"\frac{{d{sp.latex(x)}'}}{{{f_of(xp)}}} = {sp.latex(phase)}",
+            rf"{sp.latex(x)}(\phi) &= {sp.latex(inverse.subs(PHASE, sp.Symbol('phi')))}",
+            rf"T &= {sp.latex(period)}",
+            rf"\mathrm{{PTC}}(\phi, w) &= {sp.latex(ptc.subs(PHASE, sp.Symbol('phi')))}"]
+    if d.flow is not NOT_DERIVED:
+        delta = sp.Symbol(r"\Delta t")
+        latex_lines.append(rf"{sp.latex(x)}(\Delta t) &= {sp.latex(flow.subs(DT, delta))}")
+    latex = "\n".join([r"\begin{aligned}", " \\\\\n".join(latex_lines), r"\end{aligned}"])
     return Explanation(text, latex, d.method)

@@ -65,7 +65,7 @@ def backward(network, result, dloss_dt, dloss_dphase=None):
     if int(csr.out_degree()[result.i].sum()) != tape.pre_phase.size:
         raise ModelError("the tape does not belong to these spikes (its length does not match)")
     dloss_dt = _array(dloss_dt, result.t.shape, "dloss_dt")
-    P = network._PT[:, :-1]
+    P = network._PT[:, :-2]                     # the model parameters (not refractory, period)
     dT = np.empty_like(P)                       # d period / d parameters, rows like P
     for r in range(P.shape[0]):
         network.kernels.jit.dperiod_dparams(P[r], dT[r])

@@ -21,7 +21,10 @@ class Kernels:
     Kernels: rhs(x), threshold(), reset(), jump(x, w), period(), dperiod_dparams(),
     phase(x), dphase_dstate(x), dphase_dparams(x), state(phase), dstate_dphase(phase),
     dstate_dparams(phase), ptc(phase, w), dptc_dphase(phase, w), dptc_dw(phase, w),
-    dptc_dparams(phase, w), ptc_grads(phase, w) (PTC and all its derivatives at once).
+    dptc_dparams(phase, w), ptc_grads(phase, w) (PTC and all its derivatives at once),
+    flow(x, dt) (the state after a free evolution of dt, for neurons that do not fire on their
+    own; NaN when the model has no closed-form flow). Kernels that could not be derived (the
+    phase map of a model whose drive stays below the reset) return NaN.
 
     Kernels of a numeric phase map (`numeric_values` is not None) hold tables built for those
     parameter values: overriding a value raises ModelError (build a model with the new values).
@@ -86,12 +89,15 @@ class Kernels:
         call.__doc__ = function.__doc__
         return call
 
-    def check(self):
-        """Cheap numeric self-test at the parameter values; returns a problem text or None."""
+    def check(self, firing=True):
+        """Cheap numeric self-test at the parameter values; returns a problem text or None.
+        firing: the model fires on its own at these values (else the flow is tested)."""
         if self.numeric_values is not None and any(
                 self.numeric_values.get(p) != v for p, v in zip(self.parameter_names,
                                                                 self.params.tolist())):
             return f"numeric tables built for other parameter values {self.numeric_values}"
+        if not firing:
+            return self._check_flow()
         try:
             period = self.period()
             if not (math.isfinite(period) and period > 0):
@@ -115,6 +121,27 @@ class Kernels:
             return str(exc)
         return None
 
+    def _check_flow(self):
+        """flow(x, dt) against the integral of 1/f from x to flow(x, dt), from below the reset
+        and from the threshold (both sides of the resting state)."""
+        low, high = self.reset(), self.threshold()
+        nodes, weights = np.polynomial.legendre.leggauss(40)
+        for x in (low - (high - low), high):
+            rate = self.rhs(x)
+            if not math.isfinite(rate):
+                return f"d state/dt at {x} is {rate}"
+            if rate == 0:
+                continue
+            dt = 0.3 * (high - low) / abs(rate)
+            b = self.flow(x, dt)
+            if not math.isfinite(b):
+                return f"flow({x}, {dt}) = {b}"
+            xs = (x + b) / 2 + (b - x) / 2 * nodes
+            integral = (b - x) / 2 * sum(wk / self.rhs(xk) for wk, xk in zip(weights, xs))
+            if not abs(integral - dt) <= 1e-7 * dt:
+                return f"integral of 1/f along flow({x}, {dt}) is {integral}"
+        return None
+
     def __repr__(self):
         return f"<Kernels {', '.join(self.names)} from {self.path}>"
 
@@ -128,7 +155,7 @@ def compile_model(model):
         except Exception as exc:  # a damaged file: say so and generate a fresh one
             log.warning("%s: skipping unreadable cached module %s (%s)", model.name, path, exc)
             continue
-        problem = kernels.check()
+        problem = kernels.check(model.regime == "firing")
         if problem is None:
             log.info("%s: kernels from cache %s", model.name, path)
             return kernels
@@ -136,7 +163,7 @@ def compile_model(model):
     source = model.source()
     path = cache.store(key, source)
     kernels = Kernels(cache.load(path), model.parameters)
-    problem = kernels.check()
+    problem = kernels.check(model.regime == "firing")
     if problem is not None:
         raise ModelError(f"the compiled kernels of {model.name} fail their self-test ({problem}); "
                          f"please report this with the model")

@@ -11,7 +11,7 @@ from .errors import ModelError
 from .model import NeuronModel
 
 _FIELDS = {"name", "description", "reference", "time_unit", "equations", "threshold", "reset",
-           "on_pre", "parameters", "method"}
+           "on_pre", "parameters", "method", "refractory"}
 _REQUIRED = ("equations", "threshold", "reset")
 
 
@@ -48,10 +48,11 @@ def read_model_file(path_or_resource):
     return table
 
 
-def load_model(name_or_path, **parameters):
+def load_model(name_or_path, refractory=None, **parameters):
     """A NeuronModel from a shipped model name ('lif', 'qif', 'theta', 'pif') or a TOML file path.
 
-    Keyword arguments override the file's default parameter values, e.g. load_model('lif', I=1.2).
+    Keyword arguments override the file's default parameter values, e.g. load_model('lif', I=1.2);
+    refractory (ms) overrides the file's refractory period.
     """
     if not isinstance(name_or_path, (str, os.PathLike)):
         raise ModelError(f"load_model({name_or_path!r}): give a shipped model's name or the path "
@@ -74,7 +75,8 @@ def load_model(name_or_path, **parameters):
     values.update(parameters)
     return NeuronModel(table["equations"], table["threshold"], table["reset"],
                        on_pre=table.get("on_pre"), parameters=values,
-                       name=table.get("name", default_name), method=table.get("method", "auto"))
+                       name=table.get("name", default_name), method=table.get("method", "auto"),
+                       refractory=table.get("refractory", 0.0) if refractory is None else refractory)
 
 
 def list_models():

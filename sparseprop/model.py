@@ -29,6 +29,15 @@ def _check_parameters(parameters):
     return values
 
 
+def check_refractory(value, where="refractory"):
+    """A refractory period: a finite number of ms >= 0 (ModelError otherwise)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not (
+            math.isfinite(value) and value >= 0):
+        raise ModelError(f"{where} = {value!r}: give the refractory period as a finite number of "
+                         f"ms >= 0, e.g. refractory=2.0")
+    return float(value)
+
+
 def interval_points(low, high, fractions):
     """Points inside [low, high] at the given fractions in [0, 1]; infinite ends are mapped smoothly."""
     points = []
@@ -53,6 +62,9 @@ class NeuronModel:
     reset: 'v = value' (value may be a parameter or -inf).
     on_pre: effect of a presynaptic spike of weight w; default '<state> += w'.
     parameters: name -> number; they become arguments of the generated kernels.
+    refractory: time (ms) after a spike during which the neuron stays at reset and ignores its
+        inputs (as Brian2's refractory=...; default 0). Per neuron: Network(parameters=
+        {"refractory": array}).
     method: how the phase map is built: 'auto' (default: SymPy's closed form, or a numeric map
         when SymPy finds none), 'analytic' (closed form or ModelError) or 'numeric' (piecewise
         Chebyshev tables with a measured error, see sparseprop.numeric; also for testing).
@@ -62,11 +74,12 @@ class NeuronModel:
     """
 
     def __init__(self, equations, threshold, reset, on_pre=None, parameters=None, name=None,
-                 method="auto"):
+                 method="auto", refractory=0.0):
         from .derive import METHODS
         if method not in METHODS:
             raise ModelError(f"method {method!r} is not known; use one of {', '.join(METHODS)}")
         self.method = method
+        self.refractory = check_refractory(refractory)
         self.parameters = _check_parameters(parameters)
         parsed = eq.parse_equations(equations, tuple(self.parameters))
         self.state = parsed.state
@@ -91,6 +104,9 @@ class NeuronModel:
             raise ModelError(f"parameter '{unused[0]}' is not used by the equations, threshold, "
                              f"reset or on_pre; remove it or check its spelling")
         self._check_range()
+        if method == "numeric" and self.regime != "firing":
+            raise ModelError(f"a numeric phase map needs a neuron that fires on its own; "
+                             f"{self.name} does not at {self._values_text()} (use method 'auto')")
         self._derivation = None
         self._kernels = None
 
@@ -122,32 +138,64 @@ class NeuronModel:
         return ", ".join(f"{k}={v:g}" for k, v in self.parameters.items()) or "no parameters"
 
     def _check_range(self):
+        """Classify the free dynamics on [reset, threshold] (sets `regime` and `v_rest`).
+
+        'firing': d state/dt > 0 from reset to threshold, the neuron fires periodically on its own.
+        'subthreshold': d state/dt > 0 up to a stable fixed point v_rest and <= 0 from there to
+        threshold (or <= 0 everywhere, v_rest at or below the reset, None): the free state settles
+        at v_rest and the neuron fires only when inputs push it over threshold."""
         low, high = self.v_reset, self.v_threshold
         if low >= high:
             raise ModelError(f"reset '{self.reset}' ({low:g}) is at or above threshold "
                              f"'{self.threshold}' ({high:g}); the reset must lie below the threshold")
-        subs = {eq.symbol(k): v for k, v in self.parameters.items()}
-        f = sp.lambdify(eq.symbol(self.state), self.rhs.subs(subs), modules="math")
+        f = self.rhs_function()
         fractions = [k / 512 for k in range(513)]
-        for x in interval_points(low, high, fractions):
-            if math.isinf(x):
-                continue
-            try:
-                value = f(x)
-                value = float(value) if not isinstance(value, complex) else math.nan
-            except (ArithmeticError, ValueError, TypeError):
-                value = math.nan
+        points = [x for x in interval_points(low, high, fractions) if not math.isinf(x)]
+        values = []
+        for x in points:
+            value = f(x)
             if math.isnan(value) or math.isinf(value):
                 raise ModelError(f"d{self.state}/dt = {self.rhs} cannot be evaluated at "
                                  f"{self.state} = {x:g} (between reset and threshold) with "
                                  f"{self._values_text()}; the dynamics must be finite there")
-            if value <= 0:
-                raise ModelError(
-                    f"drive never reaches threshold: d{self.state}/dt = {self.rhs} is {value:g} "
-                    f"<= 0 at {self.state} = {x:g}, between reset {low:g} and threshold {high:g}, "
-                    f"with {self._values_text()}, so the neuron never fires on its own. Such "
-                    f"subthreshold neurons need the time-keyed engine of a later issue; for the "
-                    f"phase engine choose parameters with d{self.state}/dt > 0 from reset to threshold")
+            values.append(value)
+        down = next((k for k, value in enumerate(values) if value <= 0), None)
+        self.regime, self.v_rest = "firing", None
+        if down is None:
+            return
+        up_again = next((points[k] for k in range(down, len(values)) if values[k] > 0), None)
+        if up_again is not None or math.isinf(high):
+            where = f"at {self.state} = {up_again:g}" if up_again is not None else "towards inf"
+            raise ModelError(
+                f"d{self.state}/dt = {self.rhs} is {values[down]:g} <= 0 at {self.state} = "
+                f"{points[down]:g} and positive again {where}, below threshold {high:g}, with "
+                f"{self._values_text()}: an excitable neuron (an unstable fixed point below "
+                f"threshold) is not supported; choose parameters with d{self.state}/dt > 0 from "
+                f"reset to threshold (the neuron fires on its own) or <= 0 at threshold (it "
+                f"fires only when inputs push it over)")
+        self.regime = "subthreshold"
+        if down > 0:   # the stable fixed point, by bisection between the last > 0 and first <= 0
+            a, b = points[down - 1], points[down]
+            for _ in range(200):
+                m = 0.5 * (a + b)
+                if m in (a, b):
+                    break
+                a, b = (m, b) if f(m) > 0 else (a, m)
+            self.v_rest = b
+
+    def rhs_function(self):
+        """d state/dt as a Python function of the state at the parameter values (NaN where it
+        cannot be evaluated)."""
+        subs = {eq.symbol(k): v for k, v in self.parameters.items()}
+        f = sp.lambdify(eq.symbol(self.state), self.rhs.subs(subs), modules="math")
+
+        def rhs(x):
+            try:
+                value = f(x)
+                return float(value) if not isinstance(value, complex) else math.nan
+            except (ArithmeticError, ValueError, TypeError):
+                return math.nan
+        return rhs
 
     # -- the pipeline ---------------------------------------------------------------------------
     def derive(self, timeout=None):
@@ -184,7 +232,8 @@ class NeuronModel:
             raise ModelError(f"'{unknown[0]}' is not a parameter of {self.name}; its parameters "
                              f"are {', '.join(self.parameters) or 'none'}")
         return NeuronModel(self.equations, self.threshold, self.reset, self.on_pre,
-                           dict(self.parameters, **values), self.name, self.method)
+                           dict(self.parameters, **values), self.name, self.method,
+                           self.refractory)
 
     def spec(self):
         """A canonical text of everything the generated code depends on (for cache keys).
@@ -202,6 +251,7 @@ class NeuronModel:
 
     def __repr__(self):
         method = f", method={self.method!r}" if self.method != "auto" else ""
+        method += f", refractory={self.refractory!r}" if self.refractory else ""
         return (f"NeuronModel(name={self.name!r}, equations={self.equations.strip()!r}, "
                 f"threshold={self.threshold!r}, reset={self.reset!r}, on_pre={self.on_pre!r}, "
                 f"parameters={self.parameters!r}{method})")

@@ -10,9 +10,11 @@ import numpy as np
 from .engine import heap
 from .errors import ModelError
 from .gradients import Tape
+from .population import label
 from .result import Result
 
 ENGINES = ("auto", "sparse", "reference")
+REFRACTORY = "refractory"   # a per-neuron value beside the model parameters
 log = logging.getLogger("sparseprop")
 _CHUNK = 1 << 17          # spikes per call into the compiled loop (progress, growth of the record)
 _PROGRESS_AFTER = 3.0     # seconds of wall time before a progress line appears
@@ -27,10 +29,17 @@ class Network:
         (time since reset, in [0, T_i)).
     seed: seed of the initial state (the connectivity has its own).
     parameters: model parameter values that differ from the model's, each a number or an array
-        of n values (one per neuron: a heterogeneous network, run by the time-keyed engine).
+        of n values (one per neuron: a heterogeneous network, run by the time-keyed engine);
+        "refractory" (ms) may be given too.
+    populations: optional name -> number of neurons, adding up to n, laid out in that order
+        (results then say which population a neuron belongs to); see also build_network.
+    Neurons whose parameters keep them below threshold (e.g. LIF with I < 1) fire only when
+    inputs push them over; their initial state is uniform between reset and threshold, or the
+    state reached a given time (initial_phase) after a reset.
     """
 
-    def __init__(self, model, n, connectivity, initial_phase=None, seed=None, parameters=None):
+    def __init__(self, model, n, connectivity, initial_phase=None, seed=None, parameters=None,
+                 populations=None):
         from .connectivity import CSR
         from .library import load_model
         if isinstance(model, str):
@@ -43,20 +52,25 @@ class Network:
         self.csr = connectivity if isinstance(connectivity, CSR) else connectivity.build(self.n)
         if self.csr.n != self.n:
             raise ModelError(f"the connectivity has {self.csr.n} neurons, the network {self.n}")
-        self.phase = self._initial_phase(initial_phase, seed)
         self.t = 0.0
+        self._initial_phase(initial_phase, seed)
         self.revision = 0         # counts changes of weights and parameters (tapes record it)
+        # name -> slice of neuron indices (see sparseprop.population.build_network)
+        self.populations = label(self.n, populations) if populations is not None else None
 
     def _parameter_rows(self, values):
-        """The engines' rows: parameters, then the period; one shared row or one per neuron."""
+        """The engines' rows: parameters, refractory period, then the period (inf for a neuron
+        that does not fire on its own); one shared row or one per neuron. Also returns the mask
+        of subthreshold neurons (or None when there is none)."""
         if not isinstance(values, dict):
             raise ModelError("parameters must be a dict of name -> number or array of n values")
-        names = self.kernels.parameter_names
+        names = self.kernels.parameter_names + (REFRACTORY,)
         unknown = [k for k in values if k not in names]
         if unknown:
             raise ModelError(f"'{unknown[0]}' is not a parameter of {self.model.name}; its "
-                             f"parameters are {', '.join(names) or 'none'}")
-        current = self._PT[:, :-1] if hasattr(self, "_PT") else self.kernels.params[None, :]
+                             f"parameters are {', '.join(names)}")
+        current = self._PT[:, :-1] if hasattr(self, "_PT") else np.append(
+            self.kernels.params, self.model.refractory)[None, :]
         columns = []
         for c, name in enumerate(names):
             try:
@@ -70,28 +84,59 @@ class Network:
                                  f"values; give a finite number or {self.n} finite numbers, one "
                                  f"per neuron")
             columns.append(column)
+        if np.any(columns[-1] < 0):
+            k = int(np.argmax(np.ravel(columns[-1]) < 0))
+            raise ModelError(f"refractory = {float(np.ravel(columns[-1])[k])!r}" + (
+                f" for neuron {k}" if columns[-1].ndim else "") + ": the refractory period must "
+                f"be a number of ms >= 0")
         rows = self.n if any(c.ndim for c in columns) else 1   # any array: one row per neuron
         P = np.empty((rows, len(names)))
         for c, column in enumerate(columns):
             P[:, c] = column if rows > 1 else column.flat[0]
         if rows == 1:
-            self.kernels.params_with(**dict(zip(names, P[0])))   # numeric maps: fixed values
+            self.kernels.params_with(**dict(zip(names[:-1], P[0, :-1])))   # numeric maps: fixed
         elif self.kernels.numeric_values is not None:
             raise ModelError(f"{self.model.name} has a numeric phase map, built for one set of "
                              f"parameter values; per-neuron values are not supported")
-        T = np.array([self.kernels.jit.period(row) for row in P])
-        bad = ~(np.isfinite(T) & (T > 0))
-        if bad.any():
-            k = int(np.argmax(bad))
-            where = f"neuron {k} " if rows > 1 else ""
-            values_k = ", ".join(f"{name}={P[k, c]:g}" for c, name in enumerate(names))
-            raise ModelError(f"{where}({values_k}) never reaches threshold on its own (period "
-                             f"{T[k]}): subthreshold neurons are not supported yet; keep every "
-                             f"neuron's parameters in the range where it fires periodically")
-        return np.ascontiguousarray(np.column_stack([P, T]))
+        unique, inverse = np.unique(P[:, :-1], axis=0, return_inverse=True)
+        T = np.array([self._period_or_inf(row, rows > 1 and int(np.argmax(
+            inverse.ravel() == u))) for u, row in enumerate(unique)])[inverse.ravel()]
+        sub = np.broadcast_to(np.isinf(T), (self.n,)).copy()
+        return np.ascontiguousarray(np.column_stack([P, T])), (sub if sub.any() else None)
+
+    def _period_or_inf(self, row, k):
+        """The free period of a row of parameter values, or inf for a neuron that never reaches
+        threshold on its own (ModelError when such a neuron cannot be simulated)."""
+        jit = self.kernels.jit
+        T = jit.period(row)
+        if np.isfinite(T) and T > 0:
+            return T
+        names = self.kernels.parameter_names
+        where = f"neuron {k} " if k is not False else ""
+        values = ", ".join(f"{name}={row[c]:g}" for c, name in enumerate(names))
+        threshold, reset = jit.threshold(row), jit.reset(row)
+        rate = jit.rhs(threshold, row) if np.isfinite(threshold) else np.inf
+        if not rate <= 0:
+            raise ModelError(
+                f"{where}({values}) fires on its own (d{self.model.state}/dt = {rate:g} > 0 at "
+                f"threshold) but the phase map of {self.model.name}, derived at "
+                f"{self.model._values_text()}, gives period {T}: build the model with values at "
+                f"which it fires (e.g. model.with_parameters(...)) and give the others per neuron")
+        step = jit.flow(reset, 1.0, row)
+        if not np.isfinite(step):
+            raise ModelError(
+                f"{where}({values}) never reaches threshold on its own, and {self.model.name} has "
+                f"no closed-form flow to evolve such a neuron between inputs (flow = {step}); "
+                f"keep every neuron's parameters in the range where it fires periodically")
+        return np.inf
 
     def _set_rows(self, values):
-        self._PT = self._parameter_rows(values)
+        rows, sub = self._parameter_rows(values)
+        if hasattr(self, "_sub") and not np.array_equal(
+                sub if sub is not None else False, self._sub if self._sub is not None else False):
+            raise ModelError("these parameter values change which neurons fire on their own; "
+                             "build a new Network for them")
+        self._PT, self._sub = rows, sub
 
     @property
     def heterogeneous(self):
@@ -99,14 +144,33 @@ class Network:
         return self._PT.shape[0] > 1
 
     @property
+    def subthreshold(self):
+        """Boolean mask of the neurons that do not fire on their own (all False if none)."""
+        return self._sub.copy() if self._sub is not None else np.zeros(self.n, dtype=bool)
+
+    @property
     def period(self):
-        """The free period: a number, or one per neuron in a heterogeneous network."""
+        """The free period: a number, or one per neuron in a heterogeneous network (inf for a
+        neuron that does not fire on its own)."""
         return float(self._PT[0, -1]) if not self.heterogeneous else self._PT[:, -1].copy()
 
-    def _initial_phase(self, initial_phase, seed):
-        T = self.period
+    def _row(self, k):
+        return self._PT[k if self.heterogeneous else 0]
+
+    def _initial_state(self, initial_phase, seed):
+        """Phases (neurons that fire on their own) and states (subthreshold neurons) at t."""
+        T = np.broadcast_to(self._PT[:, -1], (self.n,))
+        sub = self.subthreshold
         if initial_phase is None or (isinstance(initial_phase, str) and initial_phase == "uniform"):
-            return np.random.default_rng(seed).uniform(0.0, T, self.n)
+            u = np.random.default_rng(seed).uniform(0.0, 1.0, self.n)
+            phase = np.where(sub, 0.0, u * np.where(sub, 1.0, T))
+            if self._sub is None:
+                return phase, None
+            state = np.full(self.n, np.nan)
+            for k in np.flatnonzero(sub):   # uniform between reset and threshold
+                row, jit = self._row(k), self.kernels.jit
+                state[k] = jit.reset(row) + u[k] * (jit.threshold(row) - jit.reset(row))
+            return phase, state
         if isinstance(initial_phase, str):
             raise ModelError(f"initial_phase '{initial_phase}' is not known; use None, 'uniform' "
                              f"or an array of {self.n} phases in [0, T)")
@@ -116,10 +180,39 @@ class Network:
         bad = ~((phase >= 0) & (phase < T))
         if bad.any():
             k = int(np.argmax(bad))
-            Tk = T if np.ndim(T) == 0 else T[k]
-            raise ModelError(f"initial_phase[{k}] = {phase[k]} is outside [0, T) = [0, {Tk:g}); "
+            raise ModelError(f"initial_phase[{k}] = {phase[k]} is outside [0, T) = [0, {T[k]:g}); "
                              f"phases are times since reset")
-        return phase
+        if self._sub is None:
+            return phase, None
+        state = np.full(self.n, np.nan)
+        for k in np.flatnonzero(sub):      # time since reset: the state the flow reaches
+            row = self._row(k)
+            state[k] = self.kernels.jit.flow(self.kernels.jit.reset(row), phase[k], row)
+        return np.where(sub, 0.0, phase), state
+
+    def _initial_phase(self, initial_phase, seed):
+        self.phase, self.sub_state = self._initial_state(initial_phase, seed)
+        self.t_free = np.full(self.n, -np.inf)   # the end of each neuron's refractory period
+        return self.phase
+
+    @property
+    def _timed(self):
+        """The engines need t_free: some neuron is refractory or subthreshold."""
+        return self._sub is not None or bool(np.any(self._PT[:, -2] > 0))
+
+    @property
+    def state(self):
+        """The state variable of every neuron at the current time (reset while refractory)."""
+        jit, out = self.kernels.jit, np.empty(self.n)
+        for k in range(self.n):
+            row = self._row(k)
+            if self._sub is not None and self._sub[k]:
+                out[k] = self.sub_state[k]
+            elif self.t_free[k] > self.t:
+                out[k] = jit.reset(row)
+            else:
+                out[k] = jit.state(self.phase[k], row)
+        return out
 
     def synapses(self):
         """(pre, post, weight) arrays, one entry per synapse, in the engine's (CSR) order."""
@@ -147,12 +240,19 @@ class Network:
         """Current model parameter values, name -> number (or array of n, per neuron)."""
         names = self.kernels.parameter_names
         if not self.heterogeneous:
-            return dict(zip(names, self._PT[0, :-1].tolist()))
+            return dict(zip(names, self._PT[0, :-2].tolist()))
         return {name: self._PT[:, c].copy() for c, name in enumerate(names)}
 
+    @property
+    def refractory(self):
+        """The refractory period, ms: a number, or one per neuron in a heterogeneous network."""
+        return float(self._PT[0, -2]) if not self.heterogeneous else self._PT[:, -2].copy()
+
     def set_state(self, phase, t=0.0):
-        """Set every neuron's phase (time since reset, in [0, T)) and the current time."""
-        self.phase, self.t = self._initial_phase(phase, None), float(t)
+        """Set every neuron's phase (time since reset, in [0, T); for a subthreshold neuron any
+        time >= 0 since reset) and the current time; no neuron is refractory afterwards."""
+        self.t = float(t)
+        self._initial_phase(phase, None)
 
     def run(self, duration=None, max_spikes=None, engine="auto", progress=None,
             record_tape=False):
@@ -177,22 +277,29 @@ class Network:
         if max_spikes is not None and (isinstance(max_spikes, bool) or not isinstance(
                 max_spikes, numbers.Integral) or max_spikes < 0):
             raise ModelError(f"max_spikes = {max_spikes!r}: give an integer >= 0")
+        if record_tape and self._sub is not None:
+            raise ModelError("gradients through neurons that do not fire on their own "
+                             "(subthreshold) are not supported yet; run without record_tape")
         progress = sys.stderr.isatty() if progress is None else progress
         t_stop = self.t + duration if duration is not None else math.inf
         budget = max_spikes if max_spikes is not None else math.inf
         if engine == "auto":
             engine = "sparse"
-            log.info("engine auto: sparse, %s", "time-keyed (per-neuron parameters)"
-                     if self.heterogeneous else "phase (one period for all neurons)")
+            log.info("engine auto: sparse, %s%s%s", "time-keyed (per-neuron parameters)"
+                     if self.heterogeneous else "phase (one period for all neurons)",
+                     ", subthreshold neurons by their flow" if self._sub is not None else "",
+                     ", refractory periods" if np.any(self._PT[:, -2] > 0) else "")
         loop = self._sparse if engine == "sparse" else self._reference
         start = time.perf_counter()
         pieces = [] if record_tape else None     # the tape, chunk by chunk
-        i, t, t_end, phase = loop(t_stop, budget, progress, start, pieces)
+        i, t, t_end, phase, sub_state, t_free = loop(t_stop, budget, progress, start, pieces)
+        phase = np.where(self.subthreshold, np.nan, phase) if self._sub is not None else phase
         result = Result(i, t, self.n, self.t, t_end, phase, engine, time.perf_counter() - start)
+        result.populations = dict(self.populations) if self.populations else None
         if record_tape:
             result.tape = Tape(self, np.concatenate(pieces), self.phase,
                                ended_at_last_spike=not (math.isfinite(t_stop) and i.size < budget))
-        self.t, self.phase = t_end, phase
+        self.t, self.phase, self.sub_state, self.t_free = t_end, phase, sub_state, t_free
         return result
 
     def backward(self, result, dloss_dt, dloss_dphase=None):
@@ -245,34 +352,61 @@ class Network:
         weight = csr.weight if csr.weights is None else 0.0
         return csr.indptr, csr.indices, weights, weight
 
+    def _engine_state(self):
+        """(sx, tf) for the loops: subthreshold states and refractory ends (absolute), or
+        empty arrays when no neuron is refractory or subthreshold."""
+        if not self._timed:
+            return np.empty(0), np.empty(0)
+        sx = self.sub_state.copy() if self._sub is not None else np.full(self.n, np.nan)
+        return sx, self.t_free.copy()
+
     def _sparse(self, t_stop, budget, progress, start, pieces):
-        jit, T = self.kernels.jit, self.period
-        hkey, hidx, pos = heap.new_heap(T - self.phase)   # offset time of reaching threshold
+        jit = self.kernels.jit
+        T = np.broadcast_to(self._PT[:, -1], (self.n,))
+        sub = self.subthreshold
+        # each key is the offset time of reaching threshold (inf: never on its own)
+        keys = T - self.phase
+        sx, tf = self._engine_state()
+        if self._sub is not None:
+            jit.subthreshold_keys(self._PT, sx, keys)
+        hkey, hidx, pos = heap.new_heap(keys)
+        if tf.size:   # to the offset frame; a subthreshold state holds at max(t, t_free)
+            tf = np.where(sub, np.maximum(tf, self.t), tf) - self.t
         state = {"t_base": self.t, "Phi": 0.0}
         csr = self._csr_args()
 
         def call(out_i, out_t, tape):
             count, state["t_base"], state["Phi"], taped, status = jit.run_phase(
                 self._PT, hkey, hidx, pos, state["t_base"], state["Phi"], *csr, t_stop,
-                out_i, out_t, tape, 0)
+                out_i, out_t, tape, 0, sx, tf)
             return count, taped, status
 
         i, t = self._chunks(call, t_stop, budget, progress, start, pieces)
         t_end = t_stop if math.isfinite(t_stop) and i.size < budget else (
             t[-1] if t.size else self.t)
-        phase = T - heap.keys(hkey, pos) + (t_end - state["t_base"])
-        return i, t, t_end, phase
+        now = t_end - state["t_base"]
+        keys = heap.keys(hkey, pos)
+        # (a neuron firing at t_end keeps phase T exactly, so it fires first, by index, next run)
+        phase = np.where(sub, 0.0, np.where(keys <= now, T, T - np.where(sub, 0.0, keys) + now))
+        if not tf.size:
+            return i, t, t_end, phase, self.sub_state, self.t_free
+        if self._sub is not None:
+            jit.settle(self._PT, sx, tf, now)   # subthreshold states to t_end (or reset)
+        return i, t, t_end, phase, (sx if self._sub is not None else None), tf + state["t_base"]
 
     def _reference(self, t_stop, budget, progress, start, pieces):
         jit = self.kernels.jit
         phase = self.phase.copy()
+        sx, tf = self._engine_state()
         state = {"t": self.t}
         csr = self._csr_args()
 
         def call(out_i, out_t, tape):
             count, state["t"], taped, status = jit.run_reference(
-                self._PT, phase, state["t"], *csr, t_stop, out_i, out_t, tape, 0)
+                self._PT, phase, state["t"], *csr, t_stop, out_i, out_t, tape, 0, sx, tf)
             return count, taped, status
 
         i, t = self._chunks(call, t_stop, budget, progress, start, pieces)
-        return i, t, state["t"], phase
+        if not tf.size:
+            return i, t, state["t"], phase, self.sub_state, self.t_free
+        return i, t, state["t"], phase, (sx if self._sub is not None else None), tf

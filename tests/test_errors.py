@@ -250,24 +250,39 @@ def test_not_exactly_one_statement(changes, kind):
 
 # -- the range between reset and threshold --------------------------------------------------------
 
-@pytest.mark.parametrize("changes", [
-    dict(parameters={"I": 0.8, "tau": 10.0}),
-    dict(parameters={"I": 1.0, "tau": 10.0}),
-    dict(parameters={"I": 1.5, "tau": -10.0}),
+@pytest.mark.parametrize("changes, rest", [
+    (dict(parameters={"I": 0.8, "tau": 10.0}), 0.8),
+    (dict(parameters={"I": 1.0, "tau": 10.0}), 1.0),
+    (dict(parameters={"I": 1.5, "tau": -10.0}), None),
 ], ids=["I=0.8", "I=1-touches-threshold", "negative-tau"])
-def test_drive_never_reaches_threshold(changes):
-    expect(lambda: lif(**changes), "subthreshold", "time-keyed")
+def test_drive_below_threshold_is_a_subthreshold_model(changes, rest):
+    """Formerly refused; now neurons that fire only when inputs push them over."""
+    model = lif(**changes)
+    assert model.regime == "subthreshold"
+    assert (model.v_rest is None) == (rest is None)
+    if rest is not None:
+        assert model.v_rest == pytest.approx(rest, abs=1e-12)
+
+
+@pytest.mark.parametrize("equations", ["dv/dt = (v - 0.5)**2/tau - 0.001 : 1",
+                                       "dv/dt = (v - 0.3)*(v - 0.6)/tau : 1"])
+def test_excitable_dynamics_are_refused(equations):
+    """f > 0 again below threshold: an unstable fixed point between reset and threshold."""
+    expect(lambda: lif(equations=equations, parameters={"tau": 10.0}), "excitable",
+           "positive again", "not supported")
 
 
 def test_fixed_point_between_sample_points():
     """f = (v - 0.3)**2 vanishes at 0.3 only; caught when constructed or, at the latest, derived."""
     def construct_and_derive():
         lif(equations="dv/dt = (v - 0.3)**2/tau : 1", parameters={"tau": 10.0}).derive(timeout=15)
-    expect(construct_and_derive, "time-keyed")
+    expect(construct_and_derive, "never reaches threshold")
 
 
-def test_drive_never_reaches_threshold_shipped_model():
-    expect(lambda: load_model("lif", I=0.8), "subthreshold", "time-keyed", "I=0.8")
+def test_negative_refractory_period():
+    expect(lambda: lif(refractory=-1.0), "refractory", "-1.0", ">= 0")
+    expect(lambda: load_model("lif", refractory=float("nan")), "refractory", ">= 0")
+    expect(lambda: lif(refractory="2 ms"), "refractory", "number of ms")
 
 
 @pytest.mark.parametrize("changes", [
@@ -389,13 +404,14 @@ def test_load_model_not_a_name_or_path(argument):
     (VALID_TOML.replace("[parameters]", '[parameter]'), ["unknown field 'parameter'"]),
     (VALID_TOML.split("[parameters]")[0] + 'parameters = 1.5\n', ["'parameters'", "table"]),
     (VALID_TOML.replace("I = 1.5", 'I = "1.5"'), ["I=", "not a number"]),
-    (VALID_TOML.replace("I = 1.5", "I = 0.8"), ["subthreshold"]),
+    (VALID_TOML.replace("[parameters]", "refractory = -2.0\n[parameters]"),
+     ["refractory", "-2.0"]),
     (VALID_TOML.replace("tau = 10.0", "tau = 10.0\nb = 2.0"), ["'b'", "not used"]),
     (VALID_TOML.replace(" : 1", " : mV"), ["unit", "mV"]),
     (VALID_TOML.replace('threshold = "v >= 1"', "threshold = 1"), ["threshold", "string"]),
     ('name = 5\n' + VALID_TOML, ["name"]),
 ], ids=["invalid-toml", "no-equations", "no-threshold", "unknown-field", "misspelt-table",
-        "parameters-not-table", "string-parameter", "subthreshold", "unused-parameter", "unit",
+        "parameters-not-table", "string-parameter", "negative-refractory", "unused-parameter", "unit",
         "threshold-not-string", "name-not-string"])
 def test_bad_model_file(tmp_path, text, fragments):
     path = write(tmp_path, text)

@@ -90,7 +90,9 @@ def test_auto_engine_says_which_case(caplog):
 
 @pytest.mark.parametrize("parameters,match", [
     ({"I": np.ones(3) * 1.5}, "shape"), ({"I": np.full(N, np.nan)}, "non-finite"),
-    ({"J": 1.0}, "not a parameter"), ({"I": np.linspace(0.5, 1.5, N)}, "never reaches threshold"),
+    ({"J": 1.0}, "not a parameter"), ({"refractory": -1.0}, "refractory = -1.0"),
+    ({"refractory": np.linspace(-1, 1, N)}, "refractory = -1.0 for neuron 0"),
+    ({"refractory": np.full(3, 2.0)}, "shape"),
 ])
 def test_bad_per_neuron_parameters(parameters, match):
     with pytest.raises(spp.ModelError, match=match):
@@ -125,3 +127,147 @@ def test_many_simultaneous_spikes_from_excitation_match_the_reference():
     assert np.sum(np.diff(runs[1].t) == 0) > 100         # many simultaneous spikes
     np.testing.assert_array_equal(runs[0].i, runs[1].i)
     np.testing.assert_allclose(runs[0].t, runs[1].t, rtol=1e-12, atol=0)
+
+
+# -- subthreshold neurons, refractoriness ------------------------------------------------------
+
+def _ei_network(n, seed, refractory, engine_seed=4, k=20):
+    """Drives 1 +- 40% (about half the neurons subthreshold), E and I synapses, refractory."""
+    rng = np.random.default_rng(seed)
+    I = 1.0 * (1 + 0.4 * rng.uniform(-1, 1, n))
+    weights = rng.uniform(-0.15, 0.08, n * k)
+    return spp.Network("lif", n, spp.fixed_outdegree(k, weights, seed=3), seed=engine_seed,
+                       parameters={"I": I, "refractory": refractory})
+
+
+@pytest.mark.parametrize("refractory", [0.0, 2.0, "per-neuron"])
+def test_subthreshold_and_refractory_neurons_match_the_reference(refractory):
+    if refractory == "per-neuron":
+        refractory = np.random.default_rng(9).uniform(0.5, 3.0, N)
+    runs = [_ei_network(N, 0, refractory).run(max_spikes=10_000, engine=engine)
+            for engine in ("sparse", "reference")]
+    assert 0.3 < _ei_network(N, 0, refractory).subthreshold.mean() < 0.7
+    np.testing.assert_array_equal(runs[0].i, runs[1].i)
+    np.testing.assert_allclose(runs[0].t, runs[1].t, rtol=1e-12, atol=0)
+    sub = _ei_network(N, 0, refractory).subthreshold
+    assert runs[0].counts[sub].sum() > 150         # subthreshold neurons fire, on input
+
+
+def test_subthreshold_refractory_ei_lif_against_scipy():
+    """The acceptance oracle: 10 LIF neurons with their own drives (4 subthreshold), time
+    constants and refractory periods, excitatory and inhibitory synapses, vs solve_ivp."""
+    n = 10
+    rng = np.random.default_rng(5)
+    I, tau = 1.0 * (1 + 0.4 * rng.uniform(-1, 1, n)), 10.0 * (1 + 0.3 * rng.uniform(-1, 1, n))
+    I[[1, 4, 7]] = [0.7, 0.9, 0.95]
+    refractory = rng.uniform(1.0, 3.0, n)
+    pre = np.repeat(np.arange(n), 4)
+    post = (pre + np.tile([1, 3, 6, 8], n)) % n
+    w = np.where(rng.uniform(size=pre.size) < 0.5, 0.3, -0.2)
+    for engine in ("sparse", "reference"):
+        net = spp.Network("lif", n, spp.from_edges(pre, post, w), seed=7,
+                          parameters={"I": I, "tau": tau, "refractory": refractory})
+        assert net.subthreshold.sum() >= 4
+        v = net.state
+        result = net.run(max_spikes=100, engine=engine)
+        spikes_i, spikes_t = lif_spikes(I, tau, v, pre, post, w, 100, refractory)
+        np.testing.assert_array_equal(result.i, spikes_i)
+        np.testing.assert_allclose(result.t, spikes_t, rtol=0, atol=1e-8)
+        assert np.sum(np.diff(result.t) == 0) > 5      # simultaneous spikes from excitation
+
+
+def test_a_run_split_in_pieces_equals_one_run():
+    """State carried between runs: subthreshold states, refractory periods, and neurons put
+    over threshold by the last spike of a run (they fire first in the next)."""
+    whole = _ei_network(100, 1, 2.0).run(max_spikes=3000)
+    net = _ei_network(100, 1, 2.0)
+    pieces = [net.run(max_spikes=1) for _ in range(300)] + [net.run(max_spikes=2700)]
+    np.testing.assert_array_equal(np.concatenate([p.i for p in pieces]), whole.i)
+    np.testing.assert_allclose(np.concatenate([p.t for p in pieces]), whole.t, rtol=1e-12)
+    for engine in ("sparse", "reference"):   # and by duration, across engines
+        net = _ei_network(100, 1, 2.0)
+        first, second = net.run(duration=37.0, engine=engine), net.run(duration=63.0)
+        joined = np.concatenate([first.t, second.t])
+        assert np.array_equal(np.concatenate([first.i, second.i]), whole.i[:joined.size])
+        np.testing.assert_allclose(joined, whole.t[:joined.size], rtol=1e-12)
+
+
+def test_a_silent_subthreshold_network_settles_at_rest():
+    net = spp.Network(spp.load_model("lif", I=0.8), 20, spp.fixed_outdegree(3, -0.1, seed=1),
+                      seed=2)
+    assert net.subthreshold.all() and not net.heterogeneous
+    v0 = net.state
+    result = net.run(duration=50.0)
+    assert result.n_spikes == 0 and net.t == 50.0
+    np.testing.assert_allclose(net.state, 0.8 + (v0 - 0.8) * np.exp(-5.0), rtol=1e-14)
+    assert net.run(max_spikes=10).n_spikes == 0        # no spike will ever come: no hang
+
+
+def test_refractory_neurons_ignore_inputs_and_hold_at_reset():
+    """Neurons 0 and 2 (periodic, 1 ms apart) drive the subthreshold neuron 1 over threshold
+    at every input that does not find it refractory; the others are lost."""
+    model = spp.load_model("lif", I=0.5, refractory=3.0)
+    assert model.refractory == 3.0
+    pre, post = np.array([0, 2]), np.array([1, 1])
+    for engine in ("sparse", "reference"):
+        net = spp.Network(model, 3, spp.from_edges(pre, post, 2.0), initial_phase=[0, 0, 1.0],
+                          parameters={"I": np.array([1.5, 0.5, 1.5])})
+        assert np.all(net.refractory == 3.0)
+        result = net.run(duration=40.0, engine=engine)
+        spikes_of_1 = result.t[result.i == 1]
+        # neuron 1 fires with every input that finds it out of its refractory period
+        inputs = np.sort(result.t[result.i != 1])
+        accepted = [t for t in inputs if not any(0 <= t - s < 3.0 for s in spikes_of_1 if s < t)]
+        np.testing.assert_allclose(spikes_of_1, accepted, rtol=0, atol=0)
+        assert len(accepted) < len(inputs)              # some inputs were lost
+
+
+def test_gradients_with_refractory_periods_match_finite_differences():
+    """Inputs lost in a refractory period are NaN on the tape; the reverse sweep skips them."""
+    n = 30
+    conn = spp.fixed_outdegree(4, 0.0, seed=1).build(n)
+    weights = np.random.default_rng(1).uniform(-0.15, 0.1, conn.nnz)
+    drives = _drives(n, seed=2, centre=1.5, spread=0.2)
+    phase = np.random.default_rng(3).uniform(0, 5.0, n)
+
+    def run(I, weights=weights):
+        net = spp.Network("lif", n, spp.connectivity.CSR(n, conn.indptr, conn.indices, weights),
+                          initial_phase=phase, parameters={"I": I, "refractory": 1.5})
+        return net.run(max_spikes=150, record_tape=True)
+
+    result = run(drives)
+    assert np.isnan(result.tape.pre_phase).sum() > 10
+    c = np.random.default_rng(4).normal(size=result.n_spikes)
+    g = result.backward(c)
+    h = 1e-6
+    for k in (0, 11, 23):
+        up, down = drives.copy(), drives.copy()
+        up[k], down[k] = up[k] + h, down[k] - h
+        ru, rd = run(up), run(down)
+        assert np.array_equal(ru.i, result.i) and np.array_equal(rd.i, result.i)
+        fd = (c @ ru.t - c @ rd.t) / (2 * h)
+        assert g.parameters["I"][k] == pytest.approx(fd, rel=1e-5, abs=1e-6 * abs(c @ result.t))
+    for s in (3, 40, 77):
+        up, down = weights.copy(), weights.copy()
+        up[s], down[s] = up[s] + h, down[s] - h
+        ru, rd = run(drives, up), run(drives, down)
+        assert np.array_equal(ru.i, result.i) and np.array_equal(rd.i, result.i)
+        fd = (c @ ru.t - c @ rd.t) / (2 * h)
+        assert g.weight[s] == pytest.approx(fd, rel=1e-5, abs=1e-6 * abs(c @ result.t))
+
+
+def test_no_gradients_through_subthreshold_neurons_yet():
+    net = _ei_network(50, 0, 0.0)
+    with pytest.raises(spp.ModelError, match="subthreshold"):
+        net.run(max_spikes=10, record_tape=True)
+
+
+def test_a_model_fit_only_for_input_rejects_neurons_that_fire_on_their_own():
+    """LIF with I = 0 has no phase map (the drive is below the reset); per-neuron drives that
+    fire need a model built at firing values."""
+    quiet = spp.load_model("lif", I=0.0)
+    with pytest.raises(spp.ModelError, match="fires on its own.*with_parameters"):
+        spp.Network(quiet, 5, spp.fixed_outdegree(2, 0.1, seed=1),
+                    parameters={"I": np.array([0.0, 0.0, 1.2, 0.0, 0.0])})
+    net = spp.Network(quiet, 5, spp.fixed_outdegree(2, 0.6, seed=1), initial_phase=[0, 1, 2, 3, 4])
+    assert net.run(duration=10.0).n_spikes == 0

@@ -254,7 +254,7 @@ def test_numeric_map_refuses_other_parameter_values(lif_numeric):
 
 
 def test_sign_change_is_refused():
-    with pytest.raises(ModelError, match="subthreshold"):
+    with pytest.raises(ModelError, match="numeric phase map needs a neuron that fires on its own"):
         NeuronModel("dv/dt = (0.5 - v)/tau : 1", "v >= 1", "v = 0", parameters={"tau": 10.0},
                     method="numeric")
 

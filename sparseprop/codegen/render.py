@@ -4,7 +4,7 @@ import functools
 import sympy as sp
 
 from .. import __version__
-from ..derive import PHASE, WEIGHT
+from ..derive import DT, PHASE, WEIGHT
 from .printer import print_block
 
 TEMPLATES = ("module.py.j2", "kernel.py.j2", "kernel_into.py.j2")
@@ -49,7 +49,8 @@ def _numeric_source(d, rename):
 def render_module(derivation):
     """The Python source of the kernel module for `derivation` (a derive.Derivation)."""
     d = derivation
-    rename = {d.state: sp.Symbol("x"), PHASE: sp.Symbol("phase"), WEIGHT: sp.Symbol("w")}
+    rename = {d.state: sp.Symbol("x"), PHASE: sp.Symbol("phase"), WEIGHT: sp.Symbol("w"),
+              DT: sp.Symbol("dt")}
     rename.update({p: sp.Symbol(f"par_{p.name}") for p in d.params})
     kernels, table = [], []
     for name, args, outputs, doc, out_names in d.kernels():

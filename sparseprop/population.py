@@ -1,0 +1,344 @@
+"""Populations: named groups of neurons with their own parameter values, projections between
+them, and `build_network`, which lays them out as one `Network` (Brunel 2000 style E/I networks).
+
+    E = Population("E", 800, parameters={"I": 1.1})
+    I = Population("I", 200, parameters={"I": 1.3})
+    net = build_network("lif", [E, I], [
+        Projection("E", "E", fixed_indegree(80, 0.01, seed=1)),
+        Projection("E", "I", fixed_indegree(80, 0.01, seed=2)),
+        Projection("I", "E", fixed_indegree(20, -0.05, seed=3)),
+        Projection("I", "I", fixed_indegree(20, -0.05, seed=4))], seed=5)
+    net.populations            # {'E': slice(0, 800), 'I': slice(800, 1000)}
+
+Population p occupies one contiguous index range, in the order the populations are given.
+"""
+import math
+import numbers
+import re
+
+import numpy as np
+
+from .connectivity import _MAX_N, CSR, Connectivity
+from .errors import ModelError
+
+__all__ = ["Population", "Projection", "build_network", "label"]
+
+
+class Population:
+    """A named group of `n` neurons of the network's model.
+
+    name: an identifier (e.g. "E"). parameters: model parameter values of this population, each
+    a number or an array of n values (e.g. {"I": 1.1, "refractory": 2.0}); a parameter left
+    out keeps the model's value. initial_phase: None or "uniform" (uniform on [0, T_i), drawn
+    from build_network's seed) or an array of n phases (time since reset, in [0, T_i)).
+    """
+
+    def __init__(self, name, n, parameters=None, initial_phase=None):
+        self.name = _check_name(name, "Population")
+        where = f"population '{self.name}'"
+        if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n <= 0:
+            hint = " (write e.g. 10**4, not 1e4)" if isinstance(n, float) else ""
+            raise ModelError(f"{where}: n, the number of neurons, must be an integer > 0; "
+                             f"got {n!r}{hint}")
+        if n > _MAX_N:
+            raise ModelError(f"{where}: n = {n} is too large; neuron indices are int32, so "
+                             f"n <= {_MAX_N}")
+        self.n = int(n)
+        self.parameters = _check_parameters(parameters, where, self.n)
+        self.initial_phase = _check_phase(initial_phase, where, self.n)
+
+    def __repr__(self):
+        extra = "".join(f", {k}={'<array>' if isinstance(v, np.ndarray) else repr(v)}"
+                        for k, v in self.parameters.items())
+        return f"Population({self.name!r}, n={self.n}{extra})"
+
+
+class Projection:
+    """Synapses from population `pre` to population `post` (names), built by `connectivity`.
+
+    connectivity: a recipe (fixed_outdegree, fixed_indegree, erdos_renyi, from_edges with
+    local indices); its weight is the projection's weight, e.g. fixed_indegree(80, 0.1,
+    seed=1): every neuron of `post` receives from 80 neurons of `pre`. When pre == post there
+    are no autapses (except those from_edges lists).
+    """
+
+    def __init__(self, pre, post, connectivity):
+        self.pre = _check_name(pre, "Projection: pre")
+        self.post = _check_name(post, "Projection: post")
+        if not isinstance(connectivity, Connectivity):
+            raise ModelError(f"projection {self.pre} -> {self.post}: connectivity must be a "
+                             f"recipe such as fixed_indegree(80, 0.1, seed=1); got "
+                             f"{type(connectivity).__name__}")
+        self.connectivity = connectivity
+
+    def __repr__(self):
+        return f"Projection({self.pre!r} -> {self.post!r}, {self.connectivity!r})"
+
+
+def label(n, sizes):
+    """Check that `sizes` (name -> number of neurons) adds up to `n` and return name -> slice of
+    neuron indices, the populations laid out in the order given:
+    label(1000, {"E": 800, "I": 200}) == {"E": slice(0, 800), "I": slice(800, 1000)}."""
+    if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n <= 0:
+        raise ModelError(f"populations: n = {n!r}: the number of neurons must be an integer > 0")
+    if not isinstance(sizes, dict) or not sizes:
+        raise ModelError(f"populations must be a non-empty dict of name -> number of neurons, "
+                         f"e.g. {{'E': {n - n // 5 or 1}, 'I': {n // 5}}}; got {sizes!r}")
+    slices, start = {}, 0
+    for name, size in sizes.items():
+        _check_name(name, "populations")
+        if isinstance(size, bool) or not isinstance(size, numbers.Integral) or size <= 0:
+            raise ModelError(f"population '{name}': its size must be an integer > 0; got "
+                             f"{size!r}")
+        slices[name] = slice(start, start + int(size))
+        start += int(size)
+    if start != n:
+        parts = " + ".join(f"{name} {size}" for name, size in sizes.items())
+        raise ModelError(f"the populations add up to {start} neurons ({parts}), the network "
+                         f"has n = {n}; make the sizes sum to {n}")
+    return slices
+
+
+def build_network(model, populations, projections=(), seed=None):
+    """One `Network` of sum(p.n) neurons from populations (a list of `Population`) and
+    projections (a list of `Projection`).
+
+    Population p occupies a contiguous index range, in the order given (`net.populations` maps
+    each name to its slice). Per-neuron parameter values are concatenated (a population without
+    a value takes the model's; a value shared by every neuron is passed as a number, so a
+    homogeneous network keeps one shared parameter row). The projections are merged into one
+    CSR, targets ascending within each presynaptic row, with a shared weight when all weights
+    are equal. Initial phases: each population's array, or uniform on [0, T_i) from `seed`.
+    """
+    from .library import load_model
+    from .model import NeuronModel
+    from .network import Network
+
+    if isinstance(model, str):
+        model = load_model(model)
+    if not isinstance(model, NeuronModel):
+        raise ModelError(f"build_network: model must be a NeuronModel or a shipped model's "
+                         f"name such as 'lif'; got {type(model).__name__}")
+    pops = _check_populations(populations)
+    projections = _check_projections(projections, pops)
+    slices, n = {}, 0
+    for p in pops:
+        slices[p.name] = slice(n, n + p.n)
+        n += p.n
+    if n > _MAX_N:
+        raise ModelError(f"build_network: the populations hold {n} neurons; neuron indices "
+                         f"are int32, so at most {_MAX_N}")
+    csr = _merge(n, slices, projections)
+    parameters = _merge_parameters(model, pops)
+    try:
+        net = Network(model, n, csr, initial_phase="uniform", seed=seed, parameters=parameters)
+    except ModelError as exc:
+        raise ModelError(_in_context(str(exc), pops, slices)) from None
+    if any(p.initial_phase is not None for p in pops):
+        phase = net.phase.copy()          # the others keep their uniform draws from `seed`
+        for p in pops:
+            if p.initial_phase is not None:
+                phase[slices[p.name]] = p.initial_phase
+        try:
+            net.set_state(phase, t=0.0)   # the Network checks the range of every phase
+        except ModelError as exc:
+            raise ModelError(_in_context(str(exc), pops, slices)) from None
+    net.populations = slices
+    return net
+
+
+# ----------------------------------------------------------------------------- helpers
+
+def _check_name(name, where):
+    if not isinstance(name, str) or not name.isidentifier():
+        raise ModelError(f"{where}: a population name must be a non-empty identifier such as "
+                         f"'E' or 'inh'; got {name!r}")
+    return name
+
+
+def _check_parameters(parameters, where, n):
+    if parameters is None:
+        return {}
+    if not isinstance(parameters, dict):
+        raise ModelError(f"{where}: parameters must be a dict of name -> number or array of "
+                         f"{n} values; got {type(parameters).__name__}")
+    values = {}
+    for name, value in parameters.items():
+        if not isinstance(name, str) or not name.isidentifier():
+            raise ModelError(f"{where}: parameter name {name!r} is not an identifier; use "
+                             f"names like 'I' or 'tau'")
+        if isinstance(value, (bool, np.bool_)) or isinstance(value, str):
+            raise ModelError(f"{where}: parameter '{name}' = {value!r} is not a number; give a "
+                             f"number or {n} numbers, one per neuron")
+        try:
+            array = np.array(value, dtype=np.float64)
+        except (TypeError, ValueError):
+            raise ModelError(f"{where}: parameter '{name}' must be a number or {n} numbers, "
+                             f"one per neuron; got {type(value).__name__}") from None
+        if array.ndim == 0:
+            number = float(array)
+            if not math.isfinite(number):
+                raise ModelError(f"{where}: parameter '{name}' = {number} is not finite")
+            values[name] = number
+            continue
+        if array.shape != (n,):
+            raise ModelError(f"{where}: parameter '{name}' has shape {array.shape}; give a "
+                             f"number or {n} values, one per neuron of the population")
+        bad = np.flatnonzero(~np.isfinite(array))
+        if bad.size:
+            raise ModelError(f"{where}: parameter '{name}'[{bad[0]}] = {array[bad[0]]} is not "
+                             f"finite")
+        array.flags.writeable = False
+        values[name] = array
+    return values
+
+
+def _check_phase(initial_phase, where, n):
+    if initial_phase is None:
+        return None
+    if isinstance(initial_phase, str):
+        if initial_phase == "uniform":
+            return None
+        raise ModelError(f"{where}: initial_phase '{initial_phase}' is not known; use None, "
+                         f"'uniform' or an array of {n} phases in [0, T)")
+    try:
+        phase = np.array(initial_phase, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ModelError(f"{where}: initial_phase must be None, 'uniform' or {n} numbers; got "
+                         f"{type(initial_phase).__name__}") from None
+    if phase.shape != (n,):
+        raise ModelError(f"{where}: initial_phase has shape {phase.shape}; give {n} phases, "
+                         f"one per neuron of the population")
+    bad = np.flatnonzero(~np.isfinite(phase))
+    if bad.size:
+        raise ModelError(f"{where}: initial_phase[{bad[0]}] = {phase[bad[0]]} is not finite")
+    phase.flags.writeable = False
+    return phase
+
+
+def _check_populations(populations):
+    if isinstance(populations, Population):
+        populations = [populations]
+    try:
+        pops = list(populations)
+    except TypeError:
+        raise ModelError(f"build_network: populations must be a list of Population; got "
+                         f"{type(populations).__name__}") from None
+    if not pops:
+        raise ModelError("build_network: the population list is empty; give at least one "
+                         "Population, e.g. [Population('E', 800), Population('I', 200)]")
+    seen = set()
+    for p in pops:
+        if not isinstance(p, Population):
+            raise ModelError(f"build_network: populations must be Population objects; got "
+                             f"{type(p).__name__} ({p!r})")
+        if p.name in seen:
+            raise ModelError(f"build_network: two populations are named '{p.name}'; names "
+                             f"must be unique")
+        seen.add(p.name)
+    return pops
+
+
+def _check_projections(projections, pops):
+    if projections is None:
+        return []
+    if isinstance(projections, Projection):
+        projections = [projections]
+    try:
+        projections = list(projections)
+    except TypeError:
+        raise ModelError(f"build_network: projections must be a list of Projection; got "
+                         f"{type(projections).__name__}") from None
+    names = [p.name for p in pops]
+    for q in projections:
+        if not isinstance(q, Projection):
+            raise ModelError(f"build_network: projections must be Projection objects; got "
+                             f"{type(q).__name__} ({q!r})")
+        for role, name in (("pre", q.pre), ("post", q.post)):
+            if name not in names:
+                raise ModelError(f"projection {q.pre} -> {q.post}: {role} population '{name}' "
+                                 f"is not one of the populations ({', '.join(names)})")
+    return projections
+
+
+def _merge(n, slices, projections):
+    """One CSR of all projections: global indices, rows by presynaptic neuron, targets
+    ascending within a row (several synapses between one pair keep their projection order)."""
+    pres, posts, weights, starts = [], [], [], []
+    for q in projections:
+        a, b = slices[q.pre], slices[q.post]
+        try:
+            block = q.connectivity.build_between(a.stop - a.start, b.stop - b.start,
+                                                 q.pre == q.post)
+        except ModelError as exc:
+            raise ModelError(f"projection {q.pre} -> {q.post}: {exc}") from None
+        pre, post, w = block.synapses()
+        pres.append(pre.astype(np.int64) + a.start)
+        posts.append(post.astype(np.int64) + b.start)
+        weights.append(w)
+        starts.append((a.start, b.start))
+    if not pres or sum(p.size for p in pres) == 0:
+        return CSR(n, np.zeros(n + 1, np.int64), np.zeros(0, np.int32), weight=0.0)
+    # blocks in (pre, post) population order: the data is already in sorted runs
+    order = sorted(range(len(pres)), key=lambda j: starts[j])
+    pre = np.concatenate([pres[j] for j in order])
+    post = np.concatenate([posts[j] for j in order])
+    w = np.concatenate([weights[j] for j in order])
+    del pres, posts, weights
+    key = pre * n + post                  # n <= 2**31 - 1, so key < 2**62
+    perm = np.argsort(key, kind="stable")
+    indptr = np.zeros(n + 1, np.int64)
+    np.cumsum(np.bincount(pre, minlength=n), out=indptr[1:])
+    indices = post[perm].astype(np.int32)
+    w = w[perm]
+    if np.all(w == w[0]):
+        return CSR(n, indptr, indices, weight=float(w[0]))
+    return CSR(n, indptr, indices, weights=w)
+
+
+def _merge_parameters(model, pops):
+    """name -> number (one value for every neuron) or concatenated array, for the parameters
+    that some population gives; the others keep the model's values (not passed)."""
+    names = []
+    for p in pops:
+        names += [k for k in p.parameters if k not in names]
+    partial = [name for name in names if any(name not in p.parameters for p in pops)]
+    defaults = _model_values(model, partial) if partial else {}
+    merged = {}
+    for name in names:
+        if name in partial and name not in defaults:
+            givers = [p.name for p in pops if name in p.parameters]
+            others = [p.name for p in pops if name not in p.parameters]
+            raise ModelError(
+                f"population '{givers[0]}' gives parameter '{name}', which {model.name} does "
+                f"not have (its parameters are {', '.join(model.parameters) or 'none'}), so "
+                f"population '{others[0]}' has no value to take: check the spelling, or give "
+                f"'{name}' for every population")
+        parts = [np.broadcast_to(np.asarray(p.parameters[name] if name in p.parameters
+                                            else defaults[name], dtype=np.float64), (p.n,))
+                 for p in pops]
+        column = np.concatenate(parts)
+        merged[name] = float(column[0]) if np.all(column == column[0]) else column
+    return merged
+
+
+def _model_values(model, names):
+    """The model's values of `names`: its parameters and its refractory period."""
+    values = dict(model.parameters, refractory=model.refractory)
+    return {k: v for k, v in values.items() if k in names}
+
+
+def _in_context(text, pops, slices):
+    """A Network error rewritten to name the population it concerns."""
+    for p in pops:
+        named = [k for k in p.parameters if f"'{k}'" in text]
+        if named:
+            return f"population '{p.name}' (parameter '{named[0]}'): {text}"
+    match = re.search(r"\bneuron (\d+)\b|\binitial_phase\[(\d+)\]", text)
+    if match:
+        index = int(match.group(1) or match.group(2))
+        for name, s in slices.items():
+            if s.start <= index < s.stop:
+                return (f"population '{name}', its neuron {index - s.start} (network neuron "
+                        f"{index}): {text}")
+    return text
