@@ -306,6 +306,10 @@ def _derive_analytic(model, timeout):
                     f"(the integral of 1/f)")
             flow = _derive_flow(F_raw, x, f, num, model, notes)
             if high is not None:
+                if not firing:
+                    notes.append(f"phase map on the range from the reset to the resting state "
+                                 f"[{low:g}, {high:.10g}), where f > 0 (the flow covers both "
+                                 f"sides)")
                 points = interval_points(low, high, _FRACTIONS)
                 F = _resolve_branches(F_raw, x, num, points, notes)
                 F_reset = _value_at(F, x, reset, "+")

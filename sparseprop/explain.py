@@ -84,6 +84,11 @@ def explain(model):
         T_value = model.value_of(period)
         period_lines = [f"  T = {period} = {T_value:.10g} at these values "
                         f"({1000 / T_value:.6g} Hz if time is in ms)"]
+        if model.refractory:
+            period_lines.append(f"  with the refractory period {model.refractory:g}: one spike "
+                                f"every T + {model.refractory:g} = "
+                                f"{T_value + model.refractory:.10g} "
+                                f"({1000 / (T_value + model.refractory):.6g} Hz)")
     else:
         rest = f"at {x} = {model.v_rest:.10g}" if model.v_rest is not None else "at or below the reset"
         period_lines = [f"  none at these values: the free state settles {rest}, below "

@@ -261,8 +261,9 @@ class Network:
         engine: "sparse" (SparseProp, O(K log N) per spike: each neuron keyed by the time it next
         reaches threshold; with shared parameters this is the phase engine of DESIGN.md 3.2,
         with per-neuron parameters the time-keyed engine of 3.3), "reference" (conventional
-        O(N) loop) or "auto" (the sparse engine; the logger `sparseprop` says which case). progress: print a progress line to stderr on runs longer than a few
-        seconds (default: when stderr is a terminal). record_tape: keep what the reverse
+        O(N) loop) or "auto" (the sparse engine; the logger `sparseprop` says which case).
+        progress: print a progress line to stderr on runs longer than a few seconds (default:
+        when stderr is a terminal). record_tape: keep what the reverse
         sweep needs (every target's phase before each jump, 8 bytes per synaptic event) so
         that `result.backward(...)` gives gradients. A second run continues from the first.
         Returns a Result.
