@@ -10,9 +10,9 @@ A recipe does not know the network size until `build(n)` is called:
     csr = conn.build(10**5)
 
 `build_between(n_pre, n_post, same)` builds the same recipe as a projection from a population
-of n_pre neurons to one of n_post neurons (a `Block`: local indices, n_pre rows); `same=True`
-when both are one population, which excludes autapses exactly as `build(n)` does
-(`build(n)` is `build_between(n, n, True)` as a CSR).
+of n_pre neurons to one of n_post neurons (a `CSR` of n_pre rows with local indices into
+n_post neurons); `same=True` when both are one population, which excludes autapses exactly as
+`build(n)` does (`build(n)` is `build_between(n, n, True)`).
 
 Random builders are deterministic for a given seed (same seed, same arrays, on one numba
 version); `seed=None` draws fresh randomness at every build. The random kernels are numba
@@ -27,7 +27,7 @@ import numpy as np
 
 from .errors import ModelError
 
-__all__ = ["CSR", "Block", "Connectivity", "fixed_outdegree", "fixed_indegree", "erdos_renyi",
+__all__ = ["CSR", "Connectivity", "fixed_outdegree", "fixed_indegree", "erdos_renyi",
            "from_edges", "from_networkx"]
 
 _MAX_N = 2**31 - 1  # indices are int32
@@ -41,12 +41,16 @@ class CSR:
     Attributes: `n`; `indptr` (int64, length n+1); `indices` (int32, postsynaptic neuron of each
     synapse, length nnz); `weights` (float64, length nnz) or None when every synapse has the
     same weight; `weight` (that shared weight when `weights` is None, else nan).
+    A projection between two populations (`Connectivity.build_between`) is a CSR with n rows
+    (presynaptic neurons) and `n_post` postsynaptic neurons (local indices); else n_post = n.
     """
 
-    __slots__ = ("n", "indptr", "indices", "weights", "weight")
+    __slots__ = ("n", "n_post", "indptr", "indices", "weights", "weight")
 
-    def __init__(self, n, indptr, indices, weights=None, weight=math.nan):
+    def __init__(self, n, indptr, indices, weights=None, weight=math.nan, n_post=None):
         self.n = _check_n(n)
+        self.n_post = self.n if n_post is None else _check_n(
+            n_post, "CSR", "n_post, the number of postsynaptic neurons")
         self.indptr = np.ascontiguousarray(indptr, dtype=np.int64)
         self.indices = np.ascontiguousarray(indices, dtype=np.int32)
         if self.indptr.shape != (self.n + 1,):
@@ -78,8 +82,8 @@ class CSR:
         return np.diff(self.indptr)
 
     def in_degree(self):
-        """Number of synapses reaching each neuron (int64 array of length n)."""
-        return np.bincount(self.indices, minlength=self.n).astype(np.int64)
+        """Number of synapses reaching each neuron (int64 array of length n_post)."""
+        return np.bincount(self.indices, minlength=self.n_post).astype(np.int64)
 
     def weight_array(self):
         """The weight of every synapse, float64 of length nnz, in CSR order (a copy)."""
@@ -101,89 +105,27 @@ class CSR:
         """Check the whole table (monotone indptr, indices in [0, n), finite weights); O(nnz)."""
         if np.any(np.diff(self.indptr) < 0):
             raise ModelError("CSR: indptr must be non-decreasing")
-        if self.nnz and (self.indices.min() < 0 or self.indices.max() >= self.n):
-            raise ModelError(f"CSR: indices must be neuron indices in [0, {self.n})")
+        if self.nnz and (self.indices.min() < 0 or self.indices.max() >= self.n_post):
+            raise ModelError(f"CSR: indices must be neuron indices in [0, {self.n_post})")
         if self.weights is not None and not np.all(np.isfinite(self.weights)):
             raise ModelError("CSR: weights must be finite")
         return self
 
     def __repr__(self):
         w = f"weight={self.weight:g}" if self.weights is None else f"weights=<{self.nnz} float64>"
-        return f"CSR(n={self.n}, nnz={self.nnz}, {w})"
-
-
-class Block:
-    """Synapses of one projection, from a population of `n_pre` neurons to one of `n_post`.
-
-    Stored by presynaptic neuron like `CSR`, with local indices: `indptr` (int64, length
-    n_pre+1), `indices` (int32 in [0, n_post), length nnz), `weights` (float64, length nnz) or
-    None with the shared `weight` (else nan). Returned by `Connectivity.build_between`.
-    """
-
-    __slots__ = ("n_pre", "n_post", "indptr", "indices", "weights", "weight")
-
-    def __init__(self, n_pre, n_post, indptr, indices, weights=None, weight=math.nan):
-        self.n_pre = _check_n(n_pre, "Block", "n_pre, the number of presynaptic neurons")
-        self.n_post = _check_n(n_post, "Block", "n_post, the number of postsynaptic neurons")
-        self.indptr = np.ascontiguousarray(indptr, dtype=np.int64)
-        self.indices = np.ascontiguousarray(indices, dtype=np.int32)
-        if self.indptr.shape != (self.n_pre + 1,):
-            raise ModelError(f"Block: indptr must have length n_pre + 1 = {self.n_pre + 1}, "
-                             f"got shape {self.indptr.shape}")
-        if self.indices.ndim != 1 or self.indptr[0] != 0 or self.indptr[-1] != len(self.indices):
-            raise ModelError(f"Block: indptr must start at 0 and end at len(indices) = "
-                             f"{self.indices.size}; got {self.indptr[0]} .. {self.indptr[-1]}")
-        if weights is None:
-            weight = float(weight)
-            if not math.isfinite(weight):
-                raise ModelError(f"Block: without a weights array the shared weight must be a "
-                                 f"finite number, got {weight}")
-            self.weights, self.weight = None, weight
-        else:
-            self.weights = np.ascontiguousarray(weights, dtype=np.float64)
-            if self.weights.shape != self.indices.shape:
-                raise ModelError(f"Block: weights must have one value per synapse "
-                                 f"({self.indices.size}), got shape {self.weights.shape}")
-            self.weight = math.nan
-
-    @property
-    def nnz(self):
-        """Number of synapses."""
-        return int(self.indices.size)
-
-    def out_degree(self):
-        """Synapses leaving each presynaptic neuron (int64, length n_pre)."""
-        return np.diff(self.indptr)
-
-    def in_degree(self):
-        """Synapses reaching each postsynaptic neuron (int64, length n_post)."""
-        return np.bincount(self.indices, minlength=self.n_post).astype(np.int64)
-
-    def weight_array(self):
-        """The weight of every synapse, float64 of length nnz, in CSR order (a copy)."""
-        if self.weights is None:
-            return np.full(self.nnz, self.weight, dtype=np.float64)
-        return self.weights.copy()
-
-    def synapses(self):
-        """(pre int32, post int32, weight float64) local indices, length nnz, CSR order (copies)."""
-        pre = np.repeat(np.arange(self.n_pre, dtype=np.int32), self.out_degree())
-        return pre, self.indices.copy(), self.weight_array()
-
-    def __repr__(self):
-        w = f"weight={self.weight:g}" if self.weights is None else f"weights=<{self.nnz} float64>"
-        return f"Block(n_pre={self.n_pre}, n_post={self.n_post}, nnz={self.nnz}, {w})"
+        post = f", n_post={self.n_post}" if self.n_post != self.n else ""
+        return f"CSR(n={self.n}{post}, nnz={self.nnz}, {w})"
 
 
 # ----------------------------------------------------------------------------- recipes
 
 class Connectivity:
     """A connectivity recipe; `build(n)` returns the `CSR` of a network of n neurons,
-    `build_between(n_pre, n_post, same)` the `Block` of a projection between populations.
+    `build_between(n_pre, n_post, same)` the `CSR` of a projection between populations.
 
     `kind` names the builder and `params` its arguments; `n` is the network size the recipe
     requires (e.g. the node count of a networkx graph), or None when any n will do. `builder`
-    is called as builder(n_pre, n_post, same) and returns a `Block`.
+    is called as builder(n_pre, n_post, same) and returns a `CSR` (n_pre rows, n_post targets).
     """
 
     def __init__(self, kind, params, builder, n=None):
@@ -198,11 +140,11 @@ class Connectivity:
         if self.n is not None and n != self.n:
             raise ModelError(f"{self.kind}: the connectivity is defined on {self.n} neurons, "
                              f"so build it with n={self.n}, not n={n}")
-        block = self._builder(n, n, True)
-        return _csr(n, block.indptr, block.indices, block.weight, block.weights)
+        return self._builder(n, n, True)
 
     def build_between(self, n_pre, n_post, same):
-        """The `Block` of synapses from a population of `n_pre` neurons to one of `n_post`.
+        """The synapses (`CSR`, n_pre rows, `n_post` set) from a population of `n_pre` neurons
+        to one of `n_post`.
 
         `same=True`: pre and post are one population (n_pre == n_post), so no autapses, exactly
         as in `build(n)`; `same=False`: two populations, any pre neuron may reach any post
@@ -407,16 +349,11 @@ def _edges_recipe(where, params, pre, post, w, weights, n=None):
     return Connectivity(where, params, builder, n=n)
 
 
-def _csr(n, indptr, indices, w, weights):
-    if weights is not None:
-        return CSR(n, indptr, indices, weights=weights)
-    return CSR(n, indptr, indices, weight=w)
-
-
 def _block(n_pre, n_post, indptr, indices, w, weights):
+    """The CSR of a projection: n_pre rows, local indices into n_post neurons."""
     if weights is not None:
-        return Block(n_pre, n_post, indptr, indices, weights=weights)
-    return Block(n_pre, n_post, indptr, indices, weight=w)
+        return CSR(n_pre, indptr, indices, weights=weights, n_post=n_post)
+    return CSR(n_pre, indptr, indices, weight=w, n_post=n_post)
 
 
 def _check_n(n, where="CSR", what="n, the number of neurons"):

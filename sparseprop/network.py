@@ -50,8 +50,9 @@ class Network:
         self.kernels = model.compile()
         self._set_rows(parameters or {})
         self.csr = connectivity if isinstance(connectivity, CSR) else connectivity.build(self.n)
-        if self.csr.n != self.n:
-            raise ModelError(f"the connectivity has {self.csr.n} neurons, the network {self.n}")
+        if not self.csr.n == self.csr.n_post == self.n:
+            raise ModelError(f"the connectivity connects {self.csr.n} to {self.csr.n_post} "
+                             f"neurons, the network has {self.n}")
         self.t = 0.0
         self._initial_phase(initial_phase, seed)
         self.revision = 0         # counts changes of weights and parameters (tapes record it)

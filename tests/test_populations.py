@@ -7,7 +7,7 @@ import pytest
 
 import sparseprop as spp
 from sparseprop import Population, Projection, build_network
-from sparseprop.connectivity import (Block, erdos_renyi, fixed_indegree, fixed_outdegree,
+from sparseprop.connectivity import (CSR, erdos_renyi, fixed_indegree, fixed_outdegree,
                                      from_edges, from_networkx)
 from sparseprop.errors import ModelError
 from sparseprop.population import label
@@ -264,7 +264,7 @@ def test_label():
 # ----------------------------------------------------------------------------- rectangular
 
 def check_block(block, n_pre, n_post):
-    assert isinstance(block, Block) and (block.n_pre, block.n_post) == (n_pre, n_post)
+    assert isinstance(block, CSR) and (block.n, block.n_post) == (n_pre, n_post)
     assert block.indptr.dtype == np.int64 and block.indptr.shape == (n_pre + 1,)
     assert block.indices.dtype == np.int32 and block.indices.shape == (block.nnz,)
     assert block.indptr[0] == 0 and block.indptr[-1] == block.nnz
@@ -491,3 +491,10 @@ def test_network_labels_populations_that_add_up():
     assert set(result.rates()) == {"E", "I"}
     with pytest.raises(spp.ModelError, match=r"add up to 11 neurons \(E 8 \+ I 3\).*n = 10"):
         spp.Network("lif", 10, fixed_outdegree(2, -0.1, seed=1), populations={"E": 8, "I": 3})
+
+
+def test_a_projection_table_is_not_a_network_table():
+    block = fixed_outdegree(2, 0.1, seed=1).build_between(5, 3, False)
+    assert repr(block).startswith("CSR(n=5, n_post=3")
+    with pytest.raises(spp.ModelError, match="connects 5 to 3 neurons, the network has 5"):
+        spp.Network("lif", 5, block)
