@@ -50,7 +50,9 @@ def _array(values, shape, what):
 
 def backward(network, result, dloss_dt, dloss_dphase=None):
     """Gradients of a loss L given dL/dt for every spike of `result` (shape of result.t) and,
-    optionally, dL/d(final phase) for every neuron. Exact while the spike order is unchanged."""
+    optionally, dL/d(final phase) for every neuron. Exact while the spike order is unchanged.
+    A subthreshold neuron fires at the time of the input that pushes it over, so its spike
+    time's gradient is that input's; its own parameters and state move no spike time."""
     tape = getattr(result, "tape", None)
     if tape is None:
         raise ModelError("this result has no tape: run with net.run(..., record_tape=True) "
@@ -69,11 +71,13 @@ def backward(network, result, dloss_dt, dloss_dphase=None):
     dT = np.empty_like(P)                       # d period / d parameters, rows like P
     for r in range(P.shape[0]):
         network.kernels.jit.dperiod_dparams(P[r], dT[r])
+    dT[~np.isfinite(network._PT[:, -1])] = 0.0   # subthreshold rows: no period, no reset term
     rows = np.arange(network.n) if P.shape[0] > 1 else np.zeros(network.n, dtype=int)
     adjoint = np.zeros(network.n)
     grad = np.zeros_like(P)
     if dloss_dphase is not None:  # final phase = T - key + t_end
         dphase = _array(dloss_dphase, (network.n,), "dloss_dphase")
+        dphase[network.subthreshold] = 0.0   # no phase: their final state moves no spike time
         adjoint -= dphase
         np.add.at(grad, rows, dphase[:, None] * dT[rows])
         if tape.ended_at_last_spike and dloss_dt.size:

@@ -279,9 +279,6 @@ class Network:
         if max_spikes is not None and (isinstance(max_spikes, bool) or not isinstance(
                 max_spikes, numbers.Integral) or max_spikes < 0):
             raise ModelError(f"max_spikes = {max_spikes!r}: give an integer >= 0")
-        if record_tape and self._sub is not None:
-            raise ModelError("gradients through neurons that do not fire on their own "
-                             "(subthreshold) are not supported yet; run without record_tape")
         progress = sys.stderr.isatty() if progress is None else progress
         t_stop = self.t + duration if duration is not None else math.inf
         budget = max_spikes if max_spikes is not None else math.inf

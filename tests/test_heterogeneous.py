@@ -258,10 +258,46 @@ def test_gradients_with_refractory_periods_match_finite_differences():
         assert g.weight[s] == pytest.approx(fd, rel=1e-5, abs=1e-6 * abs(c @ result.t))
 
 
-def test_no_gradients_through_subthreshold_neurons_yet():
-    net = _ei_network(50, 0, 0.0)
-    with pytest.raises(spp.ModelError, match="subthreshold"):
-        net.run(max_spikes=10, record_tape=True)
+@pytest.mark.parametrize("engine", ["sparse", "reference"])
+def test_gradients_through_subthreshold_neurons_match_finite_differences(engine):
+    """A subthreshold neuron fires at the time of the input that pushes it over: its spike
+    time's gradient is that input's, and its own drive moves no spike time (gradient 0)."""
+    n = 40
+    conn = spp.fixed_outdegree(6, 0.0, seed=1).build(n)
+    weights = np.random.default_rng(1).uniform(-0.1, 0.25, conn.nnz)
+    drives = np.random.default_rng(2).uniform(0.7, 1.5, n)
+    phase = np.random.default_rng(3).uniform(0, 5.0, n)
+
+    def run(I=drives, weights=weights):
+        net = spp.Network("lif", n, spp.connectivity.CSR(n, conn.indptr, conn.indices, weights),
+                          initial_phase=phase, parameters={"I": I, "refractory": 0.5})
+        return net, net.run(max_spikes=200, record_tape=True, engine=engine)
+
+    net, result = run()
+    sub = net.subthreshold
+    assert 5 < sub.sum() < n - 5 and result.counts[sub].sum() > 20
+    assert np.isinf(result.tape.pre_phase).sum() > 20          # pushes over threshold
+    c = np.random.default_rng(4).normal(size=result.n_spikes)
+    g = result.backward(c, dloss_dphase=np.ones(n))
+    assert np.all(np.isfinite(g.weight)) and np.all(g.parameters["I"][sub] == 0)
+
+    def loss(r):
+        return c @ r.t + np.nansum(r.final_phase)
+
+    h, checked, moved = 1e-7, 0, 0
+    for which, k in [("I", k) for k in range(n)] + [("w", s) for s in range(0, conn.nnz, 6)]:
+        values = drives if which == "I" else weights
+        up, down = values.copy(), values.copy()
+        up[k], down[k] = up[k] + h, down[k] - h
+        (_, ru), (_, rd) = (run(I=up), run(I=down)) if which == "I" else (
+            run(weights=up), run(weights=down))
+        if not (np.array_equal(ru.i, result.i) and np.array_equal(rd.i, result.i)):
+            continue                                           # the step changed the order
+        fd = (loss(ru) - loss(rd)) / (2 * h)
+        got = g.parameters["I"][k] if which == "I" else g.weight[k]
+        assert got == pytest.approx(fd, rel=1e-5, abs=1e-6 * abs(loss(result))), (which, k)
+        checked, moved = checked + 1, moved + (abs(fd) > 1e-3)
+    assert checked >= 60 and moved >= 25      # measured: 80 checked, 32 non-zero
 
 
 def test_a_model_fit_only_for_input_rejects_neurons_that_fire_on_their_own():
