@@ -56,6 +56,7 @@ class Network:
         self.t = 0.0
         self._initial_phase(initial_phase, seed)
         self.revision = 0         # counts changes of weights and parameters (tapes record it)
+        self._stored = {}         # name -> state, see store()
         # name -> slice of neuron indices (see sparseprop.population.build_network)
         self.populations = label(self.n, populations) if populations is not None else None
 
@@ -254,6 +255,22 @@ class Network:
         time >= 0 since reset) and the current time; no neuron is refractory afterwards."""
         self.t = float(t)
         self._initial_phase(phase, None)
+
+    def store(self, name="default"):
+        """Remember the current state under `name` (as Brian2's Network.store): the time, the
+        phases, the subthreshold neurons' states and the refractory periods under way. Weights
+        and parameters are not part of it."""
+        self._stored[name] = (self.t, self.phase.copy(), self.t_free.copy(),
+                              None if self.sub_state is None else self.sub_state.copy())
+
+    def restore(self, name="default"):
+        """Go back to the state stored under `name` by store()."""
+        if name not in self._stored:
+            raise ModelError(f"no state stored under {name!r}; stored: "
+                             f"{', '.join(map(repr, self._stored)) or 'none'} (call store first)")
+        t, phase, t_free, sub_state = self._stored[name]
+        self.t, self.phase, self.t_free = t, phase.copy(), t_free.copy()
+        self.sub_state = None if sub_state is None else sub_state.copy()
 
     def run(self, duration=None, max_spikes=None, engine="auto", progress=None,
             record_tape=False):

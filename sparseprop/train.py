@@ -20,8 +20,14 @@ def _kth_spike_times(result, network, neurons, k):
             positions[n] = where[k - 1]
             times[n] = result.t[where[k - 1]]
         else:
+            period = network.period if np.ndim(network.period) == 0 else network.period[neuron]
+            if not np.isfinite(period):
+                raise ModelError(
+                    f"neuron {neuron} does not fire on its own (subthreshold) and has no spike "
+                    f"{k} in this run, so it has no predicted spike time to score; run longer, "
+                    f"or train times of neurons that fire")
             extra = k - where.size - 1
-            times[n] = result.t_end + network.period - result.final_phase[neuron] + extra * network.period
+            times[n] = result.t_end + period - result.final_phase[neuron] + extra * period
             missing.append(int(neuron))
     return times, positions, missing
 
@@ -157,15 +163,16 @@ def fit(network, loss, duration, steps=100, train=("weight",), lr=1e-3, decay=1.
     unknown = [t for t in train if t not in known]
     if unknown:
         raise ModelError(f"cannot train '{unknown[0]}'; choose from {', '.join(sorted(known))}")
-    start_phase, start_t = network.phase.copy(), network.t
+    network.store("sparseprop.fit")      # the initial state of every training run
+    start_phase = network.phase.copy()
     if optimiser not in ("adam", "sgd"):
         raise ModelError(f"optimiser '{optimiser}' is not known; use 'adam' or 'sgd'")
     optimiser = Adam(lr=lr) if optimiser == "adam" else SGD(lr=lr)
     history, began = History(), time.perf_counter()
     scale, accepted = 1.0, None          # accepted: (loss, values, grads) of the last good step
     for step in range(steps):
-        start_phase = np.minimum(start_phase, np.nextafter(network.period, 0))
-        network.set_state(start_phase, start_t)
+        network.restore("sparseprop.fit")
+        network.phase = start_phase = np.minimum(start_phase, np.nextafter(network.period, 0))
         result = network.run(duration=duration, engine=engine, record_tape=True, progress=False)
         value, dloss_dt, dloss_dphase = loss(result, network)
         history.loss.append(value)
@@ -186,7 +193,9 @@ def fit(network, loss, duration, steps=100, train=("weight",), lr=1e-3, decay=1.
                   file=sys.stderr, flush=True)
         optimiser.lr = lr * scale * decay ** step
         start_phase = _apply(network, optimiser.step(values, grads), start_phase)
-    network.set_state(np.minimum(start_phase, np.nextafter(network.period, 0)), start_t)
+    network.restore("sparseprop.fit")
+    network.phase = np.minimum(start_phase, np.nextafter(network.period, 0))
+    del network._stored["sparseprop.fit"]
     return history
 
 

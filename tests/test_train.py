@@ -89,3 +89,42 @@ def test_target_timing_task_of_tutorial_3_falls_100_fold_in_200_steps(tmp_path, 
     history = run["history"]
     assert run["N"] == 1000 and run["K"] == 50 and len(run["chosen"]) == 10
     assert len(history.loss) == 200 and history.loss[-1] <= history.loss[0] / 100
+
+
+def _mixed_net():
+    """Drives 0.3 to 2: 8 neurons subthreshold; excitation pushes 7 of them over."""
+    drives = np.linspace(0.3, 2.0, N)
+    return spp.Network("lif", N, spp.fixed_outdegree(4, 0.4, seed=1), seed=2,
+                       parameters={"I": drives, "refractory": 0.5})
+
+
+def test_store_and_restore_bring_back_the_whole_state():
+    net = _mixed_net()
+    net.run(duration=7.3)                     # some neurons refractory, some in between inputs
+    net.store()
+    first = net.run(duration=20.0)
+    net.restore()
+    again = net.run(duration=20.0)
+    np.testing.assert_array_equal(first.i, again.i)
+    np.testing.assert_array_equal(first.t, again.t)
+    with pytest.raises(spp.ModelError, match="no state stored under 'other'"):
+        net.restore("other")
+
+
+def test_fit_with_subthreshold_neurons_keeps_their_initial_state():
+    net = _mixed_net()
+    sub = net.subthreshold
+    assert 3 <= sub.sum() <= N - 3
+    start = net.state.copy()
+    first = net.run(duration=15.0)
+    net = _mixed_net()
+    supra = np.flatnonzero(~sub & (first.counts >= 2))[:4]
+    targets = np.array([first.t[first.i == c][1] for c in supra]) + 0.2   # second spikes
+    history = fit(net, SpikeTimeLoss(supra, targets, k=2), duration=15.0, steps=20, lr=0.5,
+                  train=("weight", "initial_phase"))
+    assert np.all(np.isfinite(history.loss)) and min(history.loss) < history.loss[0] / 4
+    np.testing.assert_array_equal(net.state[sub], start[sub])   # not reset by the fit loop
+    quiet = np.flatnonzero(sub & (first.counts == 0))
+    assert quiet.size
+    with pytest.raises(spp.ModelError, match=f"neuron {quiet[0]} does not fire on its own"):
+        SpikeTimeLoss([quiet[0]], [1.0])(first, net)
