@@ -65,7 +65,8 @@ def main(argv=None):
     sim.add_argument("--seed", type=int, default=1, help="seed of the initial phases (1)")
     sim.add_argument("--net-seed", type=int, default=None,
                      help="seed of the connectivity (default: --seed)")
-    sim.add_argument("--param", action="append", metavar="NAME=VALUE", help="override a parameter")
+    sim.add_argument("--param", action="append", metavar="NAME=VALUE",
+                     help="override a parameter, or the refractory period: --param refractory=2")
     sim.add_argument("--engine", choices=("sparse", "reference"), default="sparse")
     sim.add_argument("--out", default=None, help="save the spikes to this .npz file")
     args = parser.parse_args(argv)
@@ -83,9 +84,12 @@ def main(argv=None):
         print(explanation.latex if args.latex else explanation.text)
         if args.compile:
             kernels = model.compile()
-            half = kernels.period() / 2
             print(f"kernels: {kernels.path}")
-            print(f"PTC(T/2 = {half:.10g}, w = {args.w:g}) = {kernels.ptc(half, args.w):.17g}")
+            if model.regime == "firing":
+                half = kernels.period() / 2
+                print(f"PTC(T/2 = {half:.10g}, w = {args.w:g}) = {kernels.ptc(half, args.w):.17g}")
+            else:
+                print(f"flow(reset, 1) = {kernels.flow(kernels.reset(), 1.0):.17g}")
         print(f"({time.perf_counter() - start:.2f} s)", file=sys.stderr)
     except ModelError as exc:
         print(f"sparseprop: error: {exc}", file=sys.stderr)

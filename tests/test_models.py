@@ -72,3 +72,14 @@ def test_cli_lists_and_explains(capsys):
     assert main(["explain", "lif", "--param", "I=0.5"]) == 0
     out = capsys.readouterr().out
     assert "fires only when inputs push it over" in out and "v(dt) = " in out
+
+
+def test_cli_simulates_refractory_and_subthreshold_neurons(capsys):
+    assert main(["simulate", "-n", "300", "-k", "10", "--duration", "50", "--weight", "0.3",
+                 "--param", "refractory=2", "--param", "I=0.95"]) == 0
+    out = capsys.readouterr().out
+    assert "spikes: " in out and "rate" in out
+    assert main(["simulate", "-n", "10", "-k", "2", "--param", "refractory=-1"]) == 2
+    assert "refractory" in capsys.readouterr().err
+    assert main(["explain", "lif", "--param", "I=0.9", "--compile"]) == 0
+    assert "flow(reset, 1) = 0.0856463237676" in capsys.readouterr().out
