@@ -100,9 +100,10 @@ class Network:
         elif self.kernels.numeric_values is not None:
             raise ModelError(f"{self.model.name} has a numeric phase map, built for one set of "
                              f"parameter values; per-neuron values are not supported")
-        unique, inverse = np.unique(P[:, :-1], axis=0, return_inverse=True)
-        T = np.array([self._period_or_inf(row, rows > 1 and int(np.argmax(
-            inverse.ravel() == u))) for u, row in enumerate(unique)])[inverse.ravel()]
+        unique, first, inverse = np.unique(P[:, :-1], axis=0, return_index=True,
+                                           return_inverse=True)
+        T = np.array([self._period_or_inf(row, rows > 1 and int(k))
+                      for row, k in zip(unique, first)])[inverse.ravel()]
         sub = np.broadcast_to(np.isinf(T), (self.n,)).copy()
         return np.ascontiguousarray(np.column_stack([P, T])), (sub if sub.any() else None)
 
