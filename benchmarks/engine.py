@@ -73,6 +73,60 @@ def time_keyed_table(rows, repeat):
     return "\n".join(lines)
 
 
+def brunel_network(n, seed=4):
+    """The E/I network of tutorials/04 at n neurons (4:1), every neuron with 160 E and 40 I
+    inputs (fixed in-degree), drives mu ~ Normal(20 mV, 3 mV) around the 20 mV threshold (about
+    half subthreshold), 2 ms refractory period, g = 12."""
+    import numpy as np
+    model = spp.NeuronModel("dv/dt = (mu - v)/tau : 1", threshold="v >= 20", reset="v = 10",
+                            parameters={"mu": 22.0, "tau": 20.0}, refractory=2.0,
+                            name="brunel_lif")
+    rng = np.random.default_rng(seed)
+    n_e, n_i, J, g = 4 * n // 5, n // 5, 0.2, 12.0
+    pops = [spp.Population("E", n_e, parameters={"mu": rng.normal(20.0, 3.0, n_e)}),
+            spp.Population("I", n_i, parameters={"mu": rng.normal(20.0, 3.0, n_i)})]
+    projections = [spp.Projection("E", "E", spp.fixed_indegree(160, J, seed=1)),
+                   spp.Projection("E", "I", spp.fixed_indegree(160, J, seed=2)),
+                   spp.Projection("I", "E", spp.fixed_indegree(40, -g * J, seed=3)),
+                   spp.Projection("I", "I", spp.fixed_indegree(40, -g * J, seed=4))]
+    return spp.build_network(model, pops, projections, seed=5)
+
+
+def measure_ei(sizes, repeat, spikes=200_000, log=print):
+    """Rows (n, s/spike, synapses per spike, Hz, share of subthreshold neurons, build s) of the
+    E/I network with per-neuron drives, subthreshold neurons and refractory periods, after a
+    200 ms transient."""
+    rows = []
+    for n in sizes:
+        start = time.perf_counter()
+        net = brunel_network(n)
+        build = time.perf_counter() - start
+        net.run(duration=200.0, progress=False)
+        times, rates = [], []
+        for _ in range(repeat):
+            start = time.perf_counter()
+            result = net.run(max_spikes=spikes, progress=False)
+            times.append((time.perf_counter() - start) / result.n_spikes)
+            rates.append(result.rate)
+        rows.append((n, statistics.median(times), net.csr.nnz / n, statistics.median(rates),
+                     float(net.subthreshold.mean()), build))
+        log(f"N = {n:.0e}: E/I network {rows[-1][1] * 1e6:.2f} us/spike, "
+            f"{rows[-1][3]:.2f} Hz, build {build:.1f} s")
+    return rows
+
+
+def ei_table(rows, repeat):
+    """Markdown table of the E/I network measurements."""
+    lines = ["| N | sparse (us/spike) | vs N = %.0e | synapses per spike | synaptic events/s | "
+             "rate (Hz) | subthreshold neurons | network build (s) |" % rows[0][0],
+             "|---|---|---|---|---|---|---|---|"]
+    for n, per_spike, k, rate, sub, build in rows:
+        lines.append(f"| {n:.0e} | {per_spike * 1e6:.2f} | {per_spike / rows[0][1]:.2f}x | "
+                     f"{k:.0f} | {k / per_spike:.3g} | {rate:.2f} | {sub:.0%} | {build:.1f} |")
+    lines += ["", f"Medians of {repeat} runs of 200000 spikes after a 200 ms transient."]
+    return "\n".join(lines)
+
+
 def measure_backward(sizes, repeat, spikes=100_000, log=print):
     """Rows (n, forward s/spike with tape, backward s/spike, tape bytes/spike): a loss that
     weights every spike time (dense adjoints, the costliest case for the reverse sweep)."""

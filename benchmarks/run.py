@@ -2,7 +2,7 @@
 
     python benchmarks/run.py [--repeat 5] [--quick]
 
---quick: N up to 10^5 and no sparse-only 10^7 row (a few minutes instead of about 15).
+--quick: N up to 10^5 and no sparse-only 10^7 row (a few minutes instead of about 12).
 """
 import argparse
 import datetime
@@ -39,6 +39,7 @@ def main():
     rows = engine.measure(sizes, sparse_only, args.repeat, log=log)
     keyed = engine.measure_time_keyed(sizes, args.repeat, log=log)
     backward = engine.measure_backward([10**3, 10**4, 10**5], args.repeat, log=log)
+    ei = engine.measure_ei([10**4, 10**5] + ([] if args.quick else [10**6]), args.repeat, log=log)
     text = "\n".join([
         "# Benchmark results",
         "",
@@ -57,6 +58,13 @@ def main():
         "Same homogeneous network; the time-keyed run gets its drive as an array of n equal values.",
         "",
         engine.time_keyed_table(keyed, args.repeat),
+        "",
+        "## A heterogeneous E/I network (populations, subthreshold drives, refractoriness)",
+        "",
+        "The network of tutorials/04 (Brunel 2000 model A without delays, constant drives) "
+        "at growing N, run by the time-keyed engine.",
+        "",
+        engine.ei_table(ei, args.repeat),
         "",
         "## Gradients: reverse sweep against forward pass",
         "",
