@@ -374,7 +374,7 @@ class Network:
         empty arrays when no neuron is refractory or subthreshold."""
         if not self._timed:
             return np.empty(0), np.empty(0)
-        sx = self.sub_state.copy() if self._sub is not None else np.full(self.n, np.nan)
+        sx = self.sub_state.copy() if self._sub is not None else np.empty(0)
         return sx, self.t_free.copy()
 
     def _sparse(self, t_stop, budget, progress, start, pieces):

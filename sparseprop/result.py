@@ -17,7 +17,8 @@ _POPULATION_FIELDS = ("population_names", "population_bounds")   # optional in a
 class Result:
     """Spikes of one run: `.i` (int32 neuron indices) and `.t` (float64 times, ms), sorted by
     time (ties in the order the engine fired them: the smaller index first); the run covered
-    [t_start, t_end] ms; `final_phase` holds every neuron's phase at t_end; `populations` is
+    [t_start, t_end] ms; `final_phase` holds every neuron's phase at t_end (NaN for a
+    subthreshold neuron, which has no phase: see Network.state); `populations` is
     None or name -> slice of neuron indices (a network from sparseprop.build_network)."""
 
     def __init__(self, i, t, n, t_start, t_end, final_phase, engine, wall_time,
