@@ -201,7 +201,11 @@ class Network:
     @property
     def _timed(self):
         """The engines need t_free: some neuron is refractory or subthreshold."""
-        return self._sub is not None or bool(np.any(self._PT[:, -2] > 0))
+        return self._sub is not None or self._refractory_any
+
+    @property
+    def _refractory_any(self):
+        return bool(np.any(self._PT[:, -2] > 0))
 
     @property
     def state(self):
@@ -305,14 +309,14 @@ class Network:
             log.info("engine auto: sparse, %s%s%s", "time-keyed (per-neuron parameters)"
                      if self.heterogeneous else "phase (one period for all neurons)",
                      ", subthreshold neurons by their flow" if self._sub is not None else "",
-                     ", refractory periods" if np.any(self._PT[:, -2] > 0) else "")
+                     ", refractory periods" if self._refractory_any else "")
         loop = self._sparse if engine == "sparse" else self._reference
         start = time.perf_counter()
         pieces = [] if record_tape else None     # the tape, chunk by chunk
         i, t, t_end, phase, sub_state, t_free = loop(t_stop, budget, progress, start, pieces)
         phase = np.where(self.subthreshold, np.nan, phase) if self._sub is not None else phase
-        result = Result(i, t, self.n, self.t, t_end, phase, engine, time.perf_counter() - start)
-        result.populations = dict(self.populations) if self.populations else None
+        result = Result(i, t, self.n, self.t, t_end, phase, engine, time.perf_counter() - start,
+                        populations=dict(self.populations) if self.populations else None)
         if record_tape:
             result.tape = Tape(self, np.concatenate(pieces), self.phase,
                                ended_at_last_spike=not (math.isfinite(t_stop) and i.size < budget))
@@ -403,8 +407,11 @@ class Network:
             t[-1] if t.size else self.t)
         now = t_end - state["t_base"]
         keys = heap.keys(hkey, pos)
-        # (a neuron firing at t_end keeps phase T exactly, so it fires first, by index, next run)
-        phase = np.where(sub, 0.0, np.where(keys <= now, T, T - np.where(sub, 0.0, keys) + now))
+        phase = np.zeros(self.n)                # subthreshold neurons have none (0 here)
+        fires = ~sub
+        phase[fires] = T[fires] - keys[fires] + now
+        due = fires & (keys <= now)   # firing at t_end: phase T exactly, first (by index) next run
+        phase[due] = T[due]
         if not tf.size:
             return i, t, t_end, phase, self.sub_state, self.t_free
         if self._sub is not None:

@@ -14,13 +14,14 @@ def _kth_spike_times(result, network, neurons, k):
     """Time of the k-th spike (1-based) of each neuron, and where it is missing the predicted
     free-running time t_end + (T - final phase) + (missing - 1) * T, with a flag per neuron."""
     times, positions, missing = np.empty(len(neurons)), np.full(len(neurons), -1), []
+    periods = np.broadcast_to(network.period, (network.n,))
     for n, neuron in enumerate(neurons):
         where = np.flatnonzero(result.i == neuron)
         if where.size >= k:
             positions[n] = where[k - 1]
             times[n] = result.t[where[k - 1]]
         else:
-            period = network.period if np.ndim(network.period) == 0 else network.period[neuron]
+            period = periods[neuron]
             if not np.isfinite(period):
                 raise ModelError(
                     f"neuron {neuron} does not fire on its own (subthreshold) and has no spike "
