@@ -25,7 +25,7 @@ import sympy as sp
 
 from . import equations as eq
 from .errors import ModelError
-from .model import interval_points
+from .analysis import interval_points
 from .timelimit import TimeLimitExceeded, time_limit
 
 log = logging.getLogger("sparseprop")

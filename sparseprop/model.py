@@ -5,6 +5,7 @@ import numbers
 import sympy as sp
 
 from . import equations as eq
+from .analysis import classify
 from .errors import ModelError
 
 
@@ -36,21 +37,6 @@ def check_refractory(value, where="refractory"):
         raise ModelError(f"{where} = {value!r}: give the refractory period as a finite number of "
                          f"ms >= 0, e.g. refractory=2.0")
     return float(value)
-
-
-def interval_points(low, high, fractions):
-    """Points inside [low, high] at the given fractions in [0, 1]; infinite ends are mapped smoothly."""
-    points = []
-    for u in fractions:
-        if math.isinf(low) and math.isinf(high):
-            points.append(math.tan(math.pi * (u - 0.5)) if 0 < u < 1 else (low if u == 0 else high))
-        elif math.isinf(low):
-            points.append(high - (1 - u) / u if u > 0 else low)
-        elif math.isinf(high):
-            points.append(low + u / (1 - u) if u < 1 else high)
-        else:
-            points.append(low + u * (high - low))
-    return points
 
 
 class NeuronModel:
@@ -138,50 +124,14 @@ class NeuronModel:
         return ", ".join(f"{k}={v:g}" for k, v in self.parameters.items()) or "no parameters"
 
     def _check_range(self):
-        """Classify the free dynamics on [reset, threshold] (sets `regime` and `v_rest`).
-
-        'firing': d state/dt > 0 from reset to threshold, the neuron fires periodically on its own.
-        'subthreshold': d state/dt > 0 up to a stable fixed point v_rest and <= 0 from there to
-        threshold (or <= 0 everywhere, v_rest at or below the reset, None): the free state settles
-        at v_rest and the neuron fires only when inputs push it over threshold."""
+        """Classify the free dynamics on [reset, threshold] (sets `regime` and `v_rest`); see
+        sparseprop.analysis.classify."""
         low, high = self.v_reset, self.v_threshold
         if low >= high:
             raise ModelError(f"reset '{self.reset}' ({low:g}) is at or above threshold "
                              f"'{self.threshold}' ({high:g}); the reset must lie below the threshold")
-        f = self.rhs_function()
-        fractions = [k / 512 for k in range(513)]
-        points = [x for x in interval_points(low, high, fractions) if not math.isinf(x)]
-        values = []
-        for x in points:
-            value = f(x)
-            if math.isnan(value) or math.isinf(value):
-                raise ModelError(f"d{self.state}/dt = {self.rhs} cannot be evaluated at "
-                                 f"{self.state} = {x:g} (between reset and threshold) with "
-                                 f"{self._values_text()}; the dynamics must be finite there")
-            values.append(value)
-        down = next((k for k, value in enumerate(values) if value <= 0), None)
-        self.regime, self.v_rest = "firing", None
-        if down is None:
-            return
-        up_again = next((points[k] for k in range(down, len(values)) if values[k] > 0), None)
-        if up_again is not None or math.isinf(high):
-            where = f"at {self.state} = {up_again:g}" if up_again is not None else "towards inf"
-            raise ModelError(
-                f"d{self.state}/dt = {self.rhs} is {values[down]:g} <= 0 at {self.state} = "
-                f"{points[down]:g} and positive again {where}, below threshold {high:g}, with "
-                f"{self._values_text()}: an excitable neuron (an unstable fixed point below "
-                f"threshold) is not supported; choose parameters with d{self.state}/dt > 0 from "
-                f"reset to threshold (the neuron fires on its own) or <= 0 at threshold (it "
-                f"fires only when inputs push it over)")
-        self.regime = "subthreshold"
-        if down > 0:   # the stable fixed point, by bisection between the last > 0 and first <= 0
-            a, b = points[down - 1], points[down]
-            for _ in range(200):
-                m = 0.5 * (a + b)
-                if m in (a, b):
-                    break
-                a, b = (m, b) if f(m) > 0 else (a, m)
-            self.v_rest = b
+        self.regime, self.v_rest = classify(self.rhs_function(), low, high, self.state,
+                                            str(self.rhs), self._values_text())
 
     def rhs_function(self):
         """d state/dt as a Python function of the state at the parameter values (NaN where it
