@@ -1,7 +1,7 @@
 """sparseprop: exact event-based simulation and training of spiking networks declared in equations."""
 __version__ = "0.1.0"
 
-from .errors import ModelError  # noqa: E402
+from .errors import Interrupted, ModelError  # noqa: E402
 from .model import NeuronModel  # noqa: E402
 from .library import list_models, load_model  # noqa: E402
 from . import connectivity  # noqa: E402
@@ -11,7 +11,7 @@ from .network import Network  # noqa: E402
 from .population import Population, Projection, build_network  # noqa: E402
 from .result import Result, load_result  # noqa: E402
 
-__all__ = ["ModelError", "NeuronModel", "load_model", "list_models", "Network", "Result",
+__all__ = ["ModelError", "Interrupted", "NeuronModel", "load_model", "list_models", "Network", "Result",
            "load_result", "fixed_outdegree", "fixed_indegree", "erdos_renyi", "from_edges",
            "from_networkx", "connectivity", "Population", "Projection", "build_network",
            "__version__"]

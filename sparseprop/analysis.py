@@ -49,8 +49,9 @@ def classify(f, low, high, state="v", rhs="f", values="these values"):
     for x in points:
         value = f(x)
         if math.isnan(value) or math.isinf(value):
-            raise ModelError(f"d{state}/dt = {rhs} is {value} at {state} = {x:g} (between reset "
-                             f"and threshold) with {values}; the dynamics must be finite there")
+            raise ModelError(f"d{state}/dt = {rhs} cannot be evaluated at {state} = {x:g} "
+                             f"(between reset and threshold: {value}) with {values}; the "
+                             f"dynamics must be finite there")
         values_at.append(value)
     down = next((k for k, value in enumerate(values_at) if value <= 0), None)
     if down is None:

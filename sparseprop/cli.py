@@ -1,5 +1,6 @@
 """The `sparseprop` command: simulate networks; list, explain and compile models."""
 import argparse
+import os
 import sys
 import time
 
@@ -19,9 +20,21 @@ def _parameters(items):
     return values
 
 
+def _check_out(path):
+    """Refuse an --out path that cannot be written before anything is simulated."""
+    if path is None:
+        return
+    folder = os.path.dirname(os.path.abspath(path))
+    if os.path.isdir(path) or not os.path.isdir(folder) or not os.access(folder, os.W_OK):
+        raise ModelError(f"--out {path}: cannot write there (give a file in an existing, "
+                         f"writable folder, e.g. --out spikes.npz)")
+
+
 def _simulate(args, model):
     from .connectivity import fixed_outdegree
+    from .errors import Interrupted
     from .network import Network
+    _check_out(args.out)
     start = time.perf_counter()
     weight = args.weight if args.weight is not None else -args.j0 / max(args.k, 1) ** 0.5
     seed = args.net_seed if args.net_seed is not None else args.seed
@@ -29,16 +42,22 @@ def _simulate(args, model):
     setup = time.perf_counter() - start
     print(f"{model.name}: N = {args.n}, K = {args.k}, w = {weight:g}, engine {args.engine}; "
           f"set-up {setup:.2f} s", flush=True)
-    result = net.run(duration=args.duration, max_spikes=args.max_spikes, engine=args.engine,
-                     progress=True)
+    try:
+        result, status = net.run(duration=args.duration, max_spikes=args.max_spikes,
+                                 engine=args.engine, progress=True), 0
+    except Interrupted as stop:
+        result, status = stop.result, 130
+        print(f"interrupted (Ctrl-C): kept the {result.n_spikes} spikes up to "
+              f"{result.t_end:g} ms", file=sys.stderr)
     wall = result.wall_time
     print(f"spikes: {result.n_spikes} in {result.duration:g} ms; rate {result.rate:.4g} Hz")
-    print(f"wall time {wall:.2f} s; {result.n_spikes / wall:.4g} spikes/s; "
-          f"{result.n_spikes * args.k / wall:.4g} synaptic events/s")
+    print(f"wall time {wall:.2f} s (after {result.compile_time:.2f} s of JIT compilation); "
+          f"{result.n_spikes / max(wall, 1e-9):.4g} spikes/s; "
+          f"{result.n_spikes * args.k / max(wall, 1e-9):.4g} synaptic events/s")
     if args.out:
         result.save(args.out)
         print(f"saved {args.out}")
-    return 0
+    return status
 
 
 def main(argv=None):
@@ -67,7 +86,8 @@ def main(argv=None):
                      help="seed of the connectivity (default: --seed)")
     sim.add_argument("--param", action="append", metavar="NAME=VALUE",
                      help="override a parameter, or the refractory period: --param refractory=2")
-    sim.add_argument("--engine", choices=("sparse", "reference"), default="sparse")
+    sim.add_argument("--engine", choices=("auto", "sparse", "reference"), default="auto",
+                     help="auto (the sparse engine), sparse or reference (the O(N) loop)")
     sim.add_argument("--out", default=None, help="save the spikes to this .npz file")
     args = parser.parse_args(argv)
     from . import list_models, load_model
@@ -94,6 +114,9 @@ def main(argv=None):
     except ModelError as exc:
         print(f"sparseprop: error: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("sparseprop: interrupted (Ctrl-C)", file=sys.stderr)
+        return 130
     return 0
 
 

@@ -51,8 +51,8 @@ class CSR:
         self.n = _check_n(n)
         self.n_post = self.n if n_post is None else _check_n(
             n_post, "CSR", "n_post, the number of postsynaptic neurons")
-        self.indptr = np.ascontiguousarray(indptr, dtype=np.int64)
-        self.indices = np.ascontiguousarray(indices, dtype=np.int32)
+        self.indptr = _integers(indptr, "indptr", np.int64)
+        self.indices = _integers(indices, "indices", np.int32)
         if self.indptr.shape != (self.n + 1,):
             raise ModelError(f"CSR: indptr must have length n + 1 = {self.n + 1}, "
                              f"got shape {self.indptr.shape}")
@@ -60,17 +60,24 @@ class CSR:
             raise ModelError(f"CSR: indptr must start at 0 and end at len(indices) = "
                              f"{self.indices.size}; got {self.indptr[0]} .. {self.indptr[-1]}")
         if weights is None:
-            weight = float(weight)
+            try:
+                weight = float(weight)
+            except (TypeError, ValueError):
+                weight = math.nan
             if not math.isfinite(weight):
-                raise ModelError(f"CSR: without a weights array the shared weight must be a "
-                                 f"finite number, got {weight}")
+                raise ModelError(f"CSR: give weights (one finite number per synapse) or one "
+                                 f"finite shared weight=...; got weight={weight!r}")
             self.weights, self.weight = None, weight
         else:
-            self.weights = np.ascontiguousarray(weights, dtype=np.float64)
+            try:
+                self.weights = np.ascontiguousarray(weights, dtype=np.float64)
+            except (TypeError, ValueError):
+                raise ModelError("CSR: weights must be numbers, one per synapse") from None
             if self.weights.shape != self.indices.shape:
                 raise ModelError(f"CSR: weights must have one value per synapse "
                                  f"({self.indices.size}), got shape {self.weights.shape}")
             self.weight = math.nan
+        self.validate()
 
     @property
     def nnz(self):
@@ -102,13 +109,37 @@ class CSR:
         return pre, post, self.weight_array()
 
     def validate(self):
-        """Check the whole table (monotone indptr, indices in [0, n), finite weights); O(nnz)."""
-        if np.any(np.diff(self.indptr) < 0):
-            raise ModelError("CSR: indptr must be non-decreasing")
+        """Check the whole table (shapes, monotone indptr, indices in [0, n_post), finite
+        weights; O(nnz)) and return it; ModelError names the first offending entry. Network
+        calls it on every table it is given, so a table changed by hand is caught too."""
+        if not (isinstance(self.indptr, np.ndarray) and self.indptr.dtype == np.int64
+                and self.indptr.shape == (self.n + 1,) and isinstance(self.indices, np.ndarray)
+                and self.indices.dtype == np.int32 and self.indices.ndim == 1
+                and self.indptr[0] == 0 and self.indptr[-1] == self.indices.size):
+            raise ModelError(f"CSR: indptr must be int64 of length n + 1 = {self.n + 1} from 0 "
+                             f"to len(indices), indices int32 (build a new CSR(...) rather "
+                             f"than replacing its arrays)")
+        steps = np.diff(self.indptr)
+        if np.any(steps < 0):
+            k = int(np.argmax(steps < 0))
+            raise ModelError(f"CSR: indptr must be non-decreasing; indptr[{k}] = "
+                             f"{self.indptr[k]} > indptr[{k + 1}] = {self.indptr[k + 1]}")
         if self.nnz and (self.indices.min() < 0 or self.indices.max() >= self.n_post):
-            raise ModelError(f"CSR: indices must be neuron indices in [0, {self.n_post})")
-        if self.weights is not None and not np.all(np.isfinite(self.weights)):
-            raise ModelError("CSR: weights must be finite")
+            s = int(np.argmax((self.indices < 0) | (self.indices >= self.n_post)))
+            raise ModelError(f"CSR: synapse {s} targets neuron {self.indices[s]}, outside "
+                             f"[0, {self.n_post}); indices are postsynaptic neuron indices")
+        if self.weights is not None:
+            if not (isinstance(self.weights, np.ndarray) and self.weights.dtype == np.float64
+                    and self.weights.shape == self.indices.shape):
+                raise ModelError(f"CSR: weights must be float64, one per synapse ({self.nnz})")
+            finite = np.isfinite(self.weights) if not math.isfinite(np.sum(self.weights)) \
+                else True   # a finite sum: every weight is finite (one pass, no mask)
+            if not np.all(finite):
+                s = int(np.argmin(finite))
+                raise ModelError(f"CSR: the weight of synapse {s} is {self.weights[s]}; weights "
+                                 f"must be finite numbers")
+        elif not math.isfinite(self.weight):
+            raise ModelError(f"CSR: the shared weight is {self.weight}; it must be finite")
         return self
 
     def __repr__(self):
@@ -354,6 +385,22 @@ def _block(n_pre, n_post, indptr, indices, w, weights):
     if weights is not None:
         return CSR(n_pre, indptr, indices, weights=weights, n_post=n_post)
     return CSR(n_pre, indptr, indices, weight=w, n_post=n_post)
+
+
+def _integers(values, what, dtype):
+    """An index array of `dtype` from integer values (ModelError for fractions, strings or
+    values beyond the dtype, which a plain cast would truncate or wrap round)."""
+    try:
+        array = np.asarray(values)
+    except (TypeError, ValueError):
+        array = None
+    if array is None or not (array.dtype.kind in "iu" or array.size == 0):
+        raise ModelError(f"CSR: {what} must be integers, got {values!r:.80}")
+    info = np.iinfo(dtype)
+    if array.size and (array.min() < info.min or array.max() > info.max):
+        raise ModelError(f"CSR: {what} holds values beyond {np.dtype(dtype).name} "
+                         f"([{info.min}, {info.max}])")
+    return np.ascontiguousarray(array, dtype=dtype)
 
 
 def _check_n(n, where="CSR", what="n, the number of neurons"):

@@ -1,14 +1,19 @@
 """Network: a model, n neurons, connectivity and a state; run() simulates it exactly."""
+import contextlib
 import logging
 import math
 import numbers
+import signal
 import sys
+import threading
 import time
 
 import numpy as np
 
+from .analysis import classify
 from .engine import heap
-from .errors import ModelError
+from .engine.status import COUNTERS, STOP_CASCADE, STOP_NAN, STOP_RANGE, STOP_TIME
+from .errors import Interrupted, ModelError
 from .gradients import Tape
 from .population import label
 from .result import Result
@@ -16,8 +21,25 @@ from .result import Result
 ENGINES = ("auto", "sparse", "reference")
 REFRACTORY = "refractory"   # a per-neuron value beside the model parameters
 log = logging.getLogger("sparseprop")
-_CHUNK = 1 << 17          # spikes per call into the compiled loop (progress, growth of the record)
+_CHUNK = 1 << 17          # at most this many spikes per call into the compiled loop
 _PROGRESS_AFTER = 3.0     # seconds of wall time before a progress line appears
+
+
+@contextlib.contextmanager
+def _interrupt():
+    """While the block runs, Ctrl-C (SIGINT) only sets a flag, read between chunks, so that a
+    run stops at a chunk boundary with a consistent state (main thread only; elsewhere Ctrl-C
+    is left to Python)."""
+    flag = []
+    previous = signal.getsignal(signal.SIGINT)
+    if threading.current_thread() is not threading.main_thread() or previous is None:
+        yield flag
+        return
+    signal.signal(signal.SIGINT, lambda signum, frame: flag.append(signum))
+    try:
+        yield flag
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 class Network:
@@ -40,16 +62,27 @@ class Network:
 
     def __init__(self, model, n, connectivity, initial_phase=None, seed=None, parameters=None,
                  populations=None):
-        from .connectivity import CSR
+        from .connectivity import CSR, Connectivity
         from .library import load_model
+        from .model import NeuronModel
         if isinstance(model, str):
             model = load_model(model)
+        if not isinstance(model, NeuronModel):
+            raise ModelError(f"model = {model!r:.60}: give a NeuronModel or the name of a shipped "
+                             f"model (sparseprop.list_models())")
         if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n <= 0:
             raise ModelError(f"n = {n!r}: the number of neurons must be a positive integer")
         self.model, self.n = model, int(n)
         self.kernels = model.compile()
-        self._set_rows(parameters or {})
-        self.csr = connectivity if isinstance(connectivity, CSR) else connectivity.build(self.n)
+        self._set_rows(parameters if parameters is not None else {})
+        if isinstance(connectivity, CSR):
+            self.csr = connectivity.validate()
+        elif isinstance(connectivity, Connectivity):
+            self.csr = connectivity.build(self.n)
+        else:
+            raise ModelError(f"connectivity = {connectivity!r:.60}: give a recipe such as "
+                             f"sparseprop.fixed_outdegree(10, -0.1, seed=1) or a "
+                             f"sparseprop.connectivity.CSR table")
         if not self.csr.n == self.csr.n_post == self.n:
             raise ModelError(f"the connectivity connects {self.csr.n} to {self.csr.n_post} "
                              f"neurons, the network has {self.n}")
@@ -111,12 +144,14 @@ class Network:
         """The free period of a row of parameter values, or inf for a neuron that never reaches
         threshold on its own (ModelError when such a neuron cannot be simulated)."""
         jit = self.kernels.jit
-        T = jit.period(row)
-        if np.isfinite(T) and T > 0:
-            return T
         names = self.kernels.parameter_names
         where = f"neuron {k} " if k is not False else ""
         values = ", ".join(f"{name}={row[c]:g}" for c, name in enumerate(names))
+        if self.kernels.check_signs(row)[0]:
+            self._recheck(row, f"{where}({values})")
+        T = jit.period(row)
+        if np.isfinite(T) and T > 0:
+            return T
         threshold, reset = jit.threshold(row), jit.reset(row)
         rate = jit.rhs(threshold, row) if np.isfinite(threshold) else np.inf
         if not rate <= 0:
@@ -132,6 +167,21 @@ class Network:
                 f"no closed-form flow to evolve such a neuron between inputs (flow = {step}); "
                 f"keep every neuron's parameters in the range where it fires periodically")
         return np.inf
+
+    def _recheck(self, row, what):
+        """A row of values with other signs than the kernels were derived for (SymPy assumed
+        the signs of the model's values): its dynamics must be simulable (analysis.classify)
+        and the kernels must pass their self-test at its values; ModelError otherwise."""
+        jit = self.kernels.jit
+        regime, _ = classify(lambda x: jit.rhs(x, row), jit.reset(row), jit.threshold(row),
+                             self.model.state, str(self.model.rhs), what)
+        problem = self.kernels.check(regime == "firing", params=row)
+        if problem is not None:
+            raise ModelError(
+                f"{what} has parameters of other signs than {self.model.name} was derived for "
+                f"({self.model._values_text()}), and its kernels fail their check there "
+                f"({problem}); give such neurons a model derived at their values "
+                f"(model.with_parameters(...)) in a network of their own")
 
     def _set_rows(self, values):
         rows, sub = self._parameter_rows(values)
@@ -177,7 +227,11 @@ class Network:
         if isinstance(initial_phase, str):
             raise ModelError(f"initial_phase '{initial_phase}' is not known; use None, 'uniform' "
                              f"or an array of {self.n} phases in [0, T)")
-        phase = np.array(initial_phase, dtype=np.float64)
+        try:
+            phase = np.array(initial_phase, dtype=np.float64)
+        except (TypeError, ValueError):
+            raise ModelError(f"initial_phase = {initial_phase!r:.60} is not numbers; give "
+                             f"{self.n} phases (times since reset, in [0, T))") from None
         if phase.shape != (self.n,):
             raise ModelError(f"initial_phase has shape {phase.shape}; give {self.n} phases")
         bad = ~((phase >= 0) & (phase < T))
@@ -258,8 +312,10 @@ class Network:
     def set_state(self, phase, t=0.0):
         """Set every neuron's phase (time since reset, in [0, T); for a subthreshold neuron any
         time >= 0 since reset) and the current time; no neuron is refractory afterwards."""
-        self.t = float(t)
+        if isinstance(t, bool) or not isinstance(t, numbers.Real) or not math.isfinite(t):
+            raise ModelError(f"t = {t!r}: the current time must be a finite number of ms")
         self._initial_phase(phase, None)
+        self.t = float(t)
 
     def store(self, name="default"):
         """Remember the current state under `name` (as Brian2's Network.store): the time, the
@@ -311,16 +367,19 @@ class Network:
                      ", subthreshold neurons by their flow" if self._sub is not None else "",
                      ", refractory periods" if self._refractory_any else "")
         loop = self._sparse if engine == "sparse" else self._reference
-        start = time.perf_counter()
         pieces = [] if record_tape else None     # the tape, chunk by chunk
-        i, t, t_end, phase, sub_state, t_free = loop(t_stop, budget, progress, start, pieces)
+        i, t, t_end, phase, sub_state, t_free, (compile_time, wall), interrupted = loop(
+            t_stop, budget, progress, pieces)
         phase = np.where(self.subthreshold, np.nan, phase) if self._sub is not None else phase
-        result = Result(i, t, self.n, self.t, t_end, phase, engine, time.perf_counter() - start,
+        result = Result(i, t, self.n, self.t, t_end, phase, engine, wall,
                         populations=dict(self.populations) if self.populations else None)
+        result.compile_time = compile_time
         if record_tape:
-            result.tape = Tape(self, np.concatenate(pieces), self.phase,
-                               ended_at_last_spike=not (math.isfinite(t_stop) and i.size < budget))
+            result.tape = Tape(self, np.concatenate(pieces), self.phase, ended_at_last_spike=not (
+                math.isfinite(t_stop) and i.size < budget and not interrupted))
         self.t, self.phase, self.sub_state, self.t_free = t_end, phase, sub_state, t_free
+        if interrupted:
+            raise Interrupted(result)
         return result
 
     def backward(self, result, dloss_dt, dloss_dphase=None):
@@ -328,44 +387,79 @@ class Network:
         from .gradients import backward
         return backward(self, result, dloss_dt, dloss_dphase)
 
-    # Both loops run the compiled engine in chunks of spikes, growing the record between calls.
-    def _chunks(self, call, t_stop, budget, progress, start, pieces):
-        pieces_i, pieces_t, total, shown = [], [], 0, False
+    # Both loops run the compiled engine in chunks of a bounded amount of work (so that progress
+    # lines and Ctrl-C come within a fraction of a second), growing the record between calls.
+    # Chunk sizes depend only on the network, and the loops carry their counters from call to
+    # call, so the spikes do not depend on the chunking.
+    def _chunk_size(self, engine):
+        """Spikes per call: about 2^20 synaptic events (sparse) or 2^22 neuron updates
+        (reference, O(N) per spike), at most _CHUNK."""
+        degree = max(self.csr.nnz / self.n, 1.0)
+        work = self.n + degree if engine == "reference" else degree
+        return max(1, min(_CHUNK, int((1 << 22 if engine == "reference" else 1 << 20) / work)))
+
+    def _chunks(self, call, engine, t_stop, budget, progress, pieces):
+        """Call the compiled loop until it stops; returns (i, t, compile seconds, run seconds,
+        interrupted). The first call, with empty outputs, only compiles (timed apart)."""
+        start = time.perf_counter()
+        call(np.empty(0, np.int32), np.empty(0), np.empty(0))
+        compiled = time.perf_counter()
+        pieces_i, pieces_t = [np.empty(0, np.int32)], [np.empty(0)]
+        total, shown, chunk = 0, False, self._chunk_size(engine)
         degree = int(self.csr.out_degree().max())
-        while total < budget:
-            size = int(min(_CHUNK, budget - total))
-            if pieces is not None:   # tape room for whole spikes, at most 256 MB a chunk
-                size = max(1, min(size, (1 << 25) // max(degree, 1)))
-            out_i, out_t = np.empty(size, np.int32), np.empty(size, np.float64)
-            tape = np.empty(size * degree if pieces is not None else 0)
-            count, taped, status = call(out_i, out_t, tape)
-            pieces_i.append(out_i[:count])
-            pieces_t.append(out_t[:count])
-            if pieces is not None:
-                pieces.append(tape[:taped].copy())
-            total += count
-            if status == 3:
-                low = (self.kernels.numeric_range or (None,))[0]
-                raise ModelError(
-                    f"an input at {out_t[count - 1]:g} ms pushed a neuron's state out of the "
-                    f"range of the phase map (the PTC is NaN)" + (
-                        f": the numeric map of {self.model.name} covers states down to {low:g} "
-                        f"only; weaken the inhibitory weights" if low is not None else ""))
-            if status == 2:
-                raise ModelError(
-                    f"more than {self.n} spikes at one instant ({out_t[count - 1]:g} ms): an "
-                    f"excitatory cascade that does not end; weaken the excitatory weights")
-            if progress and time.perf_counter() - start > _PROGRESS_AFTER:
-                shown = True
-                done = (out_t[count - 1] - self.t) / (t_stop - self.t) if math.isfinite(t_stop) \
-                    and count else total / budget
-                print(f"\r  {100 * min(done, 1):5.1f}%  {total} spikes  "
-                      f"{time.perf_counter() - start:.1f} s", end="", file=sys.stderr, flush=True)
-            if status == 0:
-                break
+        with _interrupt() as interrupted:
+            while total < budget and not interrupted:
+                size = int(min(chunk, budget - total))
+                if pieces is not None:   # tape room for whole spikes, at most 256 MB a chunk
+                    size = max(1, min(size, (1 << 25) // max(degree, 1)))
+                out_i, out_t = np.empty(size, np.int32), np.empty(size, np.float64)
+                tape = np.empty(size * degree if pieces is not None else 0)
+                count, taped, status, culprit = call(out_i, out_t, tape)
+                if status in (STOP_CASCADE, STOP_RANGE, STOP_NAN):
+                    raise self._stop_error(status, out_i[count - 1], out_t[count - 1], culprit)
+                pieces_i.append(out_i[:count])
+                pieces_t.append(out_t[:count])
+                if pieces is not None:
+                    pieces.append(tape[:taped].copy())
+                total += count
+                if progress and time.perf_counter() - compiled > _PROGRESS_AFTER:
+                    shown = True
+                    done = (out_t[count - 1] - self.t) / (t_stop - self.t) if math.isfinite(
+                        t_stop) and count else total / budget
+                    print(f"\r  {100 * min(done, 1):5.1f}%  {total} spikes  "
+                          f"{time.perf_counter() - compiled:.1f} s", end="", file=sys.stderr,
+                          flush=True)
+                if status == STOP_TIME:
+                    break
+                if count == 0:
+                    raise ModelError("the engine made no progress (a spike's targets do not fit "
+                                     "its output); please report this with the network")
         if shown:
             print(file=sys.stderr)
-        return np.concatenate(pieces_i), np.concatenate(pieces_t)
+        return (np.concatenate(pieces_i), np.concatenate(pieces_t), compiled - start,
+                time.perf_counter() - compiled, bool(interrupted))
+
+    def _stop_error(self, status, j, t, i):
+        """The ModelError for a loop that stopped on a fault, after neuron j's spike at t
+        reached neuron i."""
+        if status == STOP_CASCADE:
+            return ModelError(f"more than {self.n} spikes at one instant ({t:g} ms): an "
+                              f"excitatory cascade that does not end; weaken the excitatory "
+                              f"weights")
+        row = self.csr.indptr[j] + np.flatnonzero(self.csr.indices[
+            self.csr.indptr[j]:self.csr.indptr[j + 1]] == i)[:1]
+        weight = self.csr.weight_array()[row[0]] if row.size else math.nan
+        what = (f"the input of weight {weight:g} from neuron {j} at {t:g} ms to neuron {i}")
+        if status == STOP_NAN:
+            return ModelError(f"{what} made its state NaN: on_pre '{self.model.on_pre}' is not "
+                              f"defined there; change on_pre (or the weights) so that every "
+                              f"input gives a number")
+        low = (self.kernels.numeric_range or (None,))[0]
+        return ModelError(
+            f"{what} moved its state out of the range of the phase map (the PTC is NaN)" + (
+                f": the numeric map of {self.model.name} covers states down to {low:g} only; "
+                f"weaken the inhibitory weights" if low is not None else
+                f"; keep the inputs within the states {self.model.name} is defined for"))
 
     def _csr_args(self):
         csr = self.csr
@@ -381,7 +475,7 @@ class Network:
         sx = self.sub_state.copy() if self._sub is not None else np.empty(0)
         return sx, self.t_free.copy()
 
-    def _sparse(self, t_stop, budget, progress, start, pieces):
+    def _sparse(self, t_stop, budget, progress, pieces):
         jit = self.kernels.jit
         T = np.broadcast_to(self._PT[:, -1], (self.n,))
         sub = self.subthreshold
@@ -394,16 +488,16 @@ class Network:
         if tf.size:   # to the offset frame; a subthreshold state holds at max(t, t_free)
             tf = np.where(sub, np.maximum(tf, self.t), tf) - self.t
         state = {"t_base": self.t, "Phi": 0.0}
-        csr = self._csr_args()
+        csr, counters = self._csr_args(), np.zeros(len(COUNTERS), np.int64)
 
         def call(out_i, out_t, tape):
             count, state["t_base"], state["Phi"], taped, status = jit.run_phase(
                 self._PT, hkey, hidx, pos, state["t_base"], state["Phi"], *csr, t_stop,
-                out_i, out_t, tape, 0, sx, tf)
-            return count, taped, status
+                out_i, out_t, tape, 0, sx, tf, counters)
+            return count, taped, status, counters[COUNTERS["CULPRIT"]]
 
-        i, t = self._chunks(call, t_stop, budget, progress, start, pieces)
-        t_end = t_stop if math.isfinite(t_stop) and i.size < budget else (
+        i, t, *times, interrupted = self._chunks(call, "sparse", t_stop, budget, progress, pieces)
+        t_end = t_stop if math.isfinite(t_stop) and i.size < budget and not interrupted else (
             t[-1] if t.size else self.t)
         now = t_end - state["t_base"]
         keys = heap.keys(hkey, pos)
@@ -413,24 +507,28 @@ class Network:
         due = fires & (keys <= now)   # firing at t_end: phase T exactly, first (by index) next run
         phase[due] = T[due]
         if not tf.size:
-            return i, t, t_end, phase, self.sub_state, self.t_free
+            return i, t, t_end, phase, self.sub_state, self.t_free, times, interrupted
         if self._sub is not None:
             jit.settle(self._PT, sx, tf, now)   # subthreshold states to t_end (or reset)
-        return i, t, t_end, phase, (sx if self._sub is not None else None), tf + state["t_base"]
+        return (i, t, t_end, phase, (sx if self._sub is not None else None),
+                tf + state["t_base"], times, interrupted)
 
-    def _reference(self, t_stop, budget, progress, start, pieces):
+    def _reference(self, t_stop, budget, progress, pieces):
         jit = self.kernels.jit
         phase = self.phase.copy()
         sx, tf = self._engine_state()
         state = {"t": self.t}
-        csr = self._csr_args()
+        csr, counters = self._csr_args(), np.zeros(len(COUNTERS), np.int64)
 
         def call(out_i, out_t, tape):
             count, state["t"], taped, status = jit.run_reference(
-                self._PT, phase, state["t"], *csr, t_stop, out_i, out_t, tape, 0, sx, tf)
-            return count, taped, status
+                self._PT, phase, state["t"], *csr, t_stop, out_i, out_t, tape, 0, sx, tf,
+                counters)
+            return count, taped, status, counters[COUNTERS["CULPRIT"]]
 
-        i, t = self._chunks(call, t_stop, budget, progress, start, pieces)
+        i, t, *times, interrupted = self._chunks(call, "reference", t_stop, budget, progress,
+                                                 pieces)
         if not tf.size:
-            return i, t, state["t"], phase, self.sub_state, self.t_free
-        return i, t, state["t"], phase, (sx if self._sub is not None else None), tf
+            return i, t, state["t"], phase, self.sub_state, self.t_free, times, interrupted
+        return (i, t, state["t"], phase, (sx if self._sub is not None else None), tf, times,
+                interrupted)

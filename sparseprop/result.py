@@ -29,7 +29,8 @@ class Result:
         self.t_start, self.t_end = float(t_start), float(t_end)
         self.final_phase = np.asarray(final_phase, dtype=np.float64)
         self.engine = str(engine)
-        self.wall_time = float(wall_time)
+        self.wall_time = float(wall_time)   # seconds of the run itself, without JIT compilation
+        self.compile_time = 0.0             # seconds numba spent compiling the loop first
         self.tape = None          # a gradients.Tape when run with record_tape=True
         self.populations = populations
 
@@ -141,19 +142,43 @@ class Result:
 
 
 def load_result(path):
-    """Read a Result written by Result.save."""
+    """Read a Result written by Result.save; ModelError for a file that is not one (or is
+    damaged: every field is checked before the Result is built)."""
     try:
         with np.load(path, allow_pickle=False) as data:
+            if not hasattr(data, "files"):
+                raise ModelError(f"{path} is not a sparseprop result (.npz written by "
+                                 f"Result.save): it holds one array, not a set of fields")
             missing = [f for f in _FIELDS if f not in data.files]
             if missing:
                 raise ModelError(f"{path} is not a sparseprop result: it lacks '{missing[0]}'")
             fields = {f: data[f] for f in _FIELDS + _POPULATION_FIELDS if f in data.files}
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
+    except ValueError as exc:
+        if isinstance(exc, ModelError):
+            raise
+        raise ModelError(f"cannot read the result file {path}: it is not an .npz file written "
+                         f"by Result.save") from None
+    except (OSError, EOFError, zipfile.BadZipFile) as exc:
         raise ModelError(f"cannot read the result file {path}: {exc}") from None
-    scalars = {f: fields[f].item() for f in ("n", "t_start", "t_end", "engine", "wall_time")}
+    scalars = {f: _scalar(fields[f], f, path) for f in ("n", "t_start", "t_end", "engine",
+                                                          "wall_time")}
+    if isinstance(scalars["n"], bool) or not isinstance(scalars["n"], numbers.Integral) \
+            or scalars["n"] <= 0:
+        raise ModelError(f"the result file {path} is inconsistent: n = {scalars['n']!r} is not "
+                         f"a number of neurons")
+    for f in ("i", "t", "final_phase"):
+        if fields[f].ndim != 1 or fields[f].dtype.kind not in "iuf":
+            raise ModelError(f"the result file {path} is inconsistent: '{f}' is not a 1-D "
+                             f"array of numbers")
     result = Result(fields["i"], fields["t"], final_phase=fields["final_phase"], **scalars)
     if result.i.size != result.t.size or result.final_phase.size != result.n:
         raise ModelError(f"the result file {path} is inconsistent (array lengths differ)")
+    if result.i.size and (fields["i"].min() < 0 or fields["i"].max() >= result.n):
+        raise ModelError(f"the result file {path} is inconsistent: neuron indices outside "
+                         f"[0, n) = [0, {result.n})")
+    if not (np.all(np.isfinite(result.t)) and np.all(np.diff(result.t) >= 0)):
+        raise ModelError(f"the result file {path} is inconsistent: spike times are not finite "
+                         f"and sorted")
     if "population_names" in fields:
         names, bounds = fields["population_names"], fields.get("population_bounds")
         if bounds is None or bounds.shape != (names.size, 2) or np.any(bounds < 0) \
@@ -163,3 +188,11 @@ def load_result(path):
         result.populations = {str(name): slice(int(a), int(b))
                               for name, (a, b) in zip(names.tolist(), bounds.tolist())}
     return result
+
+
+def _scalar(array, name, path):
+    """The one value of a saved scalar field (ModelError if it is not one value)."""
+    if array.size != 1:
+        raise ModelError(f"the result file {path} is inconsistent: '{name}' holds {array.size} "
+                         f"values, not one")
+    return array.item()

@@ -1,5 +1,6 @@
 """Training: losses of spike times, Adam, gradient clipping and a fit loop."""
 import math
+import numbers
 import sys
 import time
 import warnings
@@ -60,9 +61,21 @@ class SpikeTimeLoss:
     through its final phase, pushing it to fire. A warning names such neurons."""
 
     def __init__(self, neurons, targets, k=1):
-        self.neurons, self.targets, self.k = list(neurons), np.asarray(targets, float), int(k)
-        if self.targets.shape != (len(self.neurons),) or self.k < 1:
-            raise ModelError("give one target time per neuron and k >= 1")
+        try:
+            self.neurons, self.targets = list(neurons), np.asarray(targets, float)
+        except (TypeError, ValueError):
+            raise ModelError(f"neurons must be indices and targets times (ms), got {neurons!r:.40}"
+                             f" and {targets!r:.40}") from None
+        if self.targets.shape != (len(self.neurons),):
+            raise ModelError(f"give one target time per neuron: {len(self.neurons)} neurons, "
+                             f"targets of shape {self.targets.shape}")
+        if not np.all(np.isfinite(self.targets)):
+            k = int(np.argmin(np.isfinite(self.targets)))
+            raise ModelError(f"target {k} (of neuron {self.neurons[k]}) is {self.targets[k]}; "
+                             f"targets must be finite times in ms")
+        if isinstance(k, bool) or not isinstance(k, numbers.Integral) or k < 1:
+            raise ModelError(f"k = {k!r}: give the spike to score as an integer >= 1 (1: first)")
+        self.k = int(k)
 
     def __call__(self, result, network):
         """(loss value, dloss_dt, dloss_dphase) for a recorded run."""
@@ -83,9 +96,12 @@ class FirstSpikeCrossEntropy:
     spikes are predicted as in SpikeTimeLoss."""
 
     def __init__(self, outputs, label, tau=1.0):
-        self.outputs, self.label, self.tau = list(outputs), int(label), float(tau)
-        if not 0 <= self.label < len(self.outputs) or self.tau <= 0:
-            raise ModelError("label must index the outputs and tau must be > 0")
+        self.outputs = list(outputs)
+        if isinstance(label, bool) or not isinstance(label, numbers.Integral) or not (
+                0 <= label < len(self.outputs)):
+            raise ModelError(f"label = {label!r}: give the index of the correct output, an "
+                             f"integer in [0, {len(self.outputs)})")
+        self.label, self.tau = int(label), _positive(tau, "tau", "1.0 (ms)")
 
     def __call__(self, result, network):
         """(loss value, dloss_dt, dloss_dphase) for a recorded run."""
@@ -160,6 +176,19 @@ def fit(network, loss, duration, steps=100, train=("weight",), lr=1e-3, decay=1.
     initial state. optimiser: "adam" or "sgd" (plain gradient descent, whose steps follow the
     gradient's size: the better choice when few synapses matter much and many a little).
     Returns a History (loss and gradient norm per step)."""
+    from .network import Network
+    if not isinstance(network, Network):
+        raise ModelError(f"network = {network!r:.60}: fit trains a sparseprop.Network")
+    if not callable(loss):
+        raise ModelError(f"loss = {loss!r:.60}: give a loss such as SpikeTimeLoss(...)")
+    if isinstance(steps, bool) or not isinstance(steps, numbers.Integral) or steps < 1:
+        raise ModelError(f"steps = {steps!r}: give the number of training steps, an integer >= 1")
+    duration, lr, decay = (_positive(duration, "duration", "100.0 (ms)"),
+                           _positive(lr, "lr", "1e-3"), _positive(decay, "decay", "0.99"))
+    clip = None if clip is None else _positive(clip, "clip", "1.0 (a gradient norm)")
+    backtrack = None if backtrack is None else _positive(backtrack, "backtrack", "2.0")
+    if isinstance(train, str):
+        train = (train,)
     known = {"weight", "initial_phase", *network.kernels.parameter_names}
     unknown = [t for t in train if t not in known]
     if unknown:
@@ -198,6 +227,14 @@ def fit(network, loss, duration, steps=100, train=("weight",), lr=1e-3, decay=1.
     network.phase = np.minimum(start_phase, np.nextafter(network.period, 0))
     del network._stored["sparseprop.fit"]
     return history
+
+
+def _positive(value, name, example):
+    """A finite number > 0 (float), or ModelError naming it."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not (
+            math.isfinite(value) and value > 0):
+        raise ModelError(f"{name} = {value!r}: give a finite number > 0, e.g. {name}={example}")
+    return float(value)
 
 
 def _apply(network, new, start_phase):

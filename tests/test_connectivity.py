@@ -297,8 +297,8 @@ def test_csr_constructor():
         CSR(3, [0, 1, 2], [1, 2], weight=1.0)
     with pytest.raises(ModelError, match="one value per synapse"):
         CSR(3, [0, 1, 1, 2], [2, 0], weights=[1.0])
-    with pytest.raises(ModelError, match="in \\[0, 3\\)"):
-        CSR(3, [0, 1, 1, 2], [2, 5], weight=1.0).validate()
+    with pytest.raises(ModelError, match="targets neuron 5, outside \\[0, 3\\)"):
+        CSR(3, [0, 1, 1, 2], [2, 5], weight=1.0)
 
 
 def test_import_does_not_load_networkx():

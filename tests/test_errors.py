@@ -253,8 +253,8 @@ def test_not_exactly_one_statement(changes, kind):
 @pytest.mark.parametrize("changes, rest", [
     (dict(parameters={"I": 0.8, "tau": 10.0}), 0.8),
     (dict(parameters={"I": 1.0, "tau": 10.0}), 1.0),
-    (dict(parameters={"I": 1.5, "tau": -10.0}), None),
-], ids=["I=0.8", "I=1-touches-threshold", "negative-tau"])
+    (dict(parameters={"I": -0.5, "tau": 10.0}), None),
+], ids=["I=0.8", "I=1-touches-threshold", "I<0-rest-below-reset"])
 def test_drive_below_threshold_is_a_subthreshold_model(changes, rest):
     """Formerly refused; now neurons that fire only when inputs push them over."""
     model = lif(**changes)
@@ -262,6 +262,12 @@ def test_drive_below_threshold_is_a_subthreshold_model(changes, rest):
     assert (model.v_rest is None) == (rest is None)
     if rest is not None:
         assert model.v_rest == pytest.approx(rest, abs=1e-12)
+
+
+def test_negative_time_constant_is_refused():
+    """tau < 0: f < 0 on the whole range and ever faster below the reset (formerly taken as a
+    subthreshold neuron whose state ran away to -1e4)."""
+    expect(lambda: lif(parameters={"I": 1.5, "tau": -10.0}), "tau=-10", "runs away")
 
 
 @pytest.mark.parametrize("equations", ["dv/dt = (v - 0.5)**2/tau - 0.001 : 1",

@@ -5,6 +5,7 @@ import sympy as sp
 
 from .. import __version__
 from ..derive import DT, PHASE, WEIGHT
+from ..engine.status import COUNTERS, STOPS
 from .printer import print_block
 
 TEMPLATES = ("module.py.j2", "kernel.py.j2", "kernel_into.py.j2")
@@ -64,5 +65,5 @@ def render_module(derivation):
         version=__version__, model=model, parameters=[p.name for p in d.params],
         kernels=kernels, kernel_table=table, templates=templates, numeric=numeric,
         method=d.method,
-        engines=[environment().get_template(name).render(range_guard=bool(numeric)).strip("\n")
-                 for name in ENGINES])
+        engines=[environment().get_template(name).render(stops=STOPS, counters=COUNTERS)
+                 .strip("\n") for name in ENGINES])
