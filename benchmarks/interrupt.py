@@ -42,6 +42,18 @@ def measure(engine, n, k, wait):
     return latency, kept
 
 
+def measure_table(n, k, repeat, wait=3.0):
+    """Markdown table of the Ctrl-C latency of both engines (median of `repeat` runs)."""
+    lines = ["| engine | N | K | Ctrl-C to spikes kept (s), median | min | max | last run |",
+             "|---|---|---|---|---|---|---|"]
+    for engine in ("sparse", "reference"):
+        runs = [measure(engine, n, k, wait) for _ in range(repeat)]
+        times = [r[0] for r in runs]
+        lines.append(f"| {engine} | {n:.0e} | {k} | {statistics.median(times):.3f} | "
+                     f"{min(times):.3f} | {max(times):.3f} | {runs[-1][1]} |")
+    return "\n".join(lines)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--child", default=None)
@@ -52,11 +64,7 @@ def main():
     args = parser.parse_args()
     if args.child:
         return child(args.child, args.n, args.k)
-    for engine in ("sparse", "reference"):
-        runs = [measure(engine, args.n, args.k, args.wait) for _ in range(args.repeat)]
-        latency = statistics.median(r[0] for r in runs)
-        print(f"{engine:9s} N = {args.n}, K = {args.k}: Ctrl-C to spikes kept {latency:.3f} s (median "
-              f"of {args.repeat}: {', '.join(f'{r[0]:.3f}' for r in runs)}); {runs[-1][1]}")
+    print(measure_table(args.n, args.k, args.repeat, args.wait))
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import engine  # noqa: E402
+import interrupt  # noqa: E402
 import latency  # noqa: E402
 import numeric  # noqa: E402
 
@@ -75,6 +76,13 @@ def main():
         "## Code-generation latency",
         "",
         latency.measure("lif", args.repeat),
+        "",
+        "## Stopping: Ctrl-C during a run",
+        "",
+        "SIGINT a few seconds into a run at N = 10^6 (benchmarks/interrupt.py); time until the "
+        "run has stopped and handed back its spikes (sparseprop.Interrupted).",
+        "",
+        interrupt.measure_table(10**5 if args.quick else 10**6, 100, args.repeat),
         "",
         "## Numeric phase maps",
         "",
