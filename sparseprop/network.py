@@ -282,7 +282,10 @@ class Network:
     def set_weights(self, weights):
         """Give every synapse its own weight (an array in the order of `synapses()`)."""
         from .connectivity import CSR
-        weights = np.array(weights, dtype=np.float64)
+        try:
+            weights = np.array(weights, dtype=np.float64)
+        except (TypeError, ValueError):
+            raise ModelError(f"weights must be {self.csr.nnz} numbers, one per synapse") from None
         if weights.shape != (self.csr.nnz,) or not np.all(np.isfinite(weights)):
             raise ModelError(f"weights must be {self.csr.nnz} finite numbers, one per synapse "
                              f"(got shape {weights.shape})")

@@ -169,6 +169,16 @@ def test_n_of_the_wrong_kind(n):
     expect(lambda: Network(LIF, n, fixed_outdegree(1, -0.1, seed=1)), f"n = {n!r}")
 
 
+@pytest.mark.parametrize("weights, fragment", [
+    (["x"] * 60, "60 numbers"), (np.full(59, 0.1), "shape (59,)"), (np.full(60, np.nan), "finite"),
+])
+def test_set_weights_of_the_wrong_kind(weights, fragment):
+    net = small()
+    before = net.csr.weight_array()
+    expect(lambda: net.set_weights(weights), fragment)
+    assert np.array_equal(net.csr.weight_array(), before)
+
+
 def test_model_of_the_wrong_kind():
     expect(lambda: Network(3, 10, fixed_outdegree(1, -0.1, seed=1)), "model = 3", "NeuronModel")
 
