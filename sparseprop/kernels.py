@@ -1,9 +1,11 @@
 """Compiled kernels of a model: numba functions, with Python-friendly wrappers."""
 import logging
 import math
+import sys
 
 import numpy as np
 
+from .analysis import classify
 from .codegen import cache
 from .errors import ModelError
 
@@ -26,16 +28,25 @@ class Kernels:
     own; NaN when the model has no closed-form flow). Kernels that could not be derived (the
     phase map of a model whose drive stays below the reset) return NaN.
 
+    The kernels were derived for parameters of given signs (`parameter_signs`: 1 positive, -1
+    negative, 0 any real; `check_signs` finds rows of values with other signs). An override
+    of another sign is checked once (the regime at those values and the self-test, `check`):
+    kernels that do not hold there raise ModelError.
+
     Kernels of a numeric phase map (`numeric_values` is not None) hold tables built for those
     parameter values: overriding a value raises ModelError (build a model with the new values).
     They return NaN for states below the approximated range (`numeric_range`).
     """
 
-    def __init__(self, module, values):
+    def __init__(self, module, values, path=None):
+        """module: the generated module; values: parameter name -> value; path: the file the
+        kernels come from (default: the module's file)."""
         self.jit = module
-        self.path = module.__file__
+        self.path = str(path) if path is not None else module.__file__
         self.parameter_names = tuple(module.PARAMETERS)
+        self.parameter_signs = tuple(module.PARAMETER_SIGNS)
         self.params = np.array([values[p] for p in self.parameter_names], dtype=np.float64)
+        self._verdicts = {}   # parameter row with other signs -> None (kernels hold) or problem
         self.numeric_values = getattr(module, "NUMERIC_VALUES", None)
         self.numeric_range = getattr(module, "NUMERIC_RANGE", None)
         self.names = tuple(name for name, _, _ in module.KERNELS)
@@ -43,7 +54,8 @@ class Kernels:
             setattr(self, name, self._wrap(name, nargs, outputs))
 
     def params_with(self, **overrides):
-        """The parameter array with some values replaced."""
+        """The parameter array with some values replaced (ModelError when the kernels do not
+        hold at values of other signs than they were derived for)."""
         params = self.params.copy()
         for name, value in overrides.items():
             if name not in self.parameter_names:
@@ -56,7 +68,55 @@ class Kernels:
                 f"this model's phase map is numeric, built for {self.numeric_values}; other "
                 f"parameter values ({overrides}) need a new map: use "
                 f"model.with_parameters(...) and compile that")
+        if overrides and self.check_signs(params)[0]:
+            row = tuple(params.tolist())
+            if row not in self._verdicts:
+                self._verdicts[row] = self._sign_problem(params)
+            if self._verdicts[row] is not None:
+                raise ModelError(self._verdicts[row])
         return params
+
+    def check_signs(self, P):
+        """Boolean mask of the rows of P (float array, rows x parameters; one 1-D row is one
+        row) holding a value of another sign than the kernels were derived for: not > 0 for a
+        positive parameter, not < 0 for a negative one (0 counts as another sign)."""
+        P = np.asarray(P, dtype=np.float64)
+        rows = P[None, :] if P.ndim == 1 else P
+        if rows.ndim != 2 or rows.shape[1] != len(self.parameter_names):
+            raise ModelError(f"parameter rows have shape {P.shape}; give rows of "
+                             f"{len(self.parameter_names)} values "
+                             f"({', '.join(self.parameter_names)})")
+        return self._other_signs(rows).any(axis=1)
+
+    def _other_signs(self, values):
+        """Elementwise: the value has another sign than its parameter was derived for."""
+        signs = np.array(self.parameter_signs)
+        return (signs > 0) & ~(values > 0) | (signs < 0) & ~(values < 0)
+
+    def _sign_problem(self, params):
+        """None when the kernels hold at `params` (a row with other signs than derived for):
+        the regime there (analysis.classify) and the self-test at it; else the reason."""
+        signs = {1: "> 0", -1: "< 0"}
+        changed = [(name, value, sign) for name, value, sign, other in zip(
+            self.parameter_names, params.tolist(), self.parameter_signs,
+            self._other_signs(params)) if other]
+        what = (", ".join(f"{name} = {value!r}" for name, value, _ in changed) + f": the kernels "
+                f"of {self.jit.MODEL} were derived for " + ", ".join(
+                    f"{name} {signs[sign]}" for name, _, sign in changed))
+        values = ", ".join(f"{name}={value:g}" for name, value in zip(self.parameter_names,
+                                                                     params.tolist()))
+        jit = self.jit
+        try:
+            regime, _ = classify(lambda x: jit.rhs(x, params), jit.reset(params),
+                                 jit.threshold(params), jit.STATE, jit.RHS, values)
+        except ModelError as exc:
+            return f"{what}, and the model cannot be simulated at {values}: {exc}"
+        problem = self.check(regime == "firing", params)
+        if problem is None:
+            return None
+        assign = ", ".join(f"{name}={value!r}" for name, value, _ in changed)
+        return (f"{what}, and they do not hold at {values} ({problem}); "
+                f"model.with_parameters({assign}) derives {jit.MODEL} for these signs")
 
     def _wrap(self, name, nargs, outputs):
         function = getattr(self.jit, name)
@@ -89,56 +149,72 @@ class Kernels:
         call.__doc__ = function.__doc__
         return call
 
-    def check(self, firing=True):
-        """Cheap numeric self-test at the parameter values; returns a problem text or None.
-        firing: the model fires on its own at these values (else the flow is tested)."""
+    def check(self, firing=True, params=None):
+        """Cheap numeric self-test; returns a problem text or None.
+        firing: the model fires on its own at these values (else the flow is tested); params: a
+        row of parameter values in the order of `parameter_names` (default: `params`)."""
+        P = self._row(params)
         if self.numeric_values is not None and any(
-                self.numeric_values.get(p) != v for p, v in zip(self.parameter_names,
-                                                                self.params.tolist())):
+                self.numeric_values.get(p) != v for p, v in zip(self.parameter_names, P.tolist())):
             return f"numeric tables built for other parameter values {self.numeric_values}"
         if not firing:
-            return self._check_flow()
+            return self._check_flow(P)
+        jit = self.jit
+        phase = lambda x: jit.phase(x, P)  # noqa: E731
         try:
-            period = self.period()
+            period = jit.period(P)
             if not (math.isfinite(period) and period > 0):
                 return f"period {period}"
             for u in (0.1, 0.5, 0.9):
-                back = self.phase(self.state(u * period))
+                back = phase(jit.state(u * period, P))
                 if not abs(back - u * period) <= 1e-9 * period:
                     return f"phase(state({u * period})) = {back}"
-            if math.isfinite(self.reset()) and not abs(self.phase(self.reset())) <= 1e-9 * period:
-                return f"phase at reset {self.phase(self.reset())}"
-            if math.isfinite(self.threshold()) and not abs(
-                    self.phase(self.threshold()) - period) <= 1e-9 * period:
-                return f"phase at threshold {self.phase(self.threshold())}"
-            a, b = self.state(0.3 * period), self.state(0.6 * period)
+            reset, threshold = jit.reset(P), jit.threshold(P)
+            if math.isfinite(reset) and not abs(phase(reset)) <= 1e-9 * period:
+                return f"phase at reset {phase(reset)}"
+            if math.isfinite(threshold) and not abs(phase(threshold) - period) <= 1e-9 * period:
+                return f"phase at threshold {phase(threshold)}"
+            a, b = jit.state(0.3 * period, P), jit.state(0.6 * period, P)
             nodes, weights = np.polynomial.legendre.leggauss(40)
             xs = (a + b) / 2 + (b - a) / 2 * nodes
-            integral = (b - a) / 2 * sum(wk / self.rhs(xk) for wk, xk in zip(weights, xs))
+            integral = (b - a) / 2 * sum(wk / jit.rhs(xk, P) for wk, xk in zip(weights, xs))
             if not abs(integral - 0.3 * period) <= 1e-7 * period:
                 return f"integral of 1/f over a third of the period {integral}"
         except (ArithmeticError, ValueError) as exc:
             return str(exc)
         return None
 
-    def _check_flow(self):
-        """flow(x, dt) is the flow of f: flow(x, 0) = x to rounding, d flow/d dt = f(flow) (central
-        differences) and flow(flow(x, a), b) = flow(x, a + b), from below the reset and from
-        the threshold (both sides of the resting state)."""
-        low, high = self.reset(), self.threshold()
+    def _row(self, params):
+        """A row of parameter values as the kernels take it (default: the model's)."""
+        if params is None:
+            return self.params
+        row = np.ascontiguousarray(params, dtype=np.float64)
+        if row.shape != self.params.shape:
+            raise ModelError(f"a parameter row has shape {row.shape}; give "
+                             f"{len(self.parameter_names)} values "
+                             f"({', '.join(self.parameter_names)})")
+        return row
+
+    def _check_flow(self, P):
+        """flow(x, dt) is the flow of f at parameters P: flow(x, 0) = x to rounding, d flow/d dt
+        = f(flow) (central differences) and flow(flow(x, a), b) = flow(x, a + b), from below
+        the reset and from the threshold (both sides of the resting state)."""
+        jit = self.jit
+        flow, rhs = (lambda x, dt: jit.flow(x, dt, P)), (lambda x: jit.rhs(x, P))  # noqa: E731
+        low, high = jit.reset(P), jit.threshold(P)
         for x in (low - (high - low), high):
-            rate = self.rhs(x)
+            rate = rhs(x)
             if not math.isfinite(rate):
                 return f"d state/dt at {x} is {rate}"
             if rate == 0:
                 continue
             dt = 0.3 * (high - low) / abs(rate)
-            y, h = self.flow(x, dt), 1e-4 * dt
-            slope = (self.flow(x, dt + h) - self.flow(x, dt - h)) / (2 * h)
+            y, h = flow(x, dt), 1e-4 * dt
+            slope = (flow(x, dt + h) - flow(x, dt - h)) / (2 * h)
             scale = abs(x) + abs(high - low)
-            if not (math.isfinite(y) and abs(self.flow(x, 0.0) - x) <= 1e-15 * scale
-                    and abs(slope - self.rhs(y)) <= 1e-6 * (abs(self.rhs(y)) + abs(rate))
-                    and abs(self.flow(self.flow(x, dt / 3), 2 * dt / 3) - y) <= 1e-12 * scale):
+            if not (math.isfinite(y) and abs(flow(x, 0.0) - x) <= 1e-15 * scale
+                    and abs(slope - rhs(y)) <= 1e-6 * (abs(rhs(y)) + abs(rate))
+                    and abs(flow(flow(x, dt / 3), 2 * dt / 3) - y) <= 1e-12 * scale):
                 return f"flow({x}, {dt}) = {y} is not the flow of d state/dt"
         return None
 
@@ -147,11 +223,43 @@ class Kernels:
 
 
 def compile_model(model):
-    """Kernels for `model`: a verified cached module if one exists, else derive, render, store."""
+    """Kernels for `model`: a verified cached module if one exists, else derive, render, store.
+    One process at a time generates a model (cache.lock); the others wait and load its file.
+    Generating says so on stderr first (it takes seconds); a cache hit says nothing."""
     key = cache.model_key(model.spec())
+    kernels = _from_cache(model, key, discard=False)
+    if kernels is not None:
+        return kernels
+    with cache.lock(key, model.name):
+        kernels = _from_cache(model, key, discard=True)   # another process may have made it
+        if kernels is not None:
+            return kernels
+        print(f"sparseprop: compiling {model.name} (first time only; kernels cached in "
+              f"{cache.cache_dir()})", file=sys.stderr, flush=True)
+        path = cache.store(key, model.source())
+        kernels = Kernels(cache.load(path), model.parameters, path)
+    problem = kernels.check(model.regime == "firing")
+    if problem is not None:
+        raise ModelError(f"the compiled kernels of {model.name} fail their self-test ({problem}); "
+                         f"please report this with the model")
+    log.info("%s: kernels generated and compiled into %s", model.name, path)
+    return kernels
+
+
+def _from_cache(model, key, discard):
+    """Kernels from the first cached module of `key` that fits the model's values, or None.
+    A file whose content does not match the hash in its name is skipped; with `discard`
+    (under the lock, when no other process writes), it is also removed, with a warning."""
     for path in cache.candidates(key):
+        problem = cache.mismatch(path)
+        if problem is not None:
+            if discard:
+                log.warning("%s: removed cached module %s (%s); generating it again",
+                            model.name, path, problem)
+                cache.discard(path)
+            continue
         try:
-            kernels = Kernels(cache.load(path), model.parameters)
+            kernels = Kernels(cache.load(path), model.parameters, path)
         except Exception as exc:  # a damaged file: say so and generate a fresh one
             log.warning("%s: skipping unreadable cached module %s (%s)", model.name, path, exc)
             continue
@@ -160,12 +268,4 @@ def compile_model(model):
             log.info("%s: kernels from cache %s", model.name, path)
             return kernels
         log.info("%s: cached %s does not fit these parameter values (%s)", model.name, path, problem)
-    source = model.source()
-    path = cache.store(key, source)
-    kernels = Kernels(cache.load(path), model.parameters)
-    problem = kernels.check(model.regime == "firing")
-    if problem is not None:
-        raise ModelError(f"the compiled kernels of {model.name} fail their self-test ({problem}); "
-                         f"please report this with the model")
-    log.info("%s: kernels generated and compiled into %s", model.name, path)
-    return kernels
+    return None

@@ -1,4 +1,5 @@
-"""The on-disk kernel cache: file named by hashes, atomic, movable, reused, self-checked."""
+"""The on-disk kernel cache: file named by hashes, atomic, movable, reused, self-checked
+(faults: tests/test_cache_faults.py)."""
 import subprocess
 import sys
 
@@ -28,8 +29,10 @@ def test_a_broken_cached_file_is_skipped(tmp_path, monkeypatch):
     monkeypatch.setenv("SPARSEPROP_CACHE_DIR", str(tmp_path))
     model = spp.load_model("lif", I=1.25)
     key = cache.model_key(model.spec())
-    (tmp_path / f"sp_{key}_0000000000000000.py").write_text("this is not python (\n")
+    broken = tmp_path / f"sp_{key}_0000000000000000.py"
+    broken.write_text("this is not python (\n")
     assert model.compile().ptc(1.0, -0.1) == spp.load_model("lif", I=1.25).compile().ptc(1.0, -0.1)
+    assert not broken.exists()   # its content does not have the hash in its name: removed
 
 
 def test_second_process_uses_the_warm_cache(tmp_path):

@@ -58,11 +58,13 @@ def render_module(derivation):
         kernels.append(_kernel_source(name, args, outputs, doc, out_names is not None, d, rename))
         table.append((name, len(args), out_names))
     model = {"name": d.name, "state": d.state, "rhs": d.rhs, "threshold": d.threshold,
-             "reset": d.reset, "jump": d.jump}
+             "reset": d.reset, "jump": d.jump, "name_literal": repr(d.name),
+             "rhs_literal": repr(str(d.rhs))}
+    signs = [1 if p.is_positive else -1 if p.is_negative else 0 for p in d.params]
     numeric = _numeric_source(d, rename) if d.numeric is not None else ""
     templates = TEMPLATES + ((NUMERIC,) if numeric else ()) + ENGINES
     return environment().get_template("module.py.j2").render(
-        version=__version__, model=model, parameters=[p.name for p in d.params],
+        version=__version__, model=model, parameters=[p.name for p in d.params], signs=signs,
         kernels=kernels, kernel_table=table, templates=templates, numeric=numeric,
         method=d.method,
         engines=[environment().get_template(name).render(stops=STOPS, counters=COUNTERS)
