@@ -104,7 +104,7 @@ def test_a_truncated_cached_module_is_regenerated(built, lif, tmp_path, monkeypa
     assert k.ptc_grads(3.0, 0.05) == lif.ptc_grads(3.0, 0.05)
 
 
-@pytest.mark.parametrize("umask", [0o022, 0o002])
+@pytest.mark.parametrize("umask", [0o022, 0o002], ids=["umask022", "umask002"])
 def test_cached_files_have_the_usual_permissions(tmp_path, monkeypatch, umask):
     monkeypatch.setenv("SPARSEPROP_CACHE_DIR", str(tmp_path))
     previous = os.umask(umask)
