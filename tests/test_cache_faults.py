@@ -3,7 +3,6 @@ locks that cannot be had, and kernel calls at parameter values of other signs.""
 import logging
 import math
 import os
-import shutil
 import stat
 import subprocess
 import sys
