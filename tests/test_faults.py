@@ -19,6 +19,7 @@ from sparseprop import ModelError, Network, fixed_outdegree, train
 from sparseprop.connectivity import CSR
 
 LIF = spp.load_model("lif")
+pytestmark = pytest.mark.timeout(120)   # none of these may hang (pytest-timeout fails it)
 
 
 def expect(call, *fragments):
