@@ -33,8 +33,9 @@ def _check_out(path):
 def _simulate(args, model):
     from .connectivity import fixed_outdegree
     from .errors import Interrupted
-    from .network import Network
+    from .network import Network, check_run_arguments
     _check_out(args.out)
+    check_run_arguments(args.duration, args.max_spikes, args.engine)
     start = time.perf_counter()
     weight = args.weight if args.weight is not None else -args.j0 / max(args.k, 1) ** 0.5
     seed = args.net_seed if args.net_seed is not None else args.seed

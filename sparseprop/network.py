@@ -25,6 +25,21 @@ _CHUNK = 1 << 17          # at most this many spikes per call into the compiled 
 _PROGRESS_AFTER = 3.0     # seconds of wall time before a progress line appears
 
 
+def check_run_arguments(duration, max_spikes, engine):
+    """ModelError unless run(duration, max_spikes, engine) is well-formed (also used by the
+    command line before it builds a network)."""
+    if not isinstance(engine, str) or engine not in ENGINES:
+        raise ModelError(f"engine {engine!r} is not known; use one of {', '.join(ENGINES)}")
+    if duration is None and max_spikes is None:
+        raise ModelError("give duration (ms) and/or max_spikes, e.g. run(duration=1000)")
+    if duration is not None and (isinstance(duration, bool) or not (isinstance(
+            duration, numbers.Real) and duration >= 0 and math.isfinite(duration))):
+        raise ModelError(f"duration = {duration!r}: give a finite number of ms >= 0")
+    if max_spikes is not None and (isinstance(max_spikes, bool) or not isinstance(
+            max_spikes, numbers.Integral) or max_spikes < 0):
+        raise ModelError(f"max_spikes = {max_spikes!r}: give an integer >= 0")
+
+
 @contextlib.contextmanager
 def _interrupt():
     """While the block runs, Ctrl-C (SIGINT) only sets a flag, read between chunks, so that a
@@ -350,16 +365,7 @@ class Network:
         that `result.backward(...)` gives gradients. A second run continues from the first.
         Returns a Result.
         """
-        if engine not in ENGINES:
-            raise ModelError(f"engine '{engine}' is not known; use one of {', '.join(ENGINES)}")
-        if duration is None and max_spikes is None:
-            raise ModelError("give duration (ms) and/or max_spikes, e.g. run(duration=1000)")
-        if duration is not None and not (isinstance(duration, numbers.Real)
-                                         and duration >= 0 and math.isfinite(duration)):
-            raise ModelError(f"duration = {duration!r}: give a finite number of ms >= 0")
-        if max_spikes is not None and (isinstance(max_spikes, bool) or not isinstance(
-                max_spikes, numbers.Integral) or max_spikes < 0):
-            raise ModelError(f"max_spikes = {max_spikes!r}: give an integer >= 0")
+        check_run_arguments(duration, max_spikes, engine)
         progress = sys.stderr.isatty() if progress is None else progress
         t_stop = self.t + duration if duration is not None else math.inf
         budget = max_spikes if max_spikes is not None else math.inf

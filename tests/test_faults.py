@@ -150,6 +150,24 @@ def test_negative_drives_per_neuron_are_valid_subthreshold_neurons():
 
 # -- 8. tracebacks of other types ------------------------------------------------------------
 
+@pytest.mark.parametrize("kwargs, fragment", [
+    (dict(duration=True), "duration = True"), (dict(duration="5"), "duration = '5'"),
+    (dict(duration=10.0, engine=np.array(["sparse"])), "engine array"),
+    (dict(duration=10.0, engine=None), "engine None"), (dict(max_spikes=2.0), "max_spikes = 2.0"),
+])
+def test_run_arguments_of_the_wrong_kind(kwargs, fragment):
+    net = small()
+    expect(lambda: net.run(**kwargs), fragment)
+    assert net.t == 0.0
+
+
+def test_cli_checks_run_arguments_before_building(capsys):
+    from sparseprop.cli import main
+    assert main(["simulate", "-n", "100", "-k", "5", "--duration", "nan"]) == 2
+    captured = capsys.readouterr()
+    assert "duration = nan" in captured.err and "set-up" not in captured.out
+
+
 def test_max_spikes_zero_is_an_empty_run():
     net = small()
     result = net.run(max_spikes=0)
