@@ -1,6 +1,7 @@
 """Compiled kernels of a model: numba functions, with Python-friendly wrappers."""
 import logging
 import math
+import numbers
 import sys
 
 import numpy as np
@@ -61,7 +62,12 @@ class Kernels:
             if name not in self.parameter_names:
                 raise ModelError(f"'{name}' is not a parameter; the parameters are "
                                  f"{', '.join(self.parameter_names) or 'none'}")
-            params[self.parameter_names.index(name)] = value
+            k = self.parameter_names.index(name)
+            if isinstance(value, bool) or not isinstance(value, numbers.Real) or not \
+                    math.isfinite(value):
+                raise ModelError(f"{name} = {value!r}: a parameter override is one finite "
+                                 f"number, e.g. {name}={float(self.params[k])!r}")
+            params[k] = value
         if self.numeric_values is not None and overrides and any(
                 params[i] != self.numeric_values[p] for i, p in enumerate(self.parameter_names)):
             raise ModelError(
@@ -126,14 +132,23 @@ class Kernels:
             if len(args) != nargs:
                 raise ModelError(f"{name} takes {nargs} argument(s), got {len(args)}")
             params = self.params_with(**overrides)
-            if all(np.ndim(a) == 0 for a in args):
-                args = [float(a) for a in args]
+            try:
+                if any(a is None for a in args):
+                    raise TypeError
+                arrays = [np.asarray(a, dtype=np.float64) for a in args]
+                if all(a.ndim == 0 for a in arrays):
+                    args = [float(a) for a in arrays]
+                else:
+                    arrays = np.broadcast_arrays(*arrays)
+            except (TypeError, ValueError, OverflowError):
+                raise ModelError(f"{name}: the arguments must be numbers or arrays of one "
+                                 f"shape, got {', '.join(f'{a!r:.30}' for a in args)}") from None
+            if all(a.ndim == 0 for a in arrays):
                 if not vector:
                     return function(*args, params)
                 out = np.empty(len(names))
                 function(*args, params, out)
                 return dict(zip(names, out.tolist()))
-            arrays = np.broadcast_arrays(*[np.asarray(a, dtype=np.float64) for a in args])
             flat = [a.ravel() for a in arrays]
             if not vector:
                 result = np.array([function(*row, params) for row in zip(*flat)])

@@ -150,6 +150,21 @@ def test_negative_drives_per_neuron_are_valid_subthreshold_neurons():
 
 # -- 8. tracebacks of other types ------------------------------------------------------------
 
+@pytest.mark.parametrize("call, fragment", [
+    (lambda k: k.ptc("x", 1.0), "arguments must be numbers"),
+    (lambda k: k.ptc(None, 1.0), "arguments must be numbers"),
+    (lambda k: k.ptc([1.0, 2.0], [1.0, 2.0, 3.0]), "arrays of one shape"),
+    (lambda k: k.ptc(10**400, -0.1), "arguments must be numbers"),
+    (lambda k: k.dptc_dparams("a", 1.0), "arguments must be numbers"),
+    (lambda k: k.ptc(1.0, -0.1, I="a"), "I = 'a'"),
+    (lambda k: k.ptc(1.0, -0.1, I=float("nan")), "I = nan: a parameter override is one finite"),
+    (lambda k: k.ptc(1.0, -0.1, I=np.array([1.1, 1.2])), "one finite number"),
+], ids=["string", "None", "ragged", "huge-int", "vector-kernel", "override-string",
+        "override-nan", "override-array"])
+def test_kernel_calls_with_arguments_of_the_wrong_kind(call, fragment):
+    expect(lambda: call(LIF.compile()), fragment)
+
+
 @pytest.mark.parametrize("kwargs, fragment", [
     (dict(duration=True), "duration = True"), (dict(duration="5"), "duration = '5'"),
     (dict(duration=10.0, engine=np.array(["sparse"])), "engine array"),
