@@ -3,7 +3,8 @@
 Each engine runs in a child process (`python benchmarks/interrupt.py --child ENGINE`) that
 builds the network, compiles, prints "running" and runs for a long simulated time; the parent
 sends SIGINT a few seconds into the run and measures the time until the child has printed the
-spikes it kept (the run has stopped and returned them; the interpreter's exit is not counted). Median of --repeat runs per engine.
+spikes it kept (the run has stopped and returned them; the interpreter's exit is not
+counted). Median of --repeat runs per engine.
 
     python benchmarks/interrupt.py [--n 1000000] [--k 100] [--repeat 3]
 """

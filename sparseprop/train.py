@@ -175,7 +175,8 @@ def fit(network, loss, duration, steps=100, train=("weight",), lr=1e-3, decay=1.
     "initial_phase" and/or model parameter names. The network keeps the trained values and its
     initial state. optimiser: "adam" or "sgd" (plain gradient descent, whose steps follow the
     gradient's size: the better choice when few synapses matter much and many a little).
-    Returns a History (loss and gradient norm per step)."""
+    Returns a History (loss and gradient norm per step). An error or Ctrl-C during a step leaves
+    the network with the values of the steps before it and its initial state."""
     from .network import Network
     if not isinstance(network, Network):
         raise ModelError(f"network = {network!r:.60}: fit trains a sparseprop.Network")
@@ -193,39 +194,45 @@ def fit(network, loss, duration, steps=100, train=("weight",), lr=1e-3, decay=1.
     unknown = [t for t in train if t not in known]
     if unknown:
         raise ModelError(f"cannot train '{unknown[0]}'; choose from {', '.join(sorted(known))}")
+    if optimiser not in ("adam", "sgd"):
+        raise ModelError(f"optimiser {optimiser!r} is not known; use 'adam' or 'sgd'")
     network.store("sparseprop.fit")      # the initial state of every training run
     start_phase = network.phase.copy()
-    if optimiser not in ("adam", "sgd"):
-        raise ModelError(f"optimiser '{optimiser}' is not known; use 'adam' or 'sgd'")
     optimiser = Adam(lr=lr) if optimiser == "adam" else SGD(lr=lr)
     history, began = History(), time.perf_counter()
     scale, accepted = 1.0, None          # accepted: (loss, values, grads) of the last good step
-    for step in range(steps):
+    try:   # an error or Ctrl-C (sparseprop.Interrupted) keeps the steps taken so far
+        for step in range(steps):
+            network.restore("sparseprop.fit")
+            start_phase = np.minimum(start_phase, np.nextafter(network.period, 0))
+            network.phase = start_phase
+            result = network.run(duration=duration, engine=engine, record_tape=True,
+                                 progress=False)
+            value, dloss_dt, dloss_dphase = loss(result, network)
+            history.loss.append(value)
+            values = {"weight": network.csr.weight_array(), "initial_phase": start_phase,
+                      **{p: np.asarray(v, dtype=np.float64)
+                         for p, v in network.parameters.items()}}
+            values = {t: values[t] for t in train}
+            if backtrack is not None and accepted is not None and value > backtrack * accepted[0]:
+                scale *= 0.5                   # undo: back to the last good values, smaller steps
+                values, grads = accepted[1], accepted[2]
+            else:
+                g = result.backward(dloss_dt, dloss_dphase)
+                grads = {"weight": g.weight, "initial_phase": g.initial_phase, **g.parameters}
+                grads, norm = clip_by_norm({t: np.asarray(grads[t], float) for t in train},
+                                           clip)
+                history.grad_norm.append(norm)
+                accepted = (value, values, grads)
+            if progress and (step % max(1, steps // 20) == 0 or step == steps - 1):
+                print(f"step {step:5d}  loss {value:.6g}  {time.perf_counter() - began:.1f} s",
+                      file=sys.stderr, flush=True)
+            optimiser.lr = lr * scale * decay ** step
+            start_phase = _apply(network, optimiser.step(values, grads), start_phase)
+    finally:
         network.restore("sparseprop.fit")
-        network.phase = start_phase = np.minimum(start_phase, np.nextafter(network.period, 0))
-        result = network.run(duration=duration, engine=engine, record_tape=True, progress=False)
-        value, dloss_dt, dloss_dphase = loss(result, network)
-        history.loss.append(value)
-        values = {"weight": network.csr.weight_array(), "initial_phase": start_phase,
-                  **{p: np.asarray(v, dtype=np.float64) for p, v in network.parameters.items()}}
-        values = {t: values[t] for t in train}
-        if backtrack is not None and accepted is not None and value > backtrack * accepted[0]:
-            scale *= 0.5                       # undo: back to the last good values, smaller steps
-            values, grads = accepted[1], accepted[2]
-        else:
-            g = result.backward(dloss_dt, dloss_dphase)
-            grads = {"weight": g.weight, "initial_phase": g.initial_phase, **g.parameters}
-            grads, norm = clip_by_norm({t: np.asarray(grads[t], float) for t in train}, clip)
-            history.grad_norm.append(norm)
-            accepted = (value, values, grads)
-        if progress and (step % max(1, steps // 20) == 0 or step == steps - 1):
-            print(f"step {step:5d}  loss {value:.6g}  {time.perf_counter() - began:.1f} s",
-                  file=sys.stderr, flush=True)
-        optimiser.lr = lr * scale * decay ** step
-        start_phase = _apply(network, optimiser.step(values, grads), start_phase)
-    network.restore("sparseprop.fit")
-    network.phase = np.minimum(start_phase, np.nextafter(network.period, 0))
-    del network._stored["sparseprop.fit"]
+        network.phase = np.minimum(start_phase, np.nextafter(network.period, 0))
+        del network._stored["sparseprop.fit"]
     return history
 
 

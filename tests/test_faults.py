@@ -266,6 +266,22 @@ def test_fit_refuses_bad_settings_before_training(kwargs, fragment):
     assert np.array_equal(net.csr.weight_array(), weights)   # nothing trained
 
 
+def test_an_error_during_fit_keeps_the_steps_taken_and_the_initial_state():
+    net = small()
+    start, weights = net.phase.copy(), net.csr.weight_array()
+    inner, calls = train.SpikeTimeLoss([0, 1], [5.0, 6.0]), []
+
+    def loss(result, network):
+        calls.append(1)
+        if len(calls) == 3:
+            raise ModelError("stop here")
+        return inner(result, network)
+
+    expect(lambda: train.fit(net, loss, 20.0, steps=5, lr=1e-2), "stop here")
+    assert np.array_equal(net.phase, start) and net.t == 0.0 and not net._stored
+    assert not np.array_equal(net.csr.weight_array(), weights)   # two steps were taken
+
+
 @pytest.mark.parametrize("make, fragment", [
     (lambda: train.SpikeTimeLoss([0, 1], [float("nan"), 6.0]), "target 0 (of neuron 0) is nan"),
     (lambda: train.SpikeTimeLoss([0, 1], [5.0]), "one target time per neuron"),
