@@ -1,11 +1,13 @@
 """Symbolic derivation of the phase representation of a 1-D integrate-and-fire model (SymPy).
 
 Steps (each logged, in the ODE-toolbox manner):
-1. antiderivative F of 1/f, with parameter signs taken from their values;
+1. antiderivative F of 1/f, with parameter signs taken from their values, kept only if its
+   derivative is 1/f at points of the range (else SymPy's manual integration is tried);
 2. branch resolution: log, Abs, sign, floor and Piecewise are fixed to their value on the open
    range (reset, threshold), where the integrand is finite and positive;
 3. phase(v) = F(v) - F(reset), period = F(threshold) - F(reset) (limits at infinite ends);
 4. state(phase) by solving phase(v) = phase, the candidate that round-trips numerically;
+   the free evolution (flow) likewise, for neurons that do not fire on their own;
 5. PTC(phase, w) = phase(h(state(phase), w)) and every derivative by differentiation;
 6. numeric verification against quadrature of 1/f (mpmath, 30 digits) before anything is used.
 
@@ -14,6 +16,10 @@ Chebyshev tables for phase and state, with SymPy stand-in functions whose deriva
 of the approximation, so every kernel is derived the same way), and 'auto' (the default:
 analytic, and numeric when SymPy finds no closed form, cannot invert it, or its antiderivative
 fails the numeric check). Choose with NeuronModel(..., method=...).
+
+What is derived is a pure function of the model: every choice is decided by the maths (which
+candidate passes a numeric check), never by a clock; the one time limit (timeout argument or
+SPARSEPROP_SYMPY_TIMEOUT) can only raise ModelError.
 """
 import logging
 import math
@@ -35,7 +41,6 @@ DT = sp.Symbol("dt", real=True)
 WEIGHT = eq.symbol(eq.WEIGHT)
 # A kernel that could not be derived for this model returns NaN (printed verbatim as code).
 NOT_DERIVED = sp.Symbol("math.nan")
-_NICE_SOLVE_SECONDS = 3
 _FRACTIONS = (1e-6, 0.01, 0.1, 0.25, 0.5, 0.75, 0.9, 0.99, 1 - 1e-6)
 METHODS = ("auto", "analytic", "numeric")
 NUMERIC_MAX_ERROR = 1e-10      # a numeric map with a larger measured error is refused
@@ -56,7 +61,7 @@ class Derivation:
     reset: sp.Expr
     threshold: sp.Expr
     jump: sp.Expr              # state right after an input of weight WEIGHT
-    antiderivative: sp.Expr    # F as SymPy returned it
+    antiderivative: sp.Expr    # F as SymPy returned it (parameter-only conditions decided)
     phase: sp.Expr             # phase(state)
     state_of_phase: sp.Expr    # state(PHASE)
     period: sp.Expr
@@ -141,6 +146,58 @@ class _Numeric:
         return value.real
 
 
+def _antiderivative(f, x, num, points, model, notes):
+    """An antiderivative of 1/f whose derivative is 1/f at `points` (parameter-only Piecewise
+    conditions decided at the values): SymPy's integral, else its manual integration (the
+    default can be wrong under sign assumptions: 0 for some quadratics)."""
+    wrong = []
+    for options in ({}, {"manual": True}):
+        F = sp.integrate(1 / f, x, **options)
+        if F.has(sp.Integral):
+            continue
+        F = _decide_parameter_conditions(F, x, num, notes)
+        if _is_antiderivative(F, x, f, num, points):
+            if wrong:
+                notes.append(f"SymPy's integral {wrong[0]} is not an antiderivative of 1/f at "
+                             f"these values (its derivative differs); took its manual "
+                             f"integration instead")
+            return F
+        wrong.append(F)
+    raise NoClosedForm(
+        f"SymPy finds no closed form for the phase integral of d{x}/dt = {model.rhs} (the "
+        f"integral of 1/f)" + (f"; its results {', '.join(map(str, wrong))} fail the check "
+                               f"d/d{x} = 1/f" if wrong else ""))
+
+
+def _decide_parameter_conditions(F, x, num, notes):
+    """F with each Piecewise whose conditions involve parameters only replaced by the branch
+    that holds at the parameter values."""
+    at_values = {p: num.values[p.name] for p in num.params}
+
+    def fix(node):
+        for branch, cond in node.args:
+            truth = cond.subs(at_values)
+            if x in cond.free_symbols or truth not in (sp.true, sp.false):
+                return node
+            if truth == sp.true:
+                notes.append(f"Piecewise: took the branch {branch} ({cond} holds at the values)")
+                return branch
+        return node
+    return F.replace(lambda e: isinstance(e, sp.Piecewise), fix)
+
+
+def _is_antiderivative(F, x, f, num, points):
+    """d F/dx equals 1/f to 1e-8 relative at every point where 1/f is finite (floor and ceiling
+    count as constants: their derivative is 0 between their jumps)."""
+    steps = {e: sp.Dummy() for e in F.atoms(sp.floor, sp.ceiling)}
+    dF = sp.diff(F.xreplace(steps), x).xreplace({d: e for e, d in steps.items()})
+    for point in points:
+        want = num.real(1 / f, x, point)
+        if math.isfinite(want) and not abs(num(dF, x, point) - want) <= 1e-8 * abs(want):
+            return False
+    return True
+
+
 def _resolve_branches(F, x, num, points, notes):
     """Fix log/Abs/sign/floor/Piecewise in F to their value on the open range."""
 
@@ -198,36 +255,71 @@ def _value_at(F, x, a, direction):
     return value
 
 
-def _invert(phase, x, num, period_value, notes):
-    """Solve phase(x) = PHASE for x; keep the candidate that round-trips on (0, period)."""
-    try:  # SymPy's simplified solutions read best; its unsimplified ones come much faster
-        with time_limit(_NICE_SOLVE_SECONDS, "solve with simplification"):
-            candidates = sp.solve(sp.Eq(phase, PHASE), x)
-    except (TimeLimitExceeded, NotImplementedError):
-        notes.append(f"inverse: simplified solve took over {_NICE_SOLVE_SECONDS} s, used the "
-                     f"unsimplified solutions")
+def _solutions(lhs, rhs, y):
+    """Candidate solutions y of lhs = rhs (possibly spurious: callers check them numerically and
+    stop at the first that holds). SymPy's unsimplified solve (its simplification can take
+    minutes), first of the equation with its y-free parts as plain symbols (much faster), then
+    of the equation itself (which keeps relations between those parts); tidied
+    deterministically: log(exp(a)) -> a (a is real here) and exp(a + b) -> exp(a)*exp(b), so
+    exp(log(u)) collapses to u; each batch ordered by SymPy's sort key, not by hashing."""
+    abstracted, constants = _abstract_constants(lhs - rhs, y)
+    log_of_exp = lambda e: isinstance(e, sp.log) and isinstance(e.args[0], sp.exp)  # noqa: E731
+    seen = set()
+    for equation, back in ((abstracted, constants), (lhs - rhs, {})):
         try:
-            candidates = sp.solve(sp.Eq(phase, PHASE), x, check=False, simplify=False)
-        except NotImplementedError:
-            candidates = []
-        log_of_exp = lambda e: isinstance(e, sp.log) and isinstance(e.args[0], sp.exp)  # noqa: E731
-        candidates = [c.replace(log_of_exp, lambda e: e.args[0].args[0]) for c in candidates]
-    for candidate in candidates:
-        ok = True
+            candidates = sp.solve(equation, y, check=False, simplify=False)
+        except (NotImplementedError, ValueError, TypeError):
+            continue
+        candidates = {sp.expand(c.subs(back).replace(log_of_exp, lambda e: e.args[0].args[0]),
+                                power_exp=True) for c in candidates} - seen
+        seen |= candidates
+        yield from sorted(candidates, key=sp.default_sort_key)
+
+
+def _abstract_constants(expr, y):
+    """expr with each largest y-free, non-numeric part of a sum, product or argument replaced by
+    a new symbol 'K@k' or its negative (k in order of appearance); returns (expr,
+    {symbol: part})."""
+    parts = {}
+
+    def constant(e):
+        if e.is_number:
+            return e
+        if e.could_extract_minus_sign():   # -K for -part: log(K + y) - log(-K + y) stays visible
+            return -constant(-e)
+        return parts.setdefault(e, sp.Symbol(f"K@{len(parts)}"))
+
+    def walk(e):
+        if y not in e.free_symbols:
+            return constant(e)
+        if e.is_Add or e.is_Mul:
+            fixed = [a for a in e.args if y not in a.free_symbols]
+            return e.func(constant(e.func(*fixed)), *(walk(a) for a in e.args if a not in fixed))
+        return e.func(*(walk(a) for a in e.args)) if e.args else e
+    return walk(expr), {symbol: part for part, symbol in parts.items()}
+
+
+def _invert(phase, x, num, period_value, notes):
+    """Solve phase(x) = PHASE for x: the first candidate that round-trips on (0, period)."""
+    def round_trips(candidate):
         for u in _FRACTIONS[1:-1]:
             p = u * period_value
             back = num.real(phase, x, num.real(candidate, PHASE, p))
-            if not math.isfinite(back) or abs(back - p) > 1e-9 * period_value:
-                ok = False
-                break
-        if ok:
-            if len(candidates) > 1:
-                notes.append(f"inverse: {len(candidates)} solutions, kept the one that "
+            if not (math.isfinite(back) and abs(back - p) <= 1e-9 * period_value):
+                return False
+        return True
+
+    tried = []
+    for candidate in _solutions(phase, PHASE, x):
+        if round_trips(candidate):
+            if tried:
+                notes.append(f"inverse: kept candidate {len(tried) + 1}, the first that "
                              f"round-trips on (0, period)")
             return candidate
+        tried.append(candidate)
     raise NoClosedForm(
         f"SymPy could not invert the phase map {phase} = phase for {x} in closed form "
-        f"(candidates: {candidates or 'none'})")
+        f"(candidates: {tried or 'none'})")
 
 
 def _verify(d, num, low, high, firing=True):
@@ -299,11 +391,8 @@ def _derive_analytic(model, timeout):
     phase = state_of_phase = period = ptc = NOT_DERIVED
     try:
         with time_limit(timeout, f"SymPy's derivation of {model.name}"):
-            F_raw = sp.integrate(1 / f, x)
-            if F_raw.has(sp.Integral):
-                raise NoClosedForm(
-                    f"SymPy finds no closed form for the phase integral of d{x}/dt = {model.rhs} "
-                    f"(the integral of 1/f)")
+            F_raw = _antiderivative(f, x, num, interval_points(
+                model.v_reset, model.v_threshold, _FRACTIONS), model, notes)
             flow = _derive_flow(F_raw, x, f, num, model, notes)
             if high is not None:
                 if not firing:
@@ -317,10 +406,11 @@ def _derive_analytic(model, timeout):
                 phase = F - F_reset
                 span = num.real(period) if firing else num.real(phase, x, points[-2])
                 if firing and not (math.isfinite(span) and span > 0):
-                    raise ModelError(
-                        f"the free period of {model.name} is {period} = {span} at "
-                        f"{model._values_text()}: the neuron never reaches threshold "
-                        f"'{model.threshold}' on its own")
+                    raise NoClosedForm(
+                        f"SymPy's closed form gives the period {period} = {span} for "
+                        f"{model.name} at {model._values_text()}, although d{x}/dt > 0 from "
+                        f"the reset to the threshold (the neuron fires on its own): SymPy's "
+                        f"antiderivative is not valid on the whole range")
                 state_of_phase = _invert(phase, x, num, span, notes)
                 ptc = phase.subs(x, jump.subs(x, state_of_phase))
             else:
@@ -361,19 +451,17 @@ def _derive_flow(F_raw, x, f, num, model, notes):
         notes.append("no closed-form flow (infinite reset or threshold): neurons must fire on "
                      "their own")
         return NOT_DERIVED
+    if F_raw.has(sp.floor, sp.ceiling):
+        notes.append("no closed-form flow: the antiderivative has floor/ceiling steps, which "
+                     "SymPy's solve cannot invert; neurons of this model must fire on their own")
+        return NOT_DERIVED
     y = sp.Symbol("y_flow", real=True)
-    try:
-        with time_limit(_NICE_SOLVE_SECONDS, "solve for the flow"):
-            candidates = sp.solve(sp.Eq(F_raw.subs(x, y), F_raw + DT), y)
-    except (TimeLimitExceeded, NotImplementedError, ValueError, TypeError):
-        candidates = []
     span = high - low
     states = [low - span + k * 3 * span / 16 for k in range(17)]   # [low - span, high + span]
     rhs = model.rhs_function()
     rates = [abs(rhs(s)) for s in states if math.isfinite(rhs(s))]
     scale = span / max(max(rates, default=1.0), 1e-300)
-    for candidate in candidates:
-        candidate = sp.expand(candidate, power_exp=True)   # exp(a + log u) -> u exp(a)
+    for candidate in _solutions(F_raw.subs(x, y), F_raw + DT, y):
         if _flow_holds(candidate, x, f, num, states, (0.0, 0.05 * scale, 0.5 * scale)):
             notes.append(f"flow (free evolution for dt): {model.state}(dt) = {candidate}")
             return candidate
