@@ -22,6 +22,7 @@ are imported only when first needed.
 """
 import math
 import numbers
+import reprlib
 
 import numpy as np
 
@@ -60,19 +61,15 @@ class CSR:
             raise ModelError(f"CSR: indptr must start at 0 and end at len(indices) = "
                              f"{self.indices.size}; got {self.indptr[0]} .. {self.indptr[-1]}")
         if weights is None:
+            value = weight.item() if isinstance(weight, np.ndarray) and weight.ndim == 0 else weight
             try:
-                weight = float(weight)
-            except (TypeError, ValueError):
-                weight = math.nan
-            if not math.isfinite(weight):
+                self.weight = _check_scalar_weight(value, "CSR")
+            except ModelError:
                 raise ModelError(f"CSR: give weights (one finite number per synapse) or one "
-                                 f"finite shared weight=...; got weight={weight!r}")
-            self.weights, self.weight = None, weight
+                                 f"finite shared weight=...; got weight={weight!r:.60}") from None
+            self.weights = None
         else:
-            try:
-                self.weights = np.ascontiguousarray(weights, dtype=np.float64)
-            except (TypeError, ValueError):
-                raise ModelError("CSR: weights must be numbers, one per synapse") from None
+            self.weights = _real_array(weights, "CSR: weights")
             if self.weights.shape != self.indices.shape:
                 raise ModelError(f"CSR: weights must have one value per synapse "
                                  f"({self.indices.size}), got shape {self.weights.shape}")
@@ -112,6 +109,8 @@ class CSR:
         """Check the whole table (shapes, monotone indptr, indices in [0, n_post), finite
         weights; O(nnz)) and return it; ModelError names the first offending entry. Network
         calls it on every table it is given, so a table changed by hand is caught too."""
+        _check_n(self.n, "CSR")
+        _check_n(self.n_post, "CSR", "n_post, the number of postsynaptic neurons")
         if not (isinstance(self.indptr, np.ndarray) and self.indptr.dtype == np.int64
                 and self.indptr.shape == (self.n + 1,) and isinstance(self.indices, np.ndarray)
                 and self.indices.dtype == np.int32 and self.indices.ndim == 1
@@ -138,8 +137,10 @@ class CSR:
                 s = int(np.argmin(finite))
                 raise ModelError(f"CSR: the weight of synapse {s} is {self.weights[s]}; weights "
                                  f"must be finite numbers")
-        elif not math.isfinite(self.weight):
-            raise ModelError(f"CSR: the shared weight is {self.weight}; it must be finite")
+        elif isinstance(self.weight, (bool, np.bool_)) or not isinstance(
+                self.weight, numbers.Real) or not math.isfinite(self.weight):
+            raise ModelError(f"CSR: the shared weight is {self.weight!r:.60}; it must be a finite "
+                             f"number")
         return self
 
     def __repr__(self):
@@ -160,9 +161,19 @@ class Connectivity:
     """
 
     def __init__(self, kind, params, builder, n=None):
+        if not isinstance(kind, str) or not kind:
+            raise ModelError(f"Connectivity: kind must be a non-empty name such as 'my_rule'; "
+                             f"got {kind!r:.60}")
+        if not isinstance(params, dict):
+            raise ModelError(f"Connectivity {kind}: params must be a dict of the recipe's "
+                             f"arguments (name -> value); got {type(params).__name__}")
+        if not callable(builder):
+            raise ModelError(f"Connectivity {kind}: builder must be a function "
+                             f"builder(n_pre, n_post, same) returning a CSR; got "
+                             f"{type(builder).__name__}")
         self.kind = kind
         self.params = dict(params)
-        self.n = n
+        self.n = None if n is None else _check_n(n, f"Connectivity {kind}")
         self._builder = builder
 
     def build(self, n):
@@ -171,7 +182,7 @@ class Connectivity:
         if self.n is not None and n != self.n:
             raise ModelError(f"{self.kind}: the connectivity is defined on {self.n} neurons, "
                              f"so build it with n={self.n}, not n={n}")
-        return self._builder(n, n, True)
+        return self._build(n, n, True)
 
     def build_between(self, n_pre, n_post, same):
         """The synapses (`CSR`, n_pre rows, `n_post` set) from a population of `n_pre` neurons
@@ -197,11 +208,28 @@ class Connectivity:
             raise ModelError(f"{self.kind}: the connectivity is defined on {self.n} neurons, "
                              f"so it connects a population of {self.n} to itself (n_pre = "
                              f"n_post = {self.n}); got n_pre={n_pre}, n_post={n_post}")
-        return self._builder(n_pre, n_post, same)
+        return self._build(n_pre, n_post, same)
+
+    def _build(self, n_pre, n_post, same):
+        """The builder's table, checked: a CSR of n_pre rows into n_post neurons (a recipe built
+        by hand may return anything); a table too large for memory is a ModelError."""
+        try:
+            csr = self._builder(n_pre, n_post, same)
+        except MemoryError:
+            raise ModelError(f"{self.kind}: not enough memory for the synapses of {n_pre} x "
+                             f"{n_post} neurons with {_short(self.params)}; use fewer neurons or "
+                             f"synapses per neuron") from None
+        if not isinstance(csr, CSR):
+            raise ModelError(f"{self.kind}: the recipe's builder must return a CSR table; it "
+                             f"returned {type(csr).__name__}")
+        if csr.n != n_pre or csr.n_post != n_post:
+            raise ModelError(f"{self.kind}: the recipe's builder returned a table connecting "
+                             f"{csr.n} to {csr.n_post} neurons; {n_pre} to {n_post} were asked "
+                             f"for")
+        return csr.validate()
 
     def __repr__(self):
-        args = ", ".join(f"{key}={_short(value)}" for key, value in self.params.items())
-        return f"Connectivity({self.kind}: {args})"
+        return f"Connectivity({self.kind}: {_short(self.params)})"
 
 
 def fixed_outdegree(k, weight, seed=None):
@@ -326,6 +354,11 @@ def from_networkx(graph, weight="weight", default=None):
                 f"{where}: the graph's nodes must be the integers 0..n-1 = 0..{n - 1} (one per "
                 f"neuron); found node {node!r}. Relabel first, e.g. "
                 f"networkx.convert_node_labels_to_integers(graph)")
+    try:
+        hash(weight)
+    except TypeError:
+        raise ModelError(f"{where}: weight must be the name of an edge attribute (e.g. "
+                         f"'weight') or None; got {weight!r:.60}") from None
     if default is not None:
         default = _check_scalar_weight(default, f"{where}: default")
     directed = graph.is_directed()
@@ -395,7 +428,7 @@ def _integers(values, what, dtype):
     except (TypeError, ValueError):
         array = None
     if array is None or not (array.dtype.kind in "iu" or array.size == 0):
-        raise ModelError(f"CSR: {what} must be integers, got {values!r:.80}")
+        raise ModelError(f"CSR: {what} must be integers, got {reprlib.repr(values)}")
     info = np.iinfo(dtype)
     if array.size and (array.min() < info.min or array.max() > info.max):
         raise ModelError(f"CSR: {what} holds values beyond {np.dtype(dtype).name} "
@@ -463,12 +496,15 @@ def _seed32(seed):
 
 
 def _check_scalar_weight(value, where):
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise ModelError(f"{where}: a weight must be a finite number, got {value!r}")
-    value = float(value)
-    if not math.isfinite(value):
-        raise ModelError(f"{where}: a weight must be a finite number, got {value}")
-    return value
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise ModelError(f"{where}: a weight must be a finite number, got {value!r:.60}")
+    try:
+        number = float(value)
+    except OverflowError:                     # an int beyond the float range
+        number = math.inf
+    if not math.isfinite(number):
+        raise ModelError(f"{where}: a weight must be a finite number, got {value!r:.60}")
+    return number
 
 
 def _check_weight(weight, where):
@@ -477,11 +513,7 @@ def _check_weight(weight, where):
         if isinstance(weight, np.ndarray):
             weight = weight.item()
         return _check_scalar_weight(weight, f"{where}: weight")
-    try:
-        array = np.array(weight, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise ModelError(f"{where}: weight must be a finite number or a 1-D array of finite "
-                         f"numbers; got {type(weight).__name__}") from None
+    array = _real_array(weight, f"{where}: weight")
     if array.ndim != 1:
         raise ModelError(f"{where}: a weight array must be 1-D (one weight per synapse, CSR "
                          f"order); got shape {array.shape}")
@@ -502,8 +534,41 @@ def _weights_for(w, length, expression, where):
     return w.copy()
 
 
+def _plain(values, what):
+    """`values` as a numpy array whose dtype tells what the values are: an object array (a list
+    of mixed objects) is read again from its elements; masked entries are refused (a cast would
+    use the hidden values); ModelError for ragged or unconvertible input."""
+    if isinstance(values, np.ma.MaskedArray):
+        if np.ma.is_masked(values):
+            raise ModelError(f"{what} has masked entries; give every value (e.g. "
+                             f"array.filled(0.0))")
+        values = values.data
+    try:
+        array = np.asarray(values)
+        if array.dtype.kind == "O":
+            array = np.array(array.tolist())
+    except (TypeError, ValueError, OverflowError):
+        raise ModelError(f"{what} must be numbers; got {reprlib.repr(values)}") from None
+    return array
+
+
+def _real_array(values, what):
+    """A new contiguous float64 array of `values`, which must be real numbers (ints or floats):
+    strings, booleans, complex numbers and other objects are a ModelError naming `what`, where a
+    plain float cast would turn them into numbers silently (or fail with a TypeError). Shape
+    and finiteness are the caller's to check."""
+    array = _plain(values, what)
+    if array.dtype.kind not in "iuf" and array.size:
+        kind = {"b": "booleans", "U": "strings", "S": "bytes", "c": "complex numbers"}.get(
+            array.dtype.kind, f"{array.dtype} values")
+        raise ModelError(f"{what} must be numbers (real ints or floats), not {kind}; got "
+                         f"{reprlib.repr(values)}")
+    with np.errstate(over="ignore"):          # beyond float64: inf, refused by finiteness checks
+        return np.array(array, dtype=np.float64, order="C")
+
+
 def _check_index_array(values, name, where):
-    array = np.asarray(values)
+    array = _plain(values, f"{where}: {name}")
     if array.ndim != 1:
         raise ModelError(f"{where}: {name} must be a 1-D array of neuron indices; got shape "
                          f"{array.shape}")
@@ -520,6 +585,8 @@ def _check_index_array(values, name, where):
 def _short(value):
     if isinstance(value, np.ndarray):
         return f"<{value.size} weights>"
+    if isinstance(value, dict):
+        return ", ".join(f"{key}={_short(v)}" for key, v in value.items())
     return repr(value)
 
 
