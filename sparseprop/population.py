@@ -18,7 +18,7 @@ import re
 
 import numpy as np
 
-from .connectivity import _MAX_N, CSR, Connectivity
+from .connectivity import _MAX_N, CSR, Connectivity, _check_n, _check_seed, _real_array
 from .errors import ModelError
 
 __all__ = ["Population", "Projection", "build_network", "label"]
@@ -36,14 +36,7 @@ class Population:
     def __init__(self, name, n, parameters=None, initial_phase=None):
         self.name = _check_name(name, "Population")
         where = f"population '{self.name}'"
-        if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n <= 0:
-            hint = " (write e.g. 10**4, not 1e4)" if isinstance(n, float) else ""
-            raise ModelError(f"{where}: n, the number of neurons, must be an integer > 0; "
-                             f"got {n!r}{hint}")
-        if n > _MAX_N:
-            raise ModelError(f"{where}: n = {n} is too large; neuron indices are int32, so "
-                             f"n <= {_MAX_N}")
-        self.n = int(n)
+        self.n = _check_n(n, where)
         self.parameters = _check_parameters(parameters, where, self.n)
         self.initial_phase = _check_phase(initial_phase, where, self.n)
 
@@ -79,11 +72,12 @@ def label(n, sizes):
     """Check that `sizes` (name -> number of neurons) adds up to `n` and return name -> slice of
     neuron indices, the populations laid out in the order given:
     label(1000, {"E": 800, "I": 200}) == {"E": slice(0, 800), "I": slice(800, 1000)}."""
-    if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n <= 0:
-        raise ModelError(f"populations: n = {n!r}: the number of neurons must be an integer > 0")
+    n = _check_n(n, "populations")
     if not isinstance(sizes, dict) or not sizes:
+        example = (f"{{'E': {n - max(n // 5, 1)}, 'I': {max(n // 5, 1)}}}" if n > 1
+                   else "{'E': 1}")
         raise ModelError(f"populations must be a non-empty dict of name -> number of neurons, "
-                         f"e.g. {{'E': {n - n // 5 or 1}, 'I': {n // 5}}}; got {sizes!r}")
+                         f"e.g. {example}; got {sizes!r:.60}")
     slices, start = {}, 0
     for name, size in sizes.items():
         _check_name(name, "populations")
@@ -119,6 +113,7 @@ def build_network(model, populations, projections=(), seed=None):
     if not isinstance(model, NeuronModel):
         raise ModelError(f"build_network: model must be a NeuronModel or a shipped model's "
                          f"name such as 'lif'; got {type(model).__name__}")
+    _check_seed(seed, "build_network")
     pops = _check_populations(populations)
     projections = _check_projections(projections, pops)
     slices, n = {}, 0
@@ -170,11 +165,8 @@ def _check_parameters(parameters, where, n):
         if isinstance(value, (bool, np.bool_)) or isinstance(value, str):
             raise ModelError(f"{where}: parameter '{name}' = {value!r} is not a number; give a "
                              f"number or {n} numbers, one per neuron")
-        try:
-            array = np.array(value, dtype=np.float64)
-        except (TypeError, ValueError):
-            raise ModelError(f"{where}: parameter '{name}' must be a number or {n} numbers, "
-                             f"one per neuron; got {type(value).__name__}") from None
+        array = _real_array(value, f"{where}: parameter '{name}' (a number or {n} numbers, one "
+                                   f"per neuron)")
         if array.ndim == 0:
             number = float(array)
             if not math.isfinite(number):
@@ -201,11 +193,8 @@ def _check_phase(initial_phase, where, n):
             return None
         raise ModelError(f"{where}: initial_phase '{initial_phase}' is not known; use None, "
                          f"'uniform' or an array of {n} phases in [0, T)")
-    try:
-        phase = np.array(initial_phase, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise ModelError(f"{where}: initial_phase must be None, 'uniform' or {n} numbers; got "
-                         f"{type(initial_phase).__name__}") from None
+    phase = _real_array(initial_phase, f"{where}: initial_phase (None, 'uniform' or {n} "
+                                       f"phases)")
     if phase.shape != (n,):
         raise ModelError(f"{where}: initial_phase has shape {phase.shape}; give {n} phases, "
                          f"one per neuron of the population")
@@ -228,10 +217,12 @@ def _check_populations(populations):
         raise ModelError("build_network: the population list is empty; give at least one "
                          "Population, e.g. [Population('E', 800), Population('I', 200)]")
     seen = set()
-    for p in pops:
+    for k, p in enumerate(pops):
         if not isinstance(p, Population):
             raise ModelError(f"build_network: populations must be Population objects; got "
-                             f"{type(p).__name__} ({p!r})")
+                             f"{type(p).__name__} ({p!r:.60})")
+        # checked again: its attributes may have been changed since it was made
+        pops[k] = p = Population(p.name, p.n, p.parameters, p.initial_phase)
         if p.name in seen:
             raise ModelError(f"build_network: two populations are named '{p.name}'; names "
                              f"must be unique")
@@ -250,10 +241,11 @@ def _check_projections(projections, pops):
         raise ModelError(f"build_network: projections must be a list of Projection; got "
                          f"{type(projections).__name__}") from None
     names = [p.name for p in pops]
-    for q in projections:
+    for k, q in enumerate(projections):
         if not isinstance(q, Projection):
             raise ModelError(f"build_network: projections must be Projection objects; got "
-                             f"{type(q).__name__} ({q!r})")
+                             f"{type(q).__name__} ({q!r:.60})")
+        projections[k] = q = Projection(q.pre, q.post, q.connectivity)   # changed since made?
         for role, name in (("pre", q.pre), ("post", q.post)):
             if name not in names:
                 raise ModelError(f"projection {q.pre} -> {q.post}: {role} population '{name}' "
