@@ -1,6 +1,8 @@
 """Result of a simulation: spikes sorted by time, rates, counts, final state, populations;
 save and load."""
+import math
 import numbers
+import operator
 import os
 import tempfile
 import zipfile
@@ -8,7 +10,10 @@ from pathlib import Path
 
 import numpy as np
 
+from .connectivity import _check_n, _plain, _real_array
 from .errors import ModelError
+from . import gradients
+from .gradients import Tape
 
 _FIELDS = ("i", "t", "n", "t_start", "t_end", "final_phase", "engine", "wall_time")
 _POPULATION_FIELDS = ("population_names", "population_bounds")   # optional in a saved file
@@ -23,29 +28,38 @@ class Result:
 
     def __init__(self, i, t, n, t_start, t_end, final_phase, engine, wall_time,
                  populations=None):
-        self.i = np.asarray(i, dtype=np.int32)
-        self.t = np.asarray(t, dtype=np.float64)
-        self.n = int(n)
-        self.t_start, self.t_end = float(t_start), float(t_end)
-        self.final_phase = np.asarray(final_phase, dtype=np.float64)
-        self.engine = str(engine)
-        self.wall_time = float(wall_time)   # seconds of the run itself, without JIT compilation
+        (self.i, self.t, self.n, self.t_start, self.t_end, self.final_phase, self.engine,
+         self.wall_time, self.populations) = _fields(i, t, n, t_start, t_end, final_phase,
+                                                     engine, wall_time, populations)
+        # wall_time: seconds of the run itself, without JIT compilation
         self.compile_time = 0.0             # seconds numba spent compiling the loop first
         self.tape = None          # a gradients.Tape when run with record_tape=True
-        self.populations = populations
+
+    @property
+    def tape(self):
+        """The gradients.Tape of a run with record_tape=True, else None."""
+        return self._tape
+
+    @tape.setter
+    def tape(self, tape):
+        if tape is not None and not isinstance(tape, Tape):
+            raise ModelError(f"a result's tape is a gradients.Tape recorded by "
+                             f"net.run(..., record_tape=True) or None; got {type(tape).__name__}")
+        if tape is not None:
+            tape.bind(self.i, self.t)   # the spikes it goes with (kept by its first result)
+        self._tape = tape
 
     def backward(self, dloss_dt, dloss_dphase=None):
         """Gradients (weights, initial phases, parameters) of a loss L of this run, given dL/dt
         for every spike (shape of .t) and optionally dL/d(final phase); needs record_tape=True."""
-        if self.tape is None:
-            raise ModelError("this result has no tape: run with net.run(..., record_tape=True) "
-                             "before asking for gradients")
-        return self.tape.network.backward(self, dloss_dt, dloss_dphase)
+        tape = getattr(self, "_tape", None)
+        network = tape.network if isinstance(tape, Tape) else None
+        return gradients.backward(network, self, dloss_dt, dloss_dphase)
 
     @property
     def n_spikes(self):
         """Number of spikes."""
-        return int(self.i.size)
+        return int(np.size(self.i))
 
     @property
     def duration(self):
@@ -72,18 +86,22 @@ class Result:
 
     def _slice(self, name):
         slices = self._slices()
-        if name not in slices:
-            raise ModelError(f"'{name}' is not a population of this result; its populations "
+        if not isinstance(name, str) or name not in slices:
+            raise ModelError(f"{name!r:.60} is not a population of this result; its populations "
                              f"are {', '.join(map(str, slices))}")
         return slices[name]
 
     def population_of(self, i):
         """The name of the population holding neuron `i` (an index in [0, n))."""
         slices = self._slices()
-        if isinstance(i, (bool, np.bool_)) or not isinstance(i, numbers.Integral) \
-                or not 0 <= i < self.n:
-            raise ModelError(f"neuron {i!r} is not a neuron index; give an integer in "
+        try:
+            index = None if isinstance(i, (bool, np.bool_)) else operator.index(i)
+        except TypeError:
+            index = None
+        if index is None or not 0 <= index < self.n:
+            raise ModelError(f"neuron {i!r:.60} is not a neuron index; give an integer in "
                              f"[0, n) = [0, {self.n})")
+        i = index
         for name, s in slices.items():
             if s.start <= i < s.stop:
                 return name
@@ -122,28 +140,44 @@ class Result:
                 f"engine {self.engine}>")
 
     def save(self, path):
-        """Write to an .npz file atomically (a temporary file renamed into place)."""
-        path = Path(path)
+        """Write to an .npz file atomically (a temporary file renamed into place). The fields
+        are checked first (a result changed by hand is refused), and nothing is left behind
+        when the file cannot be written."""
+        path = _path(path, "save the result to")
+        try:
+            target = Path(os.path.realpath(path))     # through links: the file they point to
+            unfit = target.exists() and not target.is_file()
+        except (OSError, ValueError) as exc:         # e.g. a name too long, a NUL character
+            raise ModelError(f"cannot save the result to {path}: {exc}") from None
+        if unfit:
+            raise ModelError(f"cannot save the result to {path}: it exists and is not a regular "
+                             f"file (a directory, device or pipe), which saving would replace; "
+                             f"give the path of a new or regular file")
+        values = _fields(*(getattr(self, name) for name in _FIELDS), self.populations)
+        fields = dict(zip(_FIELDS, values))
+        populations = values[-1]
+        if populations:
+            fields["population_names"] = np.array(list(populations))
+            fields["population_bounds"] = np.array(
+                [(s.start, s.stop) for s in populations.values()], dtype=np.int64)
         tmp = None
         try:
-            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp_", suffix=".npz")
-            fields = {name: getattr(self, name) for name in _FIELDS}
-            if self.populations:
-                fields["population_names"] = np.array([str(k) for k in self.populations])
-                fields["population_bounds"] = np.array(
-                    [(s.start, s.stop) for s in self.populations.values()], dtype=np.int64)
+            fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp_", suffix=".npz")
             with os.fdopen(fd, "wb") as handle:
                 np.savez(handle, **fields)
-            os.replace(tmp, path)
-        except OSError as exc:
+            os.replace(tmp, target)
+        except BaseException as exc:
             if tmp is not None and os.path.exists(tmp):
                 os.unlink(tmp)
-            raise ModelError(f"cannot save the result to {path}: {exc}") from None
+            if isinstance(exc, (OSError, ValueError)):
+                raise ModelError(f"cannot save the result to {path}: {exc}") from None
+            raise
 
 
 def load_result(path):
     """Read a Result written by Result.save; ModelError for a file that is not one (or is
     damaged: every field is checked before the Result is built)."""
+    path = _path(path, "read a result from")
     try:
         with np.load(path, allow_pickle=False) as data:
             if not hasattr(data, "files"):
@@ -170,24 +204,24 @@ def load_result(path):
         if fields[f].ndim != 1 or fields[f].dtype.kind not in "iuf":
             raise ModelError(f"the result file {path} is inconsistent: '{f}' is not a 1-D "
                              f"array of numbers")
-    result = Result(fields["i"], fields["t"], final_phase=fields["final_phase"], **scalars)
-    if result.i.size != result.t.size or result.final_phase.size != result.n:
+    if fields["i"].size != fields["t"].size or fields["final_phase"].size != scalars["n"]:
         raise ModelError(f"the result file {path} is inconsistent (array lengths differ)")
-    if result.i.size and (fields["i"].min() < 0 or fields["i"].max() >= result.n):
-        raise ModelError(f"the result file {path} is inconsistent: neuron indices outside "
-                         f"[0, n) = [0, {result.n})")
-    if not (np.all(np.isfinite(result.t)) and np.all(np.diff(result.t) >= 0)):
-        raise ModelError(f"the result file {path} is inconsistent: spike times are not finite "
-                         f"and sorted")
+    populations = None
     if "population_names" in fields:
         names, bounds = fields["population_names"], fields.get("population_bounds")
-        if bounds is None or bounds.shape != (names.size, 2) or np.any(bounds < 0) \
-                or np.any(bounds[:, 1] > result.n) or np.any(bounds[:, 0] > bounds[:, 1]):
+        if names.ndim != 1 or names.dtype.kind != "U" or bounds is None \
+                or bounds.shape != (names.size, 2) or bounds.dtype.kind not in "iu" \
+                or np.any(bounds < 0) or np.any(bounds[:, 1] > scalars["n"]) \
+                or np.any(bounds[:, 0] > bounds[:, 1]):
             raise ModelError(f"the result file {path} is inconsistent (its population bounds "
-                             f"do not fit {result.n} neurons)")
-        result.populations = {str(name): slice(int(a), int(b))
-                              for name, (a, b) in zip(names.tolist(), bounds.tolist())}
-    return result
+                             f"do not fit {scalars['n']} neurons)")
+        populations = {str(name): slice(int(a), int(b))
+                       for name, (a, b) in zip(names.tolist(), bounds.tolist())}
+    try:
+        return Result(fields["i"], fields["t"], final_phase=fields["final_phase"],
+                      populations=populations, **scalars)
+    except ModelError as exc:
+        raise ModelError(f"the result file {path} is inconsistent: {exc}") from None
 
 
 def _scalar(array, name, path):
@@ -196,3 +230,100 @@ def _scalar(array, name, path):
         raise ModelError(f"the result file {path} is inconsistent: '{name}' holds {array.size} "
                          f"values, not one")
     return array.item()
+
+
+# ----------------------------------------------------------------------------- checks
+
+def _path(path, doing):
+    """A file path (str or os.PathLike) as a Path; ModelError for anything else."""
+    if isinstance(path, (bytes, bytearray)) or not isinstance(path, (str, os.PathLike)):
+        raise ModelError(f"cannot {doing} {path!r:.60}: give a file path (a str or a "
+                         f"pathlib.Path) such as 'spikes.npz'")
+    try:
+        return Path(path)
+    except TypeError:       # an os.PathLike whose __fspath__ gives bytes
+        raise ModelError(f"cannot {doing} {path!r:.60}: give a file path (a str or a "
+                         f"pathlib.Path) such as 'spikes.npz'") from None
+
+
+def _number(value, what, low=-math.inf):
+    """A finite float >= low from a real number (ModelError naming `what` otherwise)."""
+    if isinstance(value, np.ndarray) and value.ndim == 0:
+        value = value.item()
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise ModelError(f"Result: {what} must be a number; got {value!r:.60}")
+    try:
+        number = float(value)
+    except OverflowError:
+        number = math.inf
+    if not (math.isfinite(number) and number >= low):
+        raise ModelError(f"Result: {what} = {value!r:.60} must be a finite number"
+                         + (f" >= {low:g}" if low > -math.inf else ""))
+    return number
+
+
+def _fields(i, t, n, t_start, t_end, final_phase, engine, wall_time, populations):
+    """The fields of a Result, checked and converted: O(spikes + n) numpy work, ModelError
+    naming the first field that does not fit (indices in [0, n), one time per spike, finite and
+    sorted, inside [t_start, t_end], a final phase per neuron, populations as slices in [0, n))."""
+    n = _check_n(n, "Result")
+    t_start = _number(t_start, "t_start (ms)")
+    t_end = _number(t_end, "t_end (ms)")
+    if t_end < t_start:
+        raise ModelError(f"Result: the run ends before it starts: t_start = {t_start:g}, "
+                         f"t_end = {t_end:g} ms")
+    index = _plain(i, "Result: i (neuron indices)")
+    if index.ndim != 1 or not (index.dtype.kind in "iu" or index.size == 0 or (
+            index.dtype.kind == "f" and np.all(index == np.floor(index)))):
+        raise ModelError(f"Result: i must be a 1-D array of integer neuron indices; got "
+                         f"{index.dtype} of shape {index.shape}")
+    if index.size and (index.min() < 0 or index.max() >= n):
+        raise ModelError(f"Result: neuron indices outside [0, n) = [0, {n}): i holds "
+                         f"{index.min() if index.min() < 0 else index.max()}")
+    i = np.ascontiguousarray(index, dtype=np.int32)
+    t = _real_array(t, "Result: t (spike times, ms)")
+    if t.shape != i.shape:
+        raise ModelError(f"Result: one spike time per neuron index: i has shape {i.shape}, t "
+                         f"has shape {t.shape}")
+    if not (np.all(np.isfinite(t)) and np.all(np.diff(t) >= 0)):
+        raise ModelError("Result: spike times are not finite and sorted (t must be "
+                         "non-decreasing)")
+    if t.size and (t[0] < t_start or t[-1] > t_end):
+        raise ModelError(f"Result: spike times must lie in the run [t_start, t_end] = "
+                         f"[{t_start:g}, {t_end:g}] ms; t runs from {t[0]:g} to {t[-1]:g}")
+    final_phase = _real_array(final_phase, "Result: final_phase")
+    if final_phase.shape != (n,):
+        raise ModelError(f"Result: final_phase must hold one phase per neuron, shape ({n},); "
+                         f"got shape {final_phase.shape}")
+    if not isinstance(engine, str):
+        raise ModelError(f"Result: engine must be the name of the engine that ran, e.g. "
+                         f"'sparse'; got {engine!r:.60}")
+    wall_time = _number(wall_time, "wall_time (s)", low=0.0)
+    return (i, t, n, t_start, t_end, final_phase, str(engine), wall_time,
+            _check_populations(populations, n))
+
+
+def _check_populations(populations, n):
+    """None, or name -> slice(start, stop) of neuron indices: names strings, 0 <= start < stop
+    <= n, no two overlapping (a copy, in layout order)."""
+    if populations is None or (isinstance(populations, dict) and not populations):
+        return None
+    if not isinstance(populations, dict):
+        raise ModelError(f"Result: populations must be None or a dict of name -> slice of "
+                         f"neuron indices, e.g. {{'E': slice(0, 8), 'I': slice(8, 10)}}; got "
+                         f"{type(populations).__name__}")
+    bounds = []
+    for name, s in populations.items():
+        if not isinstance(name, str) or not isinstance(s, slice) or s.step not in (None, 1) \
+                or not all(isinstance(x, numbers.Integral) and not isinstance(x, bool)
+                           for x in (s.start, s.stop)) or not 0 <= s.start < s.stop <= n:
+            raise ModelError(f"Result: population {name!r:.30} -> {s!r:.60}: a population is a "
+                             f"name and a slice(start, stop) of neuron indices with 0 <= start "
+                             f"< stop <= n = {n}")
+        bounds.append((int(s.start), int(s.stop), name))
+    ordered = sorted(bounds)
+    for (_, stop, a), (start, _, b) in zip(ordered, ordered[1:]):
+        if start < stop:
+            raise ModelError(f"Result: populations '{a}' and '{b}' overlap; each neuron belongs "
+                             f"to one population at most")
+    return {name: slice(start, stop) for start, stop, name in bounds}
