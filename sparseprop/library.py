@@ -13,6 +13,9 @@ from .model import NeuronModel
 _FIELDS = {"name", "description", "reference", "time_unit", "equations", "threshold", "reset",
            "on_pre", "parameters", "method", "refractory"}
 _REQUIRED = ("equations", "threshold", "reset")
+_TEXT_FIELDS = ("name", "description", "reference", "time_unit", "method")   # the others are
+# checked by NeuronModel (equations, threshold, reset, on_pre, parameters, refractory)
+_MAX_BYTES = 1 << 20     # a model file is a few hundred bytes; anything this large is not one
 
 
 def _models_folder():
@@ -31,7 +34,12 @@ def read_model_file(path_or_resource):
     """The table of a model file, checked for required and unknown fields."""
     where = str(path_or_resource)
     try:
-        table = tomllib.loads(path_or_resource.read_text(encoding="utf-8"))
+        with path_or_resource.open("rb") as handle:
+            data = handle.read(_MAX_BYTES + 1)
+        if len(data) > _MAX_BYTES:
+            raise ModelError(f"model file {where} is larger than {_MAX_BYTES} bytes; a model "
+                             f"file holds a few fields of text (see models/lif.toml)")
+        table = tomllib.loads(data.decode("utf-8"))
     except (OSError, UnicodeDecodeError) as exc:
         raise ModelError(f"cannot read model file {where}: {exc}") from None
     except tomllib.TOMLDecodeError as exc:
@@ -45,6 +53,14 @@ def read_model_file(path_or_resource):
         raise ModelError(f"model file {where} lacks '{missing[0]}' (required: {', '.join(_REQUIRED)})")
     if not isinstance(table.get("parameters", {}), dict):
         raise ModelError(f"'parameters' in {where} must be a table: [parameters] then name = value")
+    for field in _TEXT_FIELDS:
+        if field in table and not isinstance(table[field], str):
+            raise ModelError(f"'{field}' in model file {where} must be a string (in quotes); got "
+                             f"{table[field]!r:.60}")
+    if table.get("time_unit", "ms") != "ms":
+        raise ModelError(f"time_unit = {table['time_unit']!r} in model file {where}: times are "
+                         f"in ms (the only unit supported); write time_unit = \"ms\" and give "
+                         f"the time constants in ms")
     return table
 
 
@@ -62,7 +78,11 @@ def load_model(name_or_path, refractory=None, **parameters):
         source, default_name = shipped[name_or_path], name_or_path
     else:
         path = Path(name_or_path)
-        if not path.is_file():
+        try:
+            is_file = path.is_file()
+        except (OSError, ValueError):      # e.g. a name too long for the file system
+            is_file = False
+        if not is_file:
             raise ModelError(f"no model '{name_or_path}': neither a shipped model "
                              f"({', '.join(sorted(shipped))}) nor a model file")
         source, default_name = path, path.stem
