@@ -291,8 +291,8 @@ def erdos_renyi(p, weight, seed=None):
     build, then use `from_edges(*csr.synapses()[:2], weights)` for per-synapse weights).
     """
     where = "erdos_renyi"
-    if isinstance(p, bool) or not isinstance(p, numbers.Real) or not 0.0 <= float(p) <= 1.0:
-        raise ModelError(f"{where}: p must be a probability, a number in [0, 1]; got {p!r}")
+    if isinstance(p, (bool, np.bool_)) or not isinstance(p, numbers.Real) or not 0 <= p <= 1:
+        raise ModelError(f"{where}: p must be a probability, a number in [0, 1]; got {p!r:.60}")
     p = float(p)
     w = _check_weight(weight, where)
     if isinstance(w, np.ndarray):
