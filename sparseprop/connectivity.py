@@ -69,7 +69,7 @@ class CSR:
                                  f"finite shared weight=...; got weight={weight!r:.60}") from None
             self.weights = None
         else:
-            self.weights = _real_array(weights, "CSR: weights")
+            self.weights = _real_array(weights, "CSR: weights", copy=False)
             if self.weights.shape != self.indices.shape:
                 raise ModelError(f"CSR: weights must have one value per synapse "
                                  f"({self.indices.size}), got shape {self.weights.shape}")
@@ -552,11 +552,12 @@ def _plain(values, what):
     return array
 
 
-def _real_array(values, what):
+def _real_array(values, what, copy=True):
     """A new contiguous float64 array of `values`, which must be real numbers (ints or floats):
     strings, booleans, complex numbers and other objects are a ModelError naming `what`, where a
     plain float cast would turn them into numbers silently (or fail with a TypeError). Shape
-    and finiteness are the caller's to check."""
+    and finiteness are the caller's to check. copy=False: no copy of a float64 contiguous array
+    (the caller keeps no array it did not make, or does not change it)."""
     array = _plain(values, what)
     if array.dtype.kind not in "iuf" and array.size:
         kind = {"b": "booleans", "U": "strings", "S": "bytes", "c": "complex numbers"}.get(
@@ -564,7 +565,9 @@ def _real_array(values, what):
         raise ModelError(f"{what} must be numbers (real ints or floats), not {kind}; got "
                          f"{reprlib.repr(values)}")
     with np.errstate(over="ignore"):          # beyond float64: inf, refused by finiteness checks
-        return np.array(array, dtype=np.float64, order="C")
+        if copy:
+            return np.array(array, dtype=np.float64, order="C")
+        return np.ascontiguousarray(array, dtype=np.float64)
 
 
 def _check_index_array(values, name, where):

@@ -281,7 +281,7 @@ def _fields(i, t, n, t_start, t_end, final_phase, engine, wall_time, populations
         raise ModelError(f"Result: neuron indices outside [0, n) = [0, {n}): i holds "
                          f"{index.min() if index.min() < 0 else index.max()}")
     i = np.ascontiguousarray(index, dtype=np.int32)
-    t = _real_array(t, "Result: t (spike times, ms)")
+    t = _real_array(t, "Result: t (spike times, ms)", copy=False)
     if t.shape != i.shape:
         raise ModelError(f"Result: one spike time per neuron index: i has shape {i.shape}, t "
                          f"has shape {t.shape}")
@@ -291,7 +291,7 @@ def _fields(i, t, n, t_start, t_end, final_phase, engine, wall_time, populations
     if t.size and (t[0] < t_start or t[-1] > t_end):
         raise ModelError(f"Result: spike times must lie in the run [t_start, t_end] = "
                          f"[{t_start:g}, {t_end:g}] ms; t runs from {t[0]:g} to {t[-1]:g}")
-    final_phase = _real_array(final_phase, "Result: final_phase")
+    final_phase = _real_array(final_phase, "Result: final_phase", copy=False)
     if final_phase.shape != (n,):
         raise ModelError(f"Result: final_phase must hold one phase per neuron, shape ({n},); "
                          f"got shape {final_phase.shape}")
