@@ -179,6 +179,13 @@ def load_result(path):
     damaged: every field is checked before the Result is built)."""
     path = _path(path, "read a result from")
     try:
+        special = path.exists() and not path.is_file()
+    except (OSError, ValueError) as exc:
+        raise ModelError(f"cannot read the result file {path}: {exc}") from None
+    if special:     # a directory, or a pipe or device, which np.load would wait on forever
+        raise ModelError(f"cannot read the result file {path}: it is not a regular file (a "
+                         f"directory, pipe or device); give an .npz file written by Result.save")
+    try:
         with np.load(path, allow_pickle=False) as data:
             if not hasattr(data, "files"):
                 raise ModelError(f"{path} is not a sparseprop result (.npz written by "

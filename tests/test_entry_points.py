@@ -290,6 +290,12 @@ def test_load_result_refuses_non_paths(path):
     expect(lambda: spp.load_result(path), "cannot read a result from", "give a file path")
 
 
+@pytest.mark.parametrize("kind", ["directory", "fifo", "too-long"])
+def test_load_result_refuses_what_is_not_a_regular_file(tmp_path, kind):
+    """A pipe used to make np.load wait for a writer forever."""
+    expect(lambda: spp.load_result(_where(tmp_path, kind)), "cannot read the result file")
+
+
 def test_load_result_refuses_fractional_indices(tmp_path):
     path = tmp_path / "r.npz"
     Result(**FIELDS).save(path)
