@@ -266,6 +266,11 @@ def _merge(n, slices, projections):
                                                  q.pre == q.post)
         except ModelError as exc:
             raise ModelError(f"projection {q.pre} -> {q.post}: {exc}") from None
+        if not (isinstance(block, CSR) and block.n == a.stop - a.start
+                and block.n_post == b.stop - b.start):   # a subclass's own build_between
+            raise ModelError(f"projection {q.pre} -> {q.post}: its recipe's build_between gave "
+                             f"{block!r:.60}, not a CSR from {a.stop - a.start} to "
+                             f"{b.stop - b.start} neurons")
         blocks.append((a, b, block))
     # within a row, targets ascend by post population (laid out in order), then by projection
     blocks.sort(key=lambda item: item[1].start)           # stable: projection order kept

@@ -179,6 +179,16 @@ def test_build_network_checks_populations_and_projections_changed_by_hand(
            *fragments)
 
 
+def test_a_recipe_subclass_with_its_own_build_between_is_checked():
+    class Mine(Connectivity):
+        def build_between(self, n_pre, n_post, same):
+            return None
+
+    recipe = Mine("mine", {}, _csr_of)
+    expect(lambda: build_network(LIF, [Population("E", 3)], [Projection("E", "E", recipe)]),
+           "projection E -> E", "gave None, not a CSR from 3 to 3 neurons")
+
+
 def test_label_refuses_more_neurons_than_int32_and_shows_a_valid_example():
     expect(lambda: label(2**40, {"E": 2**40}), "too large", "int32")
     message = expect(lambda: label(3, {}), "non-empty dict")
