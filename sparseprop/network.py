@@ -16,13 +16,21 @@ from .engine.status import COUNTERS, STOP_CASCADE, STOP_NAN, STOP_RANGE, STOP_TI
 from .errors import Interrupted, ModelError
 from .gradients import Tape
 from .population import label
-from .result import Result
+from .result import Result, _check_populations
 
 ENGINES = ("auto", "sparse", "reference")
 REFRACTORY = "refractory"   # a per-neuron value beside the model parameters
 log = logging.getLogger("sparseprop")
 _CHUNK = 1 << 17          # at most this many spikes per call into the compiled loop
 _PROGRESS_AFTER = 3.0     # seconds of wall time before a progress line appears
+
+
+def _state_name(name):
+    """The name of a stored state: a string (ModelError otherwise)."""
+    if not isinstance(name, str):
+        raise ModelError(f"a stored state's name must be a string such as 'default'; got "
+                         f"{name!r:.60}")
+    return name
 
 
 def check_run_arguments(duration, max_spikes, engine):
@@ -77,7 +85,7 @@ class Network:
 
     def __init__(self, model, n, connectivity, initial_phase=None, seed=None, parameters=None,
                  populations=None):
-        from .connectivity import CSR, Connectivity
+        from .connectivity import CSR, Connectivity, _check_seed
         from .library import load_model
         from .model import NeuronModel
         if isinstance(model, str):
@@ -87,6 +95,7 @@ class Network:
                              f"model (sparseprop.list_models())")
         if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n <= 0:
             raise ModelError(f"n = {n!r}: the number of neurons must be a positive integer")
+        _check_seed(seed, "Network")
         self.model, self.n = model, int(n)
         self.kernels = model.compile()
         self._set_rows(parameters if parameters is not None else {})
@@ -94,6 +103,9 @@ class Network:
             self.csr = connectivity.validate()
         elif isinstance(connectivity, Connectivity):
             self.csr = connectivity.build(self.n)
+            if not isinstance(self.csr, CSR):
+                raise ModelError(f"{type(connectivity).__name__}.build returned "
+                                 f"{self.csr!r:.60}, not a CSR table")
         else:
             raise ModelError(f"connectivity = {connectivity!r:.60}: give a recipe such as "
                              f"sparseprop.fixed_outdegree(10, -0.1, seed=1) or a "
@@ -339,12 +351,13 @@ class Network:
         """Remember the current state under `name` (as Brian2's Network.store): the time, the
         phases, the subthreshold neurons' states and the refractory periods under way. Weights
         and parameters are not part of it."""
-        self._stored[name] = (self.t, self.phase.copy(), self.t_free.copy(),
-                              None if self.sub_state is None else self.sub_state.copy())
+        self._stored[_state_name(name)] = (
+            self.t, self.phase.copy(), self.t_free.copy(),
+            None if self.sub_state is None else self.sub_state.copy())
 
     def restore(self, name="default"):
         """Go back to the state stored under `name` by store()."""
-        if name not in self._stored:
+        if _state_name(name) not in self._stored:
             raise ModelError(f"no state stored under {name!r}; stored: "
                              f"{', '.join(map(repr, self._stored)) or 'none'} (call store first)")
         t, phase, t_free, sub_state = self._stored[name]
@@ -366,7 +379,13 @@ class Network:
         Returns a Result.
         """
         check_run_arguments(duration, max_spikes, engine)
-        progress = sys.stderr.isatty() if progress is None else progress
+        for flag, value in (("progress", progress), ("record_tape", record_tape)):
+            if not (value is None and flag == "progress" or isinstance(value, (bool, np.bool_))):
+                raise ModelError(f"{flag} = {value!r:.60}: give True or False" + (
+                    " (or None: when stderr is a terminal)" if flag == "progress" else ""))
+        if self.populations is not None:   # set by hand? checked before the run, not after
+            self.populations = _check_populations(self.populations, self.n)
+        progress = sys.stderr.isatty() if progress is None else bool(progress)
         t_stop = self.t + duration if duration is not None else math.inf
         budget = max_spikes if max_spikes is not None else math.inf
         if engine == "auto":

@@ -183,6 +183,42 @@ def test_cli_checks_run_arguments_before_building(capsys):
     assert "duration = nan" in captured.err and "set-up" not in captured.out
 
 
+@pytest.mark.parametrize("kwargs, fragment", [
+    (dict(duration=5.0, progress="no"), "progress = 'no'"),
+    (dict(duration=5.0, record_tape=1), "record_tape = 1"),
+])
+def test_run_flags_must_be_booleans(kwargs, fragment):
+    expect(lambda: small().run(**kwargs), fragment, "True or False")
+
+
+@pytest.mark.parametrize("seed", ["x", -1, 1.5, {}])
+def test_network_seed_of_the_wrong_kind(seed):
+    expect(lambda: Network(LIF, 5, fixed_outdegree(1, -0.1, seed=1), seed=seed),
+           f"got {seed!r}")
+
+
+@pytest.mark.parametrize("name", [["a"], None, 1.5])
+def test_stored_state_names_are_strings(name):
+    net = small()
+    expect(lambda: net.store(name), "must be a string")
+    expect(lambda: net.restore(name), "must be a string")
+
+
+def test_populations_set_by_hand_are_checked_before_the_run():
+    net = small()
+    net.populations = {"E": slice(0, 30)}
+    expect(lambda: net.run(duration=10.0), "population 'E'", "n = 20")
+    assert net.t == 0.0
+
+
+def test_a_recipe_whose_build_returns_no_table():
+    class Broken(spp.connectivity.Connectivity):
+        def build(self, n):
+            return None
+    expect(lambda: Network(LIF, 5, Broken("broken", {}, lambda *a: None)),
+           "returned None, not a CSR")
+
+
 def test_max_spikes_zero_is_an_empty_run():
     net = small()
     result = net.run(max_spikes=0)
