@@ -151,8 +151,8 @@ def _antiderivative(f, x, num, points, model, notes):
     conditions decided at the values): SymPy's integral, else its manual integration (the
     default can be wrong under sign assumptions: 0 for some quadratics)."""
     wrong = []
-    for options in ({}, {"manual": True}):
-        F = sp.integrate(1 / f, x, **options)
+    for integral in (lambda: sp.integrate(1 / f, x), lambda: _manual_integral(f, x)):
+        F = integral()
         if F.has(sp.Integral):
             continue
         F = _decide_parameter_conditions(F, x, num, notes)
@@ -167,6 +167,13 @@ def _antiderivative(f, x, num, points, model, notes):
         f"SymPy finds no closed form for the phase integral of d{x}/dt = {model.rhs} (the "
         f"integral of 1/f)" + (f"; its results {', '.join(map(str, wrong))} fail the check "
                                f"d/d{x} = 1/f" if wrong else ""))
+
+
+def _manual_integral(f, x):
+    """SymPy's manual integration of 1/f, with f expanded and collected in powers of x and its
+    x-free parts as real symbols (seconds faster than on the parameters themselves)."""
+    integrand, parts = _abstract_constants(1 / sp.collect(sp.expand(f), x), x, real=True)
+    return sp.integrate(integrand, x, manual=True).subs(parts)
 
 
 def _decide_parameter_conditions(F, x, num, notes):
@@ -258,28 +265,46 @@ def _value_at(F, x, a, direction):
 def _solutions(lhs, rhs, y):
     """Candidate solutions y of lhs = rhs (possibly spurious: callers check them numerically and
     stop at the first that holds). SymPy's unsimplified solve (its simplification can take
-    minutes), first of the equation with its y-free parts as plain symbols (much faster), then
-    of the equation itself (which keeps relations between those parts); tidied
-    deterministically: log(exp(a)) -> a (a is real here) and exp(a + b) -> exp(a)*exp(b), so
-    exp(log(u)) collapses to u; each batch ordered by SymPy's sort key, not by hashing."""
-    abstracted, constants = _abstract_constants(lhs - rhs, y)
-    log_of_exp = lambda e: isinstance(e, sp.log) and isinstance(e.args[0], sp.exp)  # noqa: E731
+    minutes) of the equation with common factors pulled out of its sums and its y-free parts as
+    plain symbols (much faster), first with
+    its logs combined (log a - log b -> log(a/b): seconds faster again), then as is, then of
+    the equation itself (which keeps relations between those parts). Each solution, with
+    log(exp(a)) -> a and exp(a)**b -> exp(a*b) (a, b are real here), comes fully expanded
+    (exp(a + b) -> exp(a)*exp(b), so exp(log(u)) -> u, and products distributed: short forms
+    such as I*dt/tau + v), then with only its exponentials split (when distributing loses
+    digits to cancellation); in SymPy's sort order, not by hashing."""
+    abstracted, constants = _abstract_constants(sp.factor_terms(lhs - rhs), y)
+    equations = [(sp.logcombine(abstracted, force=True), constants), (abstracted, constants),
+                 (lhs - rhs, {})]
     seen = set()
-    for equation, back in ((abstracted, constants), (lhs - rhs, {})):
+    for k, (equation, back) in enumerate(equations):
+        if equation in [e for e, _ in equations[:k]]:
+            continue
         try:
-            candidates = sp.solve(equation, y, check=False, simplify=False)
+            solutions = sp.solve(equation, y, check=False, simplify=False)
         except (NotImplementedError, ValueError, TypeError):
             continue
-        candidates = {sp.expand(c.subs(back).replace(log_of_exp, lambda e: e.args[0].args[0]),
-                                power_exp=True) for c in candidates} - seen
-        seen |= candidates
-        yield from sorted(candidates, key=sp.default_sort_key)
+        for c in sorted({_real_exp_log(c.subs(back)) for c in solutions}, key=sp.default_sort_key):
+            for form in (sp.expand(c, power_exp=True), c.replace(
+                    lambda e: isinstance(e, sp.exp), lambda e: sp.Mul(*map(
+                        sp.exp, sp.Add.make_args(sp.expand(e.args[0])))))):
+                if form not in seen:
+                    seen.add(form)
+                    yield form
 
 
-def _abstract_constants(expr, y):
+def _real_exp_log(expr):
+    """log(exp(a)) -> a and exp(a)**b -> exp(a*b), which hold for real a and b."""
+    expr = expr.replace(lambda e: isinstance(e, sp.log) and isinstance(e.args[0], sp.exp),
+                        lambda e: e.args[0].args[0])
+    return expr.replace(lambda e: e.is_Pow and isinstance(e.base, sp.exp),
+                        lambda e: sp.exp(e.base.args[0] * e.exp))
+
+
+def _abstract_constants(expr, y, **assumptions):
     """expr with each largest y-free, non-numeric part of a sum, product or argument replaced by
-    a new symbol 'K@k' or its negative (k in order of appearance); returns (expr,
-    {symbol: part})."""
+    a new symbol 'K@k' (with `assumptions`) or its negative (k in order of appearance); returns
+    (expr, {symbol: part})."""
     parts = {}
 
     def constant(e):
@@ -287,7 +312,7 @@ def _abstract_constants(expr, y):
             return e
         if e.could_extract_minus_sign():   # -K for -part: log(K + y) - log(-K + y) stays visible
             return -constant(-e)
-        return parts.setdefault(e, sp.Symbol(f"K@{len(parts)}"))
+        return parts.setdefault(e, sp.Symbol(f"K@{len(parts)}", **assumptions))
 
     def walk(e):
         if y not in e.free_symbols:
@@ -470,26 +495,44 @@ def _derive_flow(F_raw, x, f, num, model, notes):
 
 
 def _flow_holds(y, x, f, num, states, dts):
-    generic = sp.lambdify((x, DT, *num.params), y, modules="math")   # as the kernel computes
-    real = lambda state, dt: generic(state, dt, *(num.values[p.name] for p in num.params))  # noqa: E731
-    residual = sp.diff(y, DT) - f.subs(x, y)
+    """y(x, DT) at the states and times: equals its 30-digit value in float arithmetic (as the
+    kernel computes it), solves dy/dDT = f(y) (mpmath's derivative in DT, 30 digits) and is x
+    at DT = 0; points past a blow-up (no real value) are skipped, at least one per state must
+    count."""
+    args, values = (x, DT, *num.params), [num.values[p.name] for p in num.params]
+    real = sp.lambdify(args, y, modules="math")
+    exact, rate = (sp.lambdify(args, e, modules="mpmath") for e in (y, f))
     checked = 0
-    for state in states:
-        for dt in dts:
-            want = num(y.subs(x, state), DT, dt)
-            if not (math.isfinite(want.real) and abs(want.imag) <= 1e-12 * (1 + abs(want.real))):
-                continue   # past a blow-up: no state to compare
-            try:
-                got = float(real(state, dt))
-            except (ArithmeticError, ValueError, TypeError):
-                return False
-            ode = abs(num(residual.subs(x, state), DT, dt))
-            if not (abs(got - want.real) <= 1e-9 * (1 + abs(want.real)) and ode <= 1e-12 * (
-                    1 + abs(num.real(f, x, want.real))) and (dt or abs(got - state) <= 1e-12 * (
-                    1 + abs(state)))):
-                return False
-            checked += 1
+    with mpmath.workdps(30):
+        for state in states:
+            for dt in dts:
+                want = _mp_value(exact, state, dt, values)
+                if not (mpmath.isfinite(want) and abs(want.imag) <= 1e-12 * (1 + abs(want.real))):
+                    continue   # past a blow-up: no state to compare
+                want = float(want.real)
+                try:
+                    got = float(real(state, dt, *values))
+                except (ArithmeticError, ValueError, TypeError):
+                    return False
+                try:
+                    slope = mpmath.diff(lambda t: exact(state, t, *values), dt)
+                except (ArithmeticError, ValueError, TypeError):
+                    return False
+                ode = abs(slope - _mp_value(rate, want, 0.0, values))
+                if not (abs(got - want) <= 1e-9 * (1 + abs(want)) and ode <= 1e-12 * (
+                        1 + abs(slope)) and (
+                        dt or abs(got - state) <= 1e-12 * (1 + abs(state)))):
+                    return False
+                checked += 1
     return checked >= len(states)
+
+
+def _mp_value(function, state, dt, values):
+    """An mpmath-lambdified function at (state, dt, *values) as mpc (NaN where undefined)."""
+    try:
+        return mpmath.mpc(function(mpmath.mpf(state), mpmath.mpf(dt), *map(mpmath.mpf, values)))
+    except (ArithmeticError, ValueError, TypeError):
+        return mpmath.mpc(math.nan)
 
 
 def _sign_word(s):
