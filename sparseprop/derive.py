@@ -107,7 +107,8 @@ class Derivation:
         ]
 
 
-def _timeout(timeout):
+def sympy_timeout(timeout=None):
+    """Seconds SymPy may take: `timeout`, else SPARSEPROP_SYMPY_TIMEOUT, else 60."""
     if timeout is None:
         timeout = float(os.environ.get("SPARSEPROP_SYMPY_TIMEOUT", 60))
     return timeout
@@ -397,7 +398,7 @@ def derive(model, timeout=None, method=None):
 
 
 def _derive_analytic(model, timeout):
-    timeout = _timeout(timeout)
+    timeout = sympy_timeout(timeout)
     symbols = _assumed_symbols(model.parameters)
     swap = {eq.symbol(k): s for k, s in symbols.items()}
     params = tuple(symbols.values())
@@ -581,8 +582,8 @@ def _derive_numeric(model, reason):
              f"Gauss-Legendre quadrature (1e-13): {table.phase_error:.2g} x period",
              f"measured error of state(phase) after Newton refinement, |phase(state(p)) - p|: "
              f"{table.state_error:.2g} x period",
-             f"built in {table.seconds:.2f} s for {model._values_text()}; other parameter values "
-             f"need a new build (model.with_parameters)"]
+             f"built for {model._values_text()}; other parameter values need a new build "
+             f"(model.with_parameters)"]
     d = Derivation(name=model.name, state=x, params=params, values=dict(model.parameters),
                    rhs=f, reset=reset, threshold=threshold, jump=jump, antiderivative=None,
                    phase=Phase(x, *params), state_of_phase=state_of_phase,

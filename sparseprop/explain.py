@@ -1,17 +1,39 @@
-"""Teaching view of a derivation: the phase integral, the inverse, the period and the PTC."""
-import sympy as sp
+"""Teaching view of a derivation: the phase integral, the inverse, the period and the PTC.
 
-from .derive import DT, NOT_DERIVED, PHASE, WEIGHT
+The text is a pure function of the model: expressions are simplified by a rule on their size,
+never within a clock limit (the one SymPy limit, SPARSEPROP_SYMPY_TIMEOUT, raises ModelError)."""
+import sympy as sp
+from sympy.printing.str import StrPrinter
+
+from .derive import DT, NOT_DERIVED, PHASE, sympy_timeout
+from .errors import ModelError
 from .timelimit import TimeLimitExceeded, time_limit
 
+TIDY_MAX_OPS = 40     # larger expressions are shown as derived (simplify's time grows fast)
 
-def _tidy(expr, seconds=2.0):
-    """SymPy's simplify for display, within a time limit (the raw form otherwise)."""
-    try:
-        with time_limit(seconds, "simplify"):
-            return sp.simplify(expr)
-    except TimeLimitExceeded:
+
+def _tidy(expr):
+    """SymPy's simplify of a small expression (at most TIDY_MAX_OPS operations) when it is
+    shorter; larger expressions as they are."""
+    if expr is NOT_DERIVED or sp.count_ops(expr) > TIDY_MAX_OPS:
         return expr
+    simpler = sp.simplify(expr)
+    return simpler if sp.count_ops(simpler) < sp.count_ops(expr) else expr
+
+
+class _TextPrinter(StrPrinter):
+    """SymPy's str printer, with infinities as inf and -inf (as in the model language)."""
+
+    def _print_Infinity(self, expr):
+        return "inf"
+
+    def _print_NegativeInfinity(self, expr):
+        return "-inf"
+
+
+def plain(expr):
+    """An expression as plain text in the words of the model language (inf, not oo)."""
+    return _TextPrinter().doprint(expr)
 
 
 class Explanation:
@@ -31,10 +53,20 @@ def _header(model, d, threshold_word):
     """The first lines of every explanation: the model, its threshold, reset, jump, values."""
     x = d.state
     values = ", ".join(f"{k} = {v:g}" for k, v in model.parameters.items()) or "none"
-    return [f"Model {model.name}: d{x}/dt = {d.rhs}",
-            f"  {threshold_word} {x} >= {d.threshold}, reset {x} = {d.reset}, "
-            f"input of weight w: {x} -> {d.jump}",
+    return [f"Model {model.name}: d{x}/dt = {plain(d.rhs)}",
+            f"  {threshold_word} {x} >= {plain(d.threshold)}, reset {x} = {plain(d.reset)}, "
+            f"input of weight w: {x} -> {plain(d.jump)}",
             f"  parameters: {values}"]
+
+
+def _integral_latex(d):
+    """LaTeX of the phase integral from the reset to the state, of dx'/f(x')."""
+    x = d.state
+    x_prime = sp.Symbol(f"{x.name}'", **x.assumptions0)   # sorts (so prints) where x does
+    prime = sp.latex(x) + "'"
+    f_prime = sp.latex(d.rhs.subs(x, x_prime), symbol_names={x_prime: prime})
+    return (rf"\int_{{{sp.latex(d.reset)}}}^{{{sp.latex(x)}}}"
+            rf"\frac{{d{prime}}}{{{f_prime}}}")
 
 
 def _explain_numeric(model, d):
@@ -47,26 +79,35 @@ def _explain_numeric(model, d):
         f"x period)",
         *[f"  - {note}" for note in d.notes],
         "Phase (time since reset), numerically:",
-        f"  phase({x}) = integral from {d.reset} to {x} of d{x}'/f({x}'), "
+        f"  phase({x}) = integral from {plain(d.reset)} to {x} of d{x}'/f({x}'), "
         f"max error {m.phase_error:.2g} x period between the fit nodes",
         "State of a phase (inverse): table, then Newton steps on phase(x) = phase, "
         f"max |phase({x}(p)) - p| = {m.state_error:.2g} x period",
         "Free period (phase at the cut-off):",
         f"  T = {m.period:.10g} at these values ({1000 / m.period:.6g} Hz if time is in ms)",
         "Phase transition curve of an input of weight w:",
-        f"  PTC(phase, w) = phase({d.jump.subs(x, sp.Symbol(f'{x}(phase)'))}); "
+        f"  PTC(phase, w) = phase({plain(d.jump.subs(x, sp.Symbol(f'{x}(phase)')))}); "
         f"dPTC/dphase = f({x}) * dh/d{x} / f(h), dPTC/dw = dh/dw / f(h)",
     ])
     latex = "\n".join([
         r"\begin{aligned}",
         rf"\frac{{d{sp.latex(x)}}}{{dt}} &= {sp.latex(d.rhs)} \\",
-        rf"\phi({sp.latex(x)}) &= \int_{{{sp.latex(d.reset)}}}^{{{sp.latex(x)}}}"
-        rf"\frac{{d{sp.latex(x)}'}}{{f({sp.latex(x)}')}} \text{{ (numeric, error }} "
+        rf"\phi({sp.latex(x)}) &= {_integral_latex(d)} \text{{ (numeric, error }} "
         rf"{m.phase_error:.2g}\,T\text{{)}} \\",
         rf"T &= {m.period:.10g}",
         r"\end{aligned}",
     ])
     return Explanation(text, latex, d.method)
+
+
+def _tidied(model, d):
+    """(phase, inverse, period, PTC) of an analytic derivation, tidied, within the one SymPy
+    time limit."""
+    try:
+        with time_limit(sympy_timeout(), f"simplifying the derivation of {model.name}"):
+            return tuple(map(_tidy, (d.phase, d.state_of_phase, d.period, d.ptc)))
+    except TimeLimitExceeded as exc:
+        raise ModelError(f"{exc} (limit: SPARSEPROP_SYMPY_TIMEOUT); raise the limit") from None
 
 
 def explain(model):
@@ -75,14 +116,12 @@ def explain(model):
     if d.numeric is not None:
         return _explain_numeric(model, d)
     x = d.state
-    xp = sp.Symbol("XPRIME")  # the integration variable, printed as x'
-    phase, inverse, period = _tidy(d.phase), _tidy(d.state_of_phase), _tidy(d.period)
-    ptc, flow = _tidy(d.ptc), d.flow
+    phase, inverse, period, ptc = _tidied(model, d)
     firing = model.regime == "firing"
     has_map = d.phase is not NOT_DERIVED
     if firing:
         T_value = model.value_of(period)
-        period_lines = [f"  T = {period} = {T_value:.10g} at these values "
+        period_lines = [f"  T = {plain(period)} = {T_value:.10g} at these values "
                         f"({1000 / T_value:.6g} Hz if time is in ms)"]
         if model.refractory:
             period_lines.append(f"  with the refractory period {model.refractory:g}: one spike "
@@ -93,7 +132,8 @@ def explain(model):
         rest = f"at {x} = {model.v_rest:.10g}" if model.v_rest is not None else "at or below the reset"
         period_lines = [f"  none at these values: the free state settles {rest}, below "
                         f"threshold; the neuron fires only when inputs push it over",
-                        f"  (T = {period} where the drive reaches threshold)" if has_map else ""]
+                        f"  (T = {plain(period)} where the drive reaches threshold)"
+                        if has_map else ""]
     text = "\n".join(line for line in [
         *_header(model, d, "threshold"),
         f"Method: {d.method} (SymPy antiderivative of 1/f, closed-form inverse, checked against "
@@ -101,34 +141,34 @@ def explain(model):
         *[f"  - {note}" for note in d.notes],
         *([
             "Phase (time since reset):",
-            f"  phase({x}) = integral from {d.reset} to {x} of d{x}'/f({x}') = {phase}",
+            f"  phase({x}) = integral from {plain(d.reset)} to {x} of d{x}'/f({x}') = "
+            f"{plain(phase)}",
             "State of a phase (inverse):",
-            f"  {x}(phase) = {inverse}"] if has_map else []),
+            f"  {x}(phase) = {plain(inverse)}"] if has_map else []),
         "Free period (phase at threshold):",
         *period_lines,
         *([
             "Phase transition curve of an input of weight w:",
-            f"  PTC(phase, w) = phase({x}(phase) -> {d.jump.subs(x, sp.Symbol(f'{x}(phase)'))}) "
-            f"= {ptc}"] if has_map else []),
+            f"  PTC(phase, w) = phase({x}(phase) -> "
+            f"{plain(d.jump.subs(x, sp.Symbol(f'{x}(phase)')))}) = {plain(ptc)}"]
+          if has_map else []),
         *([
             f"Free evolution for a time dt from {x} (used for neurons that do not fire on "
             f"their own):",
-            f"  {x}(dt) = {flow}"] if d.flow is not NOT_DERIVED else []),
+            f"  {x}(dt) = {plain(d.flow)}"] if d.flow is not NOT_DERIVED else []),
     ] if line)
-    f_of = lambda v: sp.latex(d.rhs.subs(x, v)).replace("XPRIME", sp.latex(x) + "'")  # noqa: E731
     latex_lines = [
         rf"\frac{{d{sp.latex(x)}}}{{dt}} &= {sp.latex(d.rhs)}, \quad "
         rf"{sp.latex(x)} \geq {sp.latex(d.threshold)} \to {sp.latex(x)} = {sp.latex(d.reset)},"
         rf"\quad {sp.latex(x)} \to {sp.latex(d.jump)} \text{{ on input }} w"]
     if has_map:
         latex_lines += [
-            rf"\phi({sp.latex(x)}) &= \int_{{{sp.latex(d.reset)}}}^{{{sp.latex(x)}}}"
-            rf"\frac{{d{sp.latex(x)}'}}{{{f_of(xp)}}} = {sp.latex(phase)}",
+            rf"\phi({sp.latex(x)}) &= {_integral_latex(d)} = {sp.latex(phase)}",
             rf"{sp.latex(x)}(\phi) &= {sp.latex(inverse.subs(PHASE, sp.Symbol('phi')))}",
             rf"T &= {sp.latex(period)}",
             rf"\mathrm{{PTC}}(\phi, w) &= {sp.latex(ptc.subs(PHASE, sp.Symbol('phi')))}"]
     if d.flow is not NOT_DERIVED:
         delta = sp.Symbol(r"\Delta t")
-        latex_lines.append(rf"{sp.latex(x)}(\Delta t) &= {sp.latex(flow.subs(DT, delta))}")
+        latex_lines.append(rf"{sp.latex(x)}(\Delta t) &= {sp.latex(d.flow.subs(DT, delta))}")
     latex = "\n".join([r"\begin{aligned}", " \\\\\n".join(latex_lines), r"\end{aligned}"])
     return Explanation(text, latex, d.method)
