@@ -37,8 +37,9 @@ def classify(f, low, high, state="v", rhs="f", values="these values"):
     drifts down at a bounded speed, as a perfect integrator with a negative drive): the neuron
     fires only when inputs push it over threshold.
     Raises ModelError for a reset at or above threshold, f not finite on the range, excitable
-    dynamics (an unstable fixed point below threshold) and a state that runs away below the
-    reset (|f| grows without a resting state: e.g. a negative time constant).
+    dynamics (an unstable fixed point below threshold, also one where f only touches 0 between
+    the sampled states), an infinite threshold the state cannot reach, and a state that runs
+    away below the reset (|f| grows without a resting state: e.g. a negative time constant).
     """
     if not low < high:
         raise ModelError(f"the reset ({low:g}) is at or above the threshold ({high:g}); the "
@@ -51,30 +52,104 @@ def classify(f, low, high, state="v", rhs="f", values="these values"):
         if math.isnan(value) or math.isinf(value):
             raise ModelError(f"d{state}/dt = {rhs} cannot be evaluated at {state} = {x:g} "
                              f"(between reset and threshold: {value}) with {values}; the "
-                             f"dynamics must be finite there")
+                             f"dynamics must be finite there (is a parameter that divides, such "
+                             f"as a time constant, 0?)")
         values_at.append(value)
+    texts = (state, rhs, values, low, high)
     down = next((k for k, value in enumerate(values_at) if value <= 0), None)
     if down is None:
-        return "firing", None
-    up_again = next((points[k] for k in range(down, len(values_at)) if values_at[k] > 0), None)
-    if up_again is not None or math.isinf(high):
-        where = f"at {state} = {up_again:g}" if up_again is not None else "towards inf"
+        touch = _hidden_zero(f, points, values_at)
+        if touch is None:
+            return "firing", None
+        raise _excitable(texts, touch, touch)
+    rest = _boundary(f, points[down - 1], points[down]) if down > 0 else None
+    up = next((k for k in range(down, len(values_at)) if values_at[k] > 0), None)
+    if up is not None:
+        raise _excitable(texts, rest, _boundary(f, points[up], points[up - 1]))
+    if math.isinf(high):
+        above = _positive_above(f, points[-1])
+        if above is not None:
+            raise _excitable(texts, rest, _boundary(f, *above))
         raise ModelError(
-            f"d{state}/dt = {rhs} is {values_at[down]:g} <= 0 at {state} = {points[down]:g} and "
-            f"positive again {where}, below threshold {high:g}, with {values}: an excitable "
-            f"neuron (an unstable fixed point below threshold) is not supported; choose "
-            f"parameters with d{state}/dt > 0 from reset to threshold (the neuron fires on its "
-            f"own) or <= 0 at threshold (it fires only when inputs push it over)")
-    if down > 0:   # the stable fixed point, by bisection between the last > 0 and first <= 0
-        a, b = points[down - 1], points[down]
-        for _ in range(200):
-            m = 0.5 * (a + b)
-            if m in (a, b):
-                break
-            a, b = (m, b) if f(m) > 0 else (a, m)
-        return "subthreshold", b
+            f"d{state}/dt = {rhs} is <= 0 from {state} = {points[down]:g} upwards (checked up "
+            f"to {state} = 1e18 and beyond the last sampled state {points[-1]:g}) with {values}: "
+            f"the state can never reach the threshold inf, not even after inputs (is a time "
+            f"constant negative?); choose parameters with d{state}/dt > 0 for large {state}")
+    if rest is not None:
+        return "subthreshold", rest
     _check_no_runaway(f, low, high, state, rhs, values, values_at[0])
     return "subthreshold", None
+
+
+def _boundary(f, a, b):
+    """Bisection between a (f > 0) and b (f <= 0) down to adjacent floats; returns the b side."""
+    for _ in range(2100):
+        m = 0.5 * (a + b)
+        if m in (a, b):
+            break
+        a, b = (m, b) if f(m) > 0 else (a, m)
+    return b
+
+
+def _hidden_zero(f, points, values_at):
+    """A state where f, positive at every sampled point, comes down to 0 between them (at a
+    local minimum, by golden-section search); None if f stays positive."""
+    shrink = (math.sqrt(5) - 1) / 2
+    for k in range(1, len(points) - 1):
+        if not values_at[k - 1] > values_at[k] <= values_at[k + 1]:
+            continue
+        a, b = points[k - 1], points[k + 1]
+        for _ in range(200):
+            c, d = b - shrink * (b - a), a + shrink * (b - a)
+            if f(c) <= 0 or f(d) <= 0:
+                return c if f(c) <= 0 else d
+            a, b = (a, d) if f(c) < f(d) else (c, b)
+            if b - a <= 4 * math.ulp(max(abs(a), abs(b))):
+                break
+    return None
+
+
+def _positive_above(f, top):
+    """(x > top with f(x) > 0, the last checked x before it with f <= 0), looking at
+    top + (2^k - 1) * max(1, |top|) up to about 1e18; None if f stays <= 0 (or undefined)."""
+    step, last = max(1.0, abs(top)), top
+    for k in range(1, 64):
+        x = top + (2.0 ** k - 1) * step
+        if x > 1e18:
+            return None
+        value = f(x)
+        if math.isnan(value):
+            return None
+        if value > 0:
+            return x, last
+        last = x
+    return None
+
+
+def _excitable(texts, rest, unstable):
+    """The ModelError for an unstable fixed point below threshold: f <= 0 up to `unstable` and
+    positive again above it (rest: the stable fixed point, None when f <= 0 at the reset;
+    rest == unstable: f only touches 0 there)."""
+    state, rhs, values, low, high = texts
+    if rest == unstable:
+        fixed = (f"comes down to 0 at {state} = {unstable:.6g} (a fixed point between the "
+                 f"sampled states) and is positive again above it")
+        free = f"stops at {state} = {unstable:.6g}"
+    else:
+        fixed = (f"has " + (f"a stable fixed point at {state} = {rest:.6g}" if rest is not None
+                            else f"d{state}/dt <= 0 already at the reset {low:g}") +
+                 f" and an unstable one at {state} = {unstable:.6g}, above which it is positive "
+                 f"again")
+        free = (f"rests at {state} = {rest:.6g}" if rest is not None
+                else "does not rise from the reset")
+    return ModelError(
+        f"d{state}/dt = {rhs} {fixed}, below the threshold {high:g}, with {values}: the neuron "
+        f"is excitable (its free state never reaches threshold, it {free}; an input that "
+        f"pushes it past {state} = {unstable:.6g} makes it fire), which is not supported; "
+        f"choose parameters with d{state}/dt > 0 from reset to threshold (the neuron fires on "
+        f"its own), or a threshold below {state} = {unstable:.6g}" +
+        (" and a finite reset" if math.isinf(low) else "") +
+        " (it then rests and fires only when inputs push it over)")
 
 
 def _check_no_runaway(f, low, high, state, rhs, values, at_reset):

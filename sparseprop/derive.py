@@ -77,9 +77,10 @@ class Derivation:
         name into `out` (the *_dparams kernels one per parameter)."""
         x, P, w = self.state, self.params, WEIGHT
         at_phase = lambda e: e.subs(x, self.state_of_phase)  # noqa: E731
-        grad = lambda e: [sp.diff(e, p) for p in P]  # noqa: E731
+        diff = lambda e, s: NOT_DERIVED if e.has(NOT_DERIVED) else sp.diff(e, s)  # noqa: E731
+        grad = lambda e: [diff(e, p) for p in P]  # noqa: E731
         names = tuple(p.name for p in P)
-        ptc_phase, ptc_w = sp.diff(self.ptc, PHASE), sp.diff(self.ptc, w)
+        ptc_phase, ptc_w = diff(self.ptc, PHASE), diff(self.ptc, w)
         return [
             ("rhs", (x,), [self.rhs], "d state/dt = f(state)", None),
             ("threshold", (), [self.threshold], "threshold value", None),
@@ -429,8 +430,19 @@ def _derive_analytic(model, timeout):
                 F = _resolve_branches(F_raw, x, num, points, notes)
                 F_reset = _value_at(F, x, reset, "+")
                 period = sp.simplify(_value_at(F, x, threshold, "-") - F_reset)
+                if not firing and period.has(sp.I):
+                    notes.append(f"no period: the phase map's branches, fixed below the resting "
+                                 f"state, make it complex at the threshold ({period})")
+                    period = NOT_DERIVED
                 phase = F - F_reset
                 span = num.real(period) if firing else num.real(phase, x, points[-2])
+                if firing and span == math.inf:   # the antiderivative is checked: it diverges
+                    raise ModelError(
+                        f"the free period of {model.name} is {period} = inf at "
+                        f"{model._values_text()}: the neuron never reaches threshold "
+                        f"'{model.threshold}' on its own, d{x}/dt comes down to 0 on the way (a "
+                        f"fixed point between the sampled states); choose parameters with "
+                        f"d{x}/dt > 0 from reset to threshold")
                 if firing and not (math.isfinite(span) and span > 0):
                     raise NoClosedForm(
                         f"SymPy's closed form gives the period {period} = {span} for "
@@ -452,9 +464,13 @@ def _derive_analytic(model, timeout):
         raise NoClosedForm(f"SymPy failed on {model.name} (d{x}/dt = {model.rhs}): "
                            f"{type(exc).__name__}: {exc}") from None
     if not firing and flow is NOT_DERIVED:
+        why = (f"its free evolution between inputs needs a finite reset and threshold, not "
+               f"'{model.reset}' and '{model.threshold}'" if not math.isfinite(
+                   model.v_reset - model.v_threshold) else
+               f"SymPy found no closed-form solution of d{x}/dt = {model.rhs} to evolve it "
+               f"between inputs")
         raise ModelError(f"{model.name} does not fire on its own at {model._values_text()} and "
-                         f"SymPy found no closed-form solution of d{x}/dt = {model.rhs} to "
-                         f"evolve it between inputs; choose values where it fires on its own")
+                         f"{why}; choose values where it fires on its own")
     d = Derivation(name=model.name, state=x, params=params, values=dict(model.parameters),
                    rhs=f, reset=reset, threshold=threshold, jump=jump, antiderivative=F_raw,
                    phase=phase, state_of_phase=state_of_phase, period=period, ptc=ptc,

@@ -133,7 +133,7 @@ def explain(model):
         period_lines = [f"  none at these values: the free state settles {rest}, below "
                         f"threshold; the neuron fires only when inputs push it over",
                         f"  (T = {plain(period)} where the drive reaches threshold)"
-                        if has_map else ""]
+                        if period is not NOT_DERIVED else ""]
     text = "\n".join(line for line in [
         *_header(model, d, "threshold"),
         f"Method: {d.method} (SymPy antiderivative of 1/f, closed-form inverse, checked against "

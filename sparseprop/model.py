@@ -89,6 +89,7 @@ class NeuronModel:
         if unused:
             raise ModelError(f"parameter '{unused[0]}' is not used by the equations, threshold, "
                              f"reset or on_pre; remove it or check its spelling")
+        self._check_divisors()
         self._check_range()
         if method == "numeric" and self.regime != "firing":
             raise ModelError(f"a numeric phase map needs a neuron that fires on its own; "
@@ -122,6 +123,25 @@ class NeuronModel:
 
     def _values_text(self):
         return ", ".join(f"{k}={v:g}" for k, v in self.parameters.items()) or "no parameters"
+
+    def _check_divisors(self):
+        """Refuse parameter values that make a divisor of d state/dt, the threshold or the reset
+        0 (e.g. tau = 0): the expression is then infinite or undefined for every state."""
+        x = eq.symbol(self.state)
+        at = {eq.symbol(k): v for k, v in self.parameters.items()}
+        for name, expr in ((f"d{self.state}/dt = {self.rhs}", self.rhs),
+                           (f"the threshold '{self.threshold}'", self.threshold_value),
+                           (f"the reset '{self.reset}'", self.reset_value)):
+            for power in sorted(expr.atoms(sp.Pow), key=sp.default_sort_key):
+                divisor = power.base
+                if power.exp.is_negative and x not in divisor.free_symbols and \
+                        divisor.free_symbols and divisor.subs(at).is_zero:
+                    zero = ", ".join(f"{p} = {at[p]:g}" for p in sorted(divisor.free_symbols,
+                                                                        key=str))
+                    raise ModelError(
+                        f"{zero} makes {name} infinite or undefined: it divides by {divisor}, "
+                        f"which is 0; give {divisor} a nonzero value (if it is a time constant: a "
+                        f"positive number of ms)")
 
     def _check_range(self):
         """Classify the free dynamics on [reset, threshold] (sets `regime` and `v_rest`); see

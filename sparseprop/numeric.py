@@ -33,6 +33,7 @@ EXTENSION = 10.0           # approximate down to reset - EXTENSION * (cut-off - 
 PHASE_TOL = 1e-13          # per-piece bound on the integrated interpolation error, x period
 STATE_TOL = 1e-10          # state table's error in phase units (before Newton), x period
 MAX_PIECES = 4000
+QUAD_MAX_INTERVALS = 20000  # adaptive quadrature intervals before an integral counts as divergent
 
 _T = np.cos(np.pi * (np.arange(NODES) + 0.5) / NODES)          # first-kind nodes on [-1, 1]
 _BETWEEN = np.concatenate([[1.0], np.cos(np.pi * np.arange(1, NODES) / NODES), [-1.0]])
@@ -245,9 +246,12 @@ _GAUSS_FINE = np.polynomial.legendre.leggauss(20)
 def _quad(g, a, b, scale):
     """Integral of a scalar function on the finite [a, b] by adaptive Gauss-Legendre: the
     20-point rule, checked against the 10-point rule, is kept on an interval when the two agree
-    to 1e-13 relative (or 1e-16 * scale absolute); otherwise the interval is halved."""
+    to 1e-13 relative (or 1e-16 * scale absolute); otherwise the interval is halved. More than
+    QUAD_MAX_INTERVALS intervals: the integral does not converge (ModelError)."""
     total, stack = 0.0, [(a, b, 0)]
-    while stack:
+    for _ in range(QUAD_MAX_INTERVALS):
+        if not stack:
+            return total
         lo, hi, depth = stack.pop()
         mid, half = 0.5 * (lo + hi), 0.5 * (hi - lo)
         fine = half * sum(w * g(mid + half * x) for x, w in zip(*_GAUSS_FINE))
@@ -256,7 +260,9 @@ def _quad(g, a, b, scale):
             total += fine
         else:
             stack += [(lo, mid, depth + 1), (mid, hi, depth + 1)]
-    return total
+    raise ModelError(f"the integral of 1/f from {a:g} to {b:g} does not converge (more than "
+                     f"{QUAD_MAX_INTERVALS} intervals): does d state/dt come down to 0 there? The "
+                     f"state must move up from reset to cut-off at a rate bounded away from 0")
 
 
 def build(f, dfdp, reset, cutoff, lower):
