@@ -149,7 +149,8 @@ def _excitable(texts, rest, unstable):
         f"choose parameters with d{state}/dt > 0 from reset to threshold (the neuron fires on "
         f"its own), or a threshold below {state} = {unstable:.6g}" +
         (" and a finite reset" if math.isinf(low) else "") +
-        " (it then rests and fires only when inputs push it over)")
+        (" (it then fires on its own)" if rest == unstable else
+         " (it then rests and fires only when inputs push it over)"))
 
 
 def _check_no_runaway(f, low, high, state, rhs, values, at_reset):

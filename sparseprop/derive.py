@@ -438,11 +438,12 @@ def _derive_analytic(model, timeout):
                 span = num.real(period) if firing else num.real(phase, x, points[-2])
                 if firing and span == math.inf:   # the antiderivative is checked: it diverges
                     raise ModelError(
-                        f"the free period of {model.name} is {period} = inf at "
+                        f"the free period of {model.name} is inf at "
                         f"{model._values_text()}: the neuron never reaches threshold "
-                        f"'{model.threshold}' on its own, d{x}/dt comes down to 0 on the way (a "
-                        f"fixed point between the sampled states); choose parameters with "
-                        f"d{x}/dt > 0 from reset to threshold")
+                        f"'{model.threshold}' on its own (the integral of 1/f diverges: "
+                        f"d{x}/dt comes down to 0 on the way, or grows too slowly to reach an "
+                        f"infinite threshold in finite time); choose parameters with d{x}/dt > 0 "
+                        f"from reset to threshold, or a finite threshold")
                 if firing and not (math.isfinite(span) and span > 0):
                     raise NoClosedForm(
                         f"SymPy's closed form gives the period {period} = {span} for "
