@@ -52,8 +52,9 @@ def classify(f, low, high, state="v", rhs="f", values="these values"):
         if math.isnan(value) or math.isinf(value):
             raise ModelError(f"d{state}/dt = {rhs} cannot be evaluated at {state} = {x:g} "
                              f"(between reset and threshold: {value}) with {values}; the "
-                             f"dynamics must be finite there (is a parameter that divides, such "
-                             f"as a time constant, 0?)")
+                             f"dynamics must be finite there (no division by a parameter that is "
+                             f"0, such as a time constant, no overflow, every function's "
+                             f"argument in its domain)")
         values_at.append(value)
     texts = (state, rhs, values, low, high)
     down = next((k for k, value in enumerate(values_at) if value <= 0), None)

@@ -33,7 +33,7 @@ EXTENSION = 10.0           # approximate down to reset - EXTENSION * (cut-off - 
 PHASE_TOL = 1e-13          # per-piece bound on the integrated interpolation error, x period
 STATE_TOL = 1e-10          # state table's error in phase units (before Newton), x period
 MAX_PIECES = 4000
-QUAD_MAX_INTERVALS = 20000  # adaptive quadrature intervals before an integral counts as divergent
+QUAD_MAX_INTERVALS = 5000   # adaptive quadrature intervals before giving up (models seen: < 100)
 
 _T = np.cos(np.pi * (np.arange(NODES) + 0.5) / NODES)          # first-kind nodes on [-1, 1]
 _BETWEEN = np.concatenate([[1.0], np.cos(np.pi * np.arange(1, NODES) / NODES), [-1.0]])
@@ -260,9 +260,10 @@ def _quad(g, a, b, scale):
             total += fine
         else:
             stack += [(lo, mid, depth + 1), (mid, hi, depth + 1)]
-    raise ModelError(f"the integral of 1/f from {a:g} to {b:g} does not converge (more than "
-                     f"{QUAD_MAX_INTERVALS} intervals): does d state/dt come down to 0 there? The "
-                     f"state must move up from reset to cut-off at a rate bounded away from 0")
+    raise ModelError(f"the integral from {a:g} to {b:g} does not converge to 1e-13 within "
+                     f"{QUAD_MAX_INTERVALS} intervals: does d state/dt come down to 0 there, or "
+                     f"lose its digits to cancellation? The state must move up from reset to "
+                     f"cut-off at a rate bounded away from 0")
 
 
 def build(f, dfdp, reset, cutoff, lower):
