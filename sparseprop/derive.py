@@ -189,7 +189,8 @@ def _decide_parameter_conditions(F, x, num, notes):
             if x in cond.free_symbols or truth not in (sp.true, sp.false):
                 return node
             if truth == sp.true:
-                notes.append(f"Piecewise: took the branch {branch} ({cond} holds at the values)")
+                why = f"{cond} holds" if cond != sp.true else "the conditions before it fail"
+                notes.append(f"Piecewise: took the branch {branch} ({why} at the values)")
                 return branch
         return node
     return F.replace(lambda e: isinstance(e, sp.Piecewise), fix)
@@ -413,7 +414,7 @@ def _derive_analytic(model, timeout):
     notes = [f"assumed {', '.join(f'{s} {_sign_word(s)}' for s in params)} (from the values)"
              ] if params else []
     if not firing:
-        notes.append(f"subthreshold at these values: the free state settles " + (
+        notes.append("subthreshold at these values: the free state settles " + (
             f"at {model.state} = {high:.10g}" if high is not None else "at or below the reset"))
     phase = state_of_phase = period = ptc = NOT_DERIVED
     try:
