@@ -302,6 +302,7 @@ def test_fit_refuses_bad_settings_before_training(kwargs, fragment):
     assert np.array_equal(net.csr.weight_array(), weights)   # nothing trained
 
 
+@pytest.mark.filterwarnings("ignore:neurons .* have no spike")
 def test_an_error_during_fit_keeps_the_steps_taken_and_the_initial_state():
     net = small()
     start, weights = net.phase.copy(), net.csr.weight_array()
