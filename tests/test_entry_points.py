@@ -12,20 +12,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import sparseprop as spp
+from expect import expect
 from sparseprop import ModelError, Network, Result, fixed_indegree, fixed_outdegree
 from sparseprop.connectivity import CSR, Connectivity
 from sparseprop.population import Population, Projection, build_network, label
 
 LIF = spp.load_model("lif")
-
-
-def expect(call, *fragments):
-    """call() raises ModelError whose message holds every fragment (case-insensitive)."""
-    with pytest.raises(ModelError) as info:
-        call()
-    for fragment in fragments:
-        assert fragment.lower() in str(info.value).lower(), (fragment, str(info.value))
-    return str(info.value)
 
 
 def masked(values):

@@ -10,6 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import sparseprop
+from expect import expect
 from sparseprop import ModelError, NeuronModel, load_model
 from sparseprop.equations import parse_equations
 
@@ -26,16 +27,6 @@ def lif(**changes):
                      parameters=dict(LIF_PARAMETERS))
     arguments.update(changes)
     return NeuronModel(**arguments)
-
-
-def expect(call, *fragments):
-    """call() must raise ModelError whose message contains every fragment (case-insensitive)."""
-    with pytest.raises(ModelError) as info:
-        call()
-    message = str(info.value)
-    for fragment in fragments:
-        assert fragment.lower() in message.lower(), f"{fragment!r} not in message {message!r}"
-    return message
 
 
 def write(tmp_path, text, name="model.toml"):

@@ -15,20 +15,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import sparseprop as spp
+from expect import expect
 from sparseprop import ModelError, Network, fixed_outdegree, train
 from sparseprop.connectivity import CSR
 
 LIF = spp.load_model("lif")
 pytestmark = pytest.mark.timeout(120)   # none of these may hang (pytest-timeout fails it)
-
-
-def expect(call, *fragments):
-    """call() raises ModelError whose message holds every fragment (case-insensitive)."""
-    with pytest.raises(ModelError) as info:
-        call()
-    for fragment in fragments:
-        assert fragment.lower() in str(info.value).lower(), (fragment, str(info.value))
-    return str(info.value)
 
 
 def small(n=20, k=3, w=-0.1, **kwargs):
