@@ -77,7 +77,7 @@ class Kernels:
         if overrides and self.check_signs(params)[0]:
             row = tuple(params.tolist())
             if row not in self._verdicts:
-                self._verdicts[row] = self._sign_problem(params)
+                self._verdicts[row] = self.sign_problem(params)
             if self._verdicts[row] is not None:
                 raise ModelError(self._verdicts[row])
         return params
@@ -99,9 +99,10 @@ class Kernels:
         signs = np.array(self.parameter_signs)
         return (signs > 0) & ~(values > 0) | (signs < 0) & ~(values < 0)
 
-    def _sign_problem(self, params):
-        """None when the kernels hold at `params` (a row with other signs than derived for):
-        the regime there (analysis.classify) and the self-test at it; else the reason."""
+    def sign_problem(self, params):
+        """None when the kernels hold at `params` (a row of values with other signs than they
+        were derived for): the regime there (analysis.classify) and the self-test at it; else
+        the reason, as a ModelError message."""
         signs = {1: "> 0", -1: "< 0"}
         changed = [(name, value, sign) for name, value, sign, other in zip(
             self.parameter_names, params.tolist(), self.parameter_signs,

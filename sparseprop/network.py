@@ -10,7 +10,6 @@ import time
 
 import numpy as np
 
-from .analysis import classify
 from .engine import heap
 from .engine.status import COUNTERS, STOP_CASCADE, STOP_NAN, STOP_RANGE, STOP_TIME
 from .errors import Interrupted, ModelError
@@ -174,8 +173,10 @@ class Network:
         names = self.kernels.parameter_names
         where = f"neuron {k} " if k is not False else ""
         values = ", ".join(f"{name}={row[c]:g}" for c, name in enumerate(names))
-        if self.kernels.check_signs(row)[0]:
-            self._recheck(row, f"{where}({values})")
+        if self.kernels.check_signs(row)[0]:   # SymPy assumed other signs: check the kernels
+            problem = self.kernels.sign_problem(row)
+            if problem is not None:
+                raise ModelError(f"{where}({values}): {problem}")
         T = jit.period(row)
         if np.isfinite(T) and T > 0:
             return T
@@ -194,21 +195,6 @@ class Network:
                 f"no closed-form flow to evolve such a neuron between inputs (flow = {step}); "
                 f"keep every neuron's parameters in the range where it fires periodically")
         return np.inf
-
-    def _recheck(self, row, what):
-        """A row of values with other signs than the kernels were derived for (SymPy assumed
-        the signs of the model's values): its dynamics must be simulable (analysis.classify)
-        and the kernels must pass their self-test at its values; ModelError otherwise."""
-        jit = self.kernels.jit
-        regime, _ = classify(lambda x: jit.rhs(x, row), jit.reset(row), jit.threshold(row),
-                             self.model.state, str(self.model.rhs), what)
-        problem = self.kernels.check(regime == "firing", params=row)
-        if problem is not None:
-            raise ModelError(
-                f"{what} has parameters of other signs than {self.model.name} was derived for "
-                f"({self.model._values_text()}), and its kernels fail their check there "
-                f"({problem}); give such neurons a model derived at their values "
-                f"(model.with_parameters(...)) in a network of their own")
 
     def _set_rows(self, values):
         rows, sub = self._parameter_rows(values)
