@@ -12,8 +12,7 @@ import numpy as np
 
 from .connectivity import _check_n, _plain, _real_array
 from .errors import ModelError
-from . import gradients
-from .gradients import Tape
+from .gradients import Tape, backward
 
 _FIELDS = ("i", "t", "n", "t_start", "t_end", "final_phase", "engine", "wall_time")
 _POPULATION_FIELDS = ("population_names", "population_bounds")   # optional in a saved file
@@ -52,9 +51,9 @@ class Result:
     def backward(self, dloss_dt, dloss_dphase=None):
         """Gradients (weights, initial phases, parameters) of a loss L of this run, given dL/dt
         for every spike (shape of .t) and optionally dL/d(final phase); needs record_tape=True."""
-        tape = getattr(self, "_tape", None)
+        tape = getattr(self, "_tape", None)   # set by hand past the setter? backward says so
         network = tape.network if isinstance(tape, Tape) else None
-        return gradients.backward(network, self, dloss_dt, dloss_dphase)
+        return backward(network, self, dloss_dt, dloss_dphase)
 
     @property
     def n_spikes(self):
