@@ -70,8 +70,8 @@ def lif_events(I, tau, v, pre, post, weight, delay, count, refractory=0.0, sourc
     At one instant: queued deliveries first, by (emission number of the sending spike, synapse
     index); then source spikes, by sender id; then due neurons, smallest index first (re-chosen
     after every spike; an input of a positive delay that rounds to t + delay == t is queued and
-    so taken at this instant before further spikes). Stops after `count` spikes (count=None: no limit) or when the next
-    event is later than `duration`.
+    so taken at this instant before further spikes). Stops after `count` spikes (count=None:
+    no limit) or when the next event is later than `duration`.
     O(n + synapses) per event, float64 closed forms only; shares nothing with sparseprop."""
     v0 = np.asarray(v, dtype=np.float64)
     n = v0.size
