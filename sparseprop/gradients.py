@@ -5,21 +5,29 @@ from dataclasses import dataclass
 import numpy as np
 
 from .connectivity import _plain, _real_array
+from .engine.driver import synapses
 from .errors import ModelError
 
 
 class Tape:
-    """What a recorded run keeps for the reverse sweep: every target's phase before each jump
-    (in firing order, 8 bytes per synaptic event), beside the result's spikes (12 bytes each).
-    It also notes what it belongs to: the network, its revision and synapse table, and a digest
-    of its result's spikes (`bind`), so that a backward sweep over anything else is refused."""
+    """What a recorded run keeps for the reverse sweep: every input's target phase before its
+    jump (8 bytes per synaptic event) in order of delivery, one mark per group of inputs
+    delivered together (24 bytes: the spike that sent it, its first synapse, the spikes before
+    it), and the run's senders in emission order (4 bytes per spike, sources included).
+    It also notes what it belongs to: the network, its revision and synapse table, the state
+    the run started from, and a digest of its result's spikes (`bind`), so that a backward
+    sweep over anything else is refused."""
 
-    def __init__(self, network, pre_phase, start_phase, ended_at_last_spike):
+    def __init__(self, network, start, senders, pieces, ended_at_last_spike):
         self.network = network
         self.revision = network.revision
         self.csr = network.csr
-        self.pre_phase = pre_phase
-        self.start_phase = start_phase
+        self.pre_phase = np.concatenate([p[0] for p in pieces]) if pieces else np.empty(0)
+        self.marks = (np.concatenate([p[1] for p in pieces]) if pieces
+                      else np.empty((0, 3), np.int64))
+        self.senders = np.ascontiguousarray(senders, dtype=np.int32)
+        self.first = start.emitted
+        self.start_phase = start.phase.copy()
         self.ended_at_last_spike = ended_at_last_spike
         self.spikes = None
 
@@ -30,8 +38,8 @@ class Tape:
 
     @property
     def nbytes(self):
-        """Memory of the tape proper (pre-jump phases), bytes."""
-        return self.pre_phase.nbytes
+        """Memory of the tape proper (pre-jump phases, marks and senders), bytes."""
+        return self.pre_phase.nbytes + self.marks.nbytes + self.senders.nbytes
 
 
 @dataclass
@@ -39,11 +47,20 @@ class Gradients:
     """dL/d(everything trainable) of one recorded run.
 
     weight: one value per synapse, in the order of `network.synapses()`;
+    delay: one value per synapse (dL/d delay, ms^-1 units of L);
     initial_phase: one value per neuron (the phases at the start of the run);
-    parameters: model parameter name -> number (shared parameters) or array of n (per-neuron)."""
+    initial_state: one value per neuron, dL/d(state variable at the start) (0 for a
+        subthreshold neuron: its state moves no spike time);
+    parameters: model parameter name -> number (shared parameters) or array of n (per-neuron);
+    source_t: one value per source spike of the result (dL/d result.source_t);
+    input_weight: one value per PoissonInput of the network (dL/d its weight)."""
     weight: np.ndarray
     initial_phase: np.ndarray
     parameters: dict
+    delay: np.ndarray = None
+    initial_state: np.ndarray = None
+    source_t: np.ndarray = None
+    input_weight: np.ndarray = None
 
 
 def _digest(i, t):
@@ -88,35 +105,49 @@ def backward(network, result, dloss_dt, dloss_dphase=None):
                          "with (changed by hand, or the tape moved to another result); run "
                          "again with record_tape=True")
     csr = network.csr
-    if int(csr.out_degree()[i].sum()) != tape.pre_phase.size:
-        raise ModelError("the tape does not belong to these spikes (its length does not match)")
+    senders = tape.senders
+    neurons = senders < network.n
+    if np.count_nonzero(neurons) != i.size or not np.array_equal(senders[neurons], i):
+        raise ModelError("the tape does not belong to these spikes (its senders do not match)")
     dloss_dt = _array(dloss_dt, t.shape, "dloss_dt")
-    P = network._PT[:, :-2]                     # the model parameters (not refractory, period)
+    table = network.table
+    P = table[:, :-2]                           # the model parameters (not refractory, period)
     dT = np.empty_like(P)                       # d period / d parameters, rows like P
     for r in range(P.shape[0]):
         network.kernels.jit.dperiod_dparams(P[r], dT[r])
-    dT[~np.isfinite(network._PT[:, -1])] = 0.0   # subthreshold rows: no period, no reset term
+    dT[~np.isfinite(table[:, -1])] = 0.0        # subthreshold rows: no period, no reset term
     rows = np.arange(network.n) if P.shape[0] > 1 else np.zeros(network.n, dtype=int)
     adjoint = np.zeros(network.n)
     grad = np.zeros_like(P)
+    dt_all = np.zeros(senders.size)             # dL/dt of every spike, sources' 0
+    dt_all[neurons] = dloss_dt
     if dloss_dphase is not None:  # final phase = T - key + t_end
         dphase = _array(dloss_dphase, (network.n,), "dloss_dphase")
         dphase[network.subthreshold] = 0.0   # no phase: their final state moves no spike time
         adjoint -= dphase
         np.add.at(grad, rows, dphase[:, None] * dT[rows])
-        if tape.ended_at_last_spike and dloss_dt.size:
-            dloss_dt[-1] += dphase.sum()
-    grad_weight = np.zeros(csr.nnz)
-    weights = csr.weights if csr.weights is not None else np.empty(0)
-    weight = csr.weight if csr.weights is None else 0.0
-    network.kernels.jit.run_backward(network._PT, dT, i, dloss_dt, tape.pre_phase,
-                                     csr.indptr, csr.indices, weights, weight, adjoint,
-                                     grad_weight, grad)
+        if tape.ended_at_last_spike and dt_all.size:
+            dt_all[-1] += dphase.sum()
+    grad_weight, grad_delay = np.zeros(csr.nnz), np.zeros(csr.nnz)
+    grad_time = np.zeros(senders.size)
+    drive = network.inputs(network.current).weight
+    grad_drive = np.zeros(drive.size)
+    network.kernels.jit.run_backward(table, dT, senders, dt_all, tape.first, tape.pre_phase,
+                                     tape.marks, synapses(csr), drive, adjoint, grad_weight,
+                                     grad_delay, grad, grad_time, grad_drive)
     np.add.at(grad, rows, adjoint[:, None] * dT[rows])   # initial key = t0 + T - initial phase
     names = network.kernels.parameter_names
     parameters = {name: (grad[:, c].copy() if P.shape[0] > 1 else float(grad[0, c]))
                   for c, name in enumerate(names)}
-    return Gradients(weight=grad_weight, initial_phase=-adjoint, parameters=parameters)
+    dphase0 = -adjoint
+    jit = network.kernels.jit
+    dstate0 = np.zeros(network.n)   # dL/dv0 = dL/dphase0 * dphase/dv at the initial state
+    for k in np.flatnonzero(~network.subthreshold & (dphase0 != 0)):
+        row = table[rows[k]]
+        dstate0[k] = dphase0[k] * jit.dphase_dstate(jit.state(tape.start_phase[k], row), row)
+    return Gradients(weight=grad_weight, initial_phase=dphase0, parameters=parameters,
+                     delay=grad_delay, initial_state=dstate0, source_t=grad_time[~neurons],
+                     input_weight=grad_drive)
 
 
 def _spikes(result, n):

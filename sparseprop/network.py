@@ -1,27 +1,24 @@
-"""Network: a model, n neurons, connectivity and a state; run() simulates it exactly."""
-import contextlib
+"""Network: the definition of a network (a model, n neurons, a parameter table, synapses,
+sources, Poisson inputs, populations) and its state (sparseprop.engine.state.State); run()
+simulates it exactly through sparseprop.engine.driver."""
 import logging
 import math
 import numbers
-import signal
 import sys
-import threading
-import time
 
 import numpy as np
 
-from .engine import heap
-from .engine.status import COUNTERS, STOP_CASCADE, STOP_NAN, STOP_RANGE, STOP_TIME
+from .engine.driver import Run, inputs_of
+from .engine.queue import new_queue
+from .engine.state import State
 from .errors import Interrupted, ModelError
 from .gradients import Tape
-from .population import label
-from .result import Result, _check_populations
+from .result import Result, _check_populations, label
+from .sources import check_inputs, check_sources, streams
 
 ENGINES = ("auto", "sparse", "reference")
 REFRACTORY = "refractory"   # a per-neuron value beside the model parameters
 log = logging.getLogger("sparseprop")
-_CHUNK = 1 << 17          # at most this many spikes per call into the compiled loop
-_PROGRESS_AFTER = 3.0     # seconds of wall time before a progress line appears
 
 
 def _state_name(name):
@@ -47,43 +44,32 @@ def check_run_arguments(duration, max_spikes, engine):
         raise ModelError(f"max_spikes = {max_spikes!r}: give an integer >= 0")
 
 
-@contextlib.contextmanager
-def _interrupt():
-    """While the block runs, Ctrl-C (SIGINT) only sets a flag, read between chunks, so that a
-    run stops at a chunk boundary with a consistent state (main thread only; elsewhere Ctrl-C
-    is left to Python)."""
-    flag = []
-    previous = signal.getsignal(signal.SIGINT)
-    if threading.current_thread() is not threading.main_thread() or previous is None:
-        yield flag
-        return
-    signal.signal(signal.SIGINT, lambda signum, frame: flag.append(signum))
-    try:
-        yield flag
-    finally:
-        signal.signal(signal.SIGINT, previous)
-
-
 class Network:
-    """A network of `n` neurons of one model.
+    """A network of `n` neurons of one model, with optional input sources.
 
     model: a NeuronModel or the name of a shipped model.
-    connectivity: a recipe from sparseprop.connectivity (fixed_outdegree, ...) or a built CSR.
+    connectivity: a recipe from sparseprop.connectivity (fixed_outdegree, ..., each with a
+        delay) or a built CSR; with sources, a CSR of n + (number of sources) rows (neurons,
+        then sources) into n neurons (sparseprop.build_network makes it).
     initial_phase: None or "uniform" (uniform on [0, T_i) from `seed`), or an array of n phases
         (time since reset, in [0, T_i)).
-    seed: seed of the initial state (the connectivity has its own).
+    initial_state: instead of initial_phase, the state variable of every neuron, e.g.
+        {"v": 0.5} or {"v": array of n values} (as Brian2's G.v = ...).
+    seed: seed of the initial state and of the Poisson trains (the connectivity has its own).
     parameters: model parameter values that differ from the model's, each a number or an array
         of n values (one per neuron: a heterogeneous network, run by the time-keyed engine);
         "refractory" (ms) may be given too.
     populations: optional name -> number of neurons, adding up to n, laid out in that order
         (results then say which population a neuron belongs to); see also build_network.
+    sources: SpikeSource and PoissonSource objects (sparseprop.sources), senders n, n+1, ...
+        in order; inputs: PoissonInput objects (Poisson drive into a population or every neuron).
     Neurons whose parameters keep them below threshold (e.g. LIF with I < 1) fire only when
     inputs push them over; their initial state is uniform between reset and threshold, or the
     state reached a given time (initial_phase) after a reset.
     """
 
     def __init__(self, model, n, connectivity, initial_phase=None, seed=None, parameters=None,
-                 populations=None):
+                 populations=None, sources=None, inputs=None, initial_state=None):
         from .connectivity import CSR, Connectivity, _check_seed
         from .library import load_model
         from .model import NeuronModel
@@ -98,6 +84,11 @@ class Network:
         self.model, self.n = model, int(n)
         self.kernels = model.compile()
         self._set_rows(parameters if parameters is not None else {})
+        # name -> slice of neuron indices (see sparseprop.population.build_network)
+        self.populations = label(self.n, populations) if populations is not None else None
+        self.sources = check_sources(sources)
+        self.poisson_inputs = check_inputs(inputs, self.populations)
+        self.n_sources = sum(s.n for s in self.sources)
         if isinstance(connectivity, CSR):
             self.csr = connectivity.validate()
         elif isinstance(connectivity, Connectivity):
@@ -109,15 +100,59 @@ class Network:
             raise ModelError(f"connectivity = {connectivity!r:.60}: give a recipe such as "
                              f"sparseprop.fixed_outdegree(10, -0.1, seed=1) or a "
                              f"sparseprop.connectivity.CSR table")
-        if not self.csr.n == self.csr.n_post == self.n:
-            raise ModelError(f"the connectivity connects {self.csr.n} to {self.csr.n_post} "
-                             f"neurons, the network has {self.n}")
-        self.t = 0.0
-        self._initial_phase(initial_phase, seed)
+        self._check_table(self.csr)
+        self._streams = streams(self.n, self.sources, self.poisson_inputs, self.populations,
+                                seed)
         self.revision = 0         # counts changes of weights and parameters (tapes record it)
-        self._stored = {}         # name -> state, see store()
-        # name -> slice of neuron indices (see sparseprop.population.build_network)
-        self.populations = label(self.n, populations) if populations is not None else None
+        self._stored = {}         # name -> State, see store()
+        self.current = self._start(initial_phase, initial_state, seed)
+
+    def _check_table(self, csr):
+        senders = self.n + self.n_sources
+        if not (csr.n == senders and csr.n_post == self.n):
+            raise ModelError(f"the connectivity connects {csr.n} to {csr.n_post} neurons; the "
+                             f"network has {self.n} neurons" + (
+                                 f" and {self.n_sources} sources, so it needs {senders} rows "
+                                 f"(neurons, then sources) into {self.n} neurons"
+                                 if self.n_sources else ""))
+
+    def _start(self, initial_phase, initial_state, seed, t=0.0):
+        """The state at time t: phases or states from initial_phase / initial_state, nothing
+        in flight, every input stream at its first event."""
+        from .engine.inputs import inputs_start
+        if initial_state is not None:
+            if initial_phase is not None:
+                raise ModelError("give initial_phase or initial_state, not both")
+            phase, sub_state = self._from_state_values(initial_state)
+        else:
+            phase, sub_state = self._initial_state(initial_phase, seed)
+        constant = self._streams
+        inputs = inputs_of(constant, constant.next, constant.ptr, constant.rng)
+        inputs.next[inputs.kind != 0] = np.nan      # the random streams' first events
+        inputs_start(inputs, t)
+        if inputs.list_t.size:                      # spike lists: their first spike not before t
+            for s in np.flatnonzero(inputs.kind == 0):
+                k = inputs.ptr[s] = constant.ptr[s] + np.searchsorted(
+                    inputs.list_t[constant.ptr[s]:inputs.end[s]], t)
+                inputs.next[s] = inputs.list_t[k] if k < inputs.end[s] else np.inf
+        return State(t=float(t), phase=phase, sub_state=sub_state,
+                     t_free=np.full(self.n, -np.inf), queue=new_queue(0), emitted=0,
+                     next_input=inputs.next, input_ptr=inputs.ptr, input_rng=inputs.rng)
+
+    def inputs(self, state):
+        """The loops' input streams at `state` (sparseprop.engine.inputs.Inputs, copies)."""
+        return inputs_of(self._streams, state.next_input, state.input_ptr, state.input_rng)
+
+    def sender_name(self, j):
+        """'neuron j' or 'source k of <name>' for sender j of the synapse table."""
+        if j < self.n:
+            return f"neuron {j}"
+        k = j - self.n
+        for s in self.sources:
+            if k < s.n:
+                return f"source {k} of '{s.name}'"
+            k -= s.n
+        return f"sender {j}"
 
     def _parameter_rows(self, values):
         """The engines' rows: parameters, refractory period, then the period (inf for a neuron
@@ -130,7 +165,7 @@ class Network:
         if unknown:
             raise ModelError(f"'{unknown[0]}' is not a parameter of {self.model.name}; its "
                              f"parameters are {', '.join(names)}")
-        current = self._PT[:, :-1] if hasattr(self, "_PT") else np.append(
+        current = self.table[:, :-1] if hasattr(self, "table") else np.append(
             self.kernels.params, self.model.refractory)[None, :]
         columns = []
         for c, name in enumerate(names):
@@ -202,12 +237,12 @@ class Network:
                 sub if sub is not None else False, self._sub if self._sub is not None else False):
             raise ModelError("these parameter values change which neurons fire on their own; "
                              "build a new Network for them")
-        self._PT, self._sub = rows, sub
+        self.table, self._sub = rows, sub
 
     @property
     def heterogeneous(self):
         """True when parameters differ from neuron to neuron (the time-keyed case)."""
-        return self._PT.shape[0] > 1
+        return self.table.shape[0] > 1
 
     @property
     def subthreshold(self):
@@ -218,14 +253,14 @@ class Network:
     def period(self):
         """The free period: a number, or one per neuron in a heterogeneous network (inf for a
         neuron that does not fire on its own)."""
-        return float(self._PT[0, -1]) if not self.heterogeneous else self._PT[:, -1].copy()
+        return float(self.table[0, -1]) if not self.heterogeneous else self.table[:, -1].copy()
 
     def _row(self, k):
-        return self._PT[k if self.heterogeneous else 0]
+        return self.table[k if self.heterogeneous else 0]
 
     def _initial_state(self, initial_phase, seed):
         """Phases (neurons that fire on their own) and states (subthreshold neurons) at t."""
-        T = np.broadcast_to(self._PT[:, -1], (self.n,))
+        T = np.broadcast_to(self.table[:, -1], (self.n,))
         sub = self.subthreshold
         if initial_phase is None or (isinstance(initial_phase, str) and initial_phase == "uniform"):
             u = np.random.default_rng(seed).uniform(0.0, 1.0, self.n)
@@ -260,19 +295,74 @@ class Network:
             state[k] = self.kernels.jit.flow(self.kernels.jit.reset(row), phase[k], row)
         return np.where(sub, 0.0, phase), state
 
-    def _initial_phase(self, initial_phase, seed):
-        self.phase, self.sub_state = self._initial_state(initial_phase, seed)
-        self.t_free = np.full(self.n, -np.inf)   # the end of each neuron's refractory period
-        return self.phase
+    def _from_state_values(self, values):
+        """Phases and subthreshold states from {state name: number or n values}: a neuron that
+        fires on its own gets the phase of its value (at or over threshold: phase T, it fires
+        at once), a subthreshold neuron keeps the value itself."""
+        name = self.model.state
+        if not isinstance(values, dict) or set(values) != {name}:
+            raise ModelError(f"initial_state must be a dict {{'{name}': number or {self.n} "
+                             f"values}} ({self.model.name}'s state variable is '{name}'); got "
+                             f"{values!r:.60}")
+        try:
+            v = np.array(values[name], dtype=np.float64)
+        except (TypeError, ValueError):
+            raise ModelError(f"initial_state['{name}'] must be a number or {self.n} numbers") \
+                from None
+        if v.shape not in ((), (self.n,)) or not np.all(np.isfinite(v)):
+            raise ModelError(f"initial_state['{name}'] has shape {v.shape} or non-finite values; "
+                             f"give a finite number or {self.n} finite numbers, one per neuron")
+        v = np.broadcast_to(v, (self.n,))
+        jit, sub = self.kernels.jit, self.subthreshold
+        phase = np.zeros(self.n)
+        for k in np.flatnonzero(~sub):
+            row = self._row(k)
+            T = row[-1]
+            p = T if v[k] >= jit.threshold(row) else jit.phase(v[k], row)
+            if not (p <= T and np.isfinite(p)):
+                raise ModelError(f"initial_state['{name}'][{k}] = {v[k]:g} is outside the states "
+                                 f"{self.model.name} can be in (its phase is {p}); give values the "
+                                 f"phase map covers, e.g. between reset and threshold")
+            phase[k] = p
+        if self._sub is None:
+            return phase, None
+        return phase, np.where(sub, v, np.nan)
+
+    # ------------------------------------------------------------------------- the state
 
     @property
-    def _timed(self):
-        """The engines need t_free: some neuron is refractory or subthreshold."""
-        return self._sub is not None or self._refractory_any
+    def t(self):
+        """The current time, ms."""
+        return self.current.t
 
     @property
-    def _refractory_any(self):
-        return bool(np.any(self._PT[:, -2] > 0))
+    def phase(self):
+        """Every neuron's phase now (time since reset; 0 for a subthreshold neuron)."""
+        return self.current.phase
+
+    @phase.setter
+    def phase(self, phase):
+        self.set_state(phase, t=self.t)
+
+    @property
+    def sub_state(self):
+        """The state variable of subthreshold neurons (NaN for the others), or None."""
+        return self.current.sub_state
+
+    @property
+    def t_free(self):
+        """The end of each neuron's refractory period (-inf: none under way), ms."""
+        return self.current.t_free
+
+    @property
+    def timed(self):
+        """The engines need refractory ends: some neuron is refractory or subthreshold."""
+        return self._sub is not None or bool(np.any(self.table[:, -2] > 0))
+
+    @property
+    def has_subthreshold(self):
+        """Some neuron does not fire on its own."""
+        return self._sub is not None
 
     @property
     def state(self):
@@ -289,8 +379,13 @@ class Network:
         return out
 
     def synapses(self):
-        """(pre, post, weight) arrays, one entry per synapse, in the engine's (CSR) order."""
+        """(pre, post, weight) arrays, one entry per synapse, in the engine's (CSR) order; pre
+        counts neurons 0..n-1, then sources n, n+1, ..."""
         return self.csr.synapses()
+
+    def delays(self):
+        """The delay of every synapse (ms), in the order of `synapses()`."""
+        return self.csr.delay_array()
 
     def set_weights(self, weights):
         """Give every synapse its own weight (an array in the order of `synapses()`)."""
@@ -302,7 +397,23 @@ class Network:
         if weights.shape != (self.csr.nnz,) or not np.all(np.isfinite(weights)):
             raise ModelError(f"weights must be {self.csr.nnz} finite numbers, one per synapse "
                              f"(got shape {weights.shape})")
-        self.csr = CSR(self.n, self.csr.indptr, self.csr.indices, weights)
+        csr = self.csr
+        self.csr = CSR(csr.n, csr.indptr, csr.indices, weights, n_post=csr.n_post,
+                       delays=csr.delays, delay=csr.delay)
+        self.revision += 1
+
+    def set_delays(self, delays):
+        """Give every synapse its own delay (ms, an array in the order of `synapses()`). The
+        table keeps its order: delays must stay sorted within each row (as given by
+        `delays()`), else ModelError."""
+        from .connectivity import CSR
+        csr = self.csr
+        table = CSR(csr.n, csr.indptr, csr.indices, csr.weights,
+                    weight=csr.weight, n_post=csr.n_post, delays=delays)
+        if not np.array_equal(table.indices, csr.indices):
+            raise ModelError("these delays reorder the synapses within a row (rows are kept "
+                             "sorted by delay); build a new network for them")
+        self.csr = table
         self.revision += 1
 
     def set_parameters(self, **values):
@@ -317,52 +428,57 @@ class Network:
         """Current model parameter values, name -> number (or array of n, per neuron)."""
         names = self.kernels.parameter_names
         if not self.heterogeneous:
-            return dict(zip(names, self._PT[0, :-2].tolist()))
-        return {name: self._PT[:, c].copy() for c, name in enumerate(names)}
+            return dict(zip(names, self.table[0, :-2].tolist()))
+        return {name: self.table[:, c].copy() for c, name in enumerate(names)}
 
     @property
     def refractory(self):
         """The refractory period, ms: a number, or one per neuron in a heterogeneous network."""
-        return float(self._PT[0, -2]) if not self.heterogeneous else self._PT[:, -2].copy()
+        return float(self.table[0, -2]) if not self.heterogeneous else self.table[:, -2].copy()
 
-    def set_state(self, phase, t=0.0):
+    def set_state(self, phase=None, t=0.0, state=None):
         """Set every neuron's phase (time since reset, in [0, T); for a subthreshold neuron any
-        time >= 0 since reset) and the current time; no neuron is refractory afterwards."""
+        time >= 0 since reset), or its state variable (state={"v": ...}, as initial_state),
+        and the current time; no neuron is refractory afterwards, nothing is in flight, and
+        every input stream goes to its first event at or after t."""
         if isinstance(t, bool) or not isinstance(t, numbers.Real) or not math.isfinite(t):
             raise ModelError(f"t = {t!r}: the current time must be a finite number of ms")
-        self._initial_phase(phase, None)
-        self.t = float(t)
+        if phase is None and state is None:
+            raise ModelError("give phase (n phases) or state ({state name: values})")
+        self.current = self._start(phase, state, None, t=float(t))
 
     def store(self, name="default"):
         """Remember the current state under `name` (as Brian2's Network.store): the time, the
-        phases, the subthreshold neurons' states and the refractory periods under way. Weights
-        and parameters are not part of it."""
-        self._stored[_state_name(name)] = (
-            self.t, self.phase.copy(), self.t_free.copy(),
-            None if self.sub_state is None else self.sub_state.copy())
+        phases, the subthreshold neurons' states, the refractory periods under way, the spikes
+        in flight and the input streams. Weights and parameters are not part of it."""
+        self._stored[_state_name(name)] = self.current.copy()
 
     def restore(self, name="default"):
         """Go back to the state stored under `name` by store()."""
         if _state_name(name) not in self._stored:
             raise ModelError(f"no state stored under {name!r}; stored: "
                              f"{', '.join(map(repr, self._stored)) or 'none'} (call store first)")
-        t, phase, t_free, sub_state = self._stored[name]
-        self.t, self.phase, self.t_free = t, phase.copy(), t_free.copy()
-        self.sub_state = None if sub_state is None else sub_state.copy()
+        self.current = self._stored[name].copy()
+
+    def forget(self, name="default"):
+        """Drop the state stored under `name` (nothing happens if there is none)."""
+        self._stored.pop(_state_name(name), None)
 
     def run(self, duration=None, max_spikes=None, engine="auto", progress=None,
             record_tape=False):
-        """Simulate from the current state for `duration` ms and/or until `max_spikes` spikes.
+        """Simulate from the current state for `duration` ms and/or until `max_spikes` spikes
+        (neurons' and sources').
 
         engine: "sparse" (SparseProp, O(K log N) per spike: each neuron keyed by the time it next
         reaches threshold; with shared parameters this is the phase engine of DESIGN.md 3.2,
-        with per-neuron parameters the time-keyed engine of 3.3), "reference" (conventional
-        O(N) loop) or "auto" (the sparse engine; the logger `sparseprop` says which case).
+        with per-neuron parameters the time-keyed engine of 3.3; spikes in flight and inputs
+        from a queue beside it, 3.6), "reference" (conventional O(N) loop) or "auto" (the
+        sparse engine; the logger `sparseprop` says which case).
         progress: print a progress line to stderr on runs longer than a few seconds (default:
-        when stderr is a terminal). record_tape: keep what the reverse
-        sweep needs (every target's phase before each jump, 8 bytes per synaptic event) so
-        that `result.backward(...)` gives gradients. A second run continues from the first.
-        Returns a Result.
+        when stderr is a terminal). record_tape: keep what the reverse sweep needs (every
+        input's target phase before its jump, 8 bytes per synaptic event, and 24 bytes per
+        group of inputs) so that `result.backward(...)` gives gradients. A second run
+        continues from the first, spikes in flight included. Returns a Result.
         """
         check_run_arguments(duration, max_spikes, engine)
         for flag, value in (("progress", progress), ("record_tape", record_tape)):
@@ -371,178 +487,50 @@ class Network:
                     " (or None: when stderr is a terminal)" if flag == "progress" else ""))
         if self.populations is not None:   # set by hand? checked before the run, not after
             self.populations = _check_populations(self.populations, self.n)
+        self._check_table(self.csr.validate())
         progress = sys.stderr.isatty() if progress is None else bool(progress)
         t_stop = self.t + duration if duration is not None else math.inf
         budget = max_spikes if max_spikes is not None else math.inf
         if engine == "auto":
             engine = "sparse"
-            log.info("engine auto: sparse, %s%s%s", "time-keyed (per-neuron parameters)"
+            log.info("engine auto: sparse, %s%s%s%s", "time-keyed (per-neuron parameters)"
                      if self.heterogeneous else "phase (one period for all neurons)",
                      ", subthreshold neurons by their flow" if self._sub is not None else "",
-                     ", refractory periods" if self._refractory_any else "")
-        loop = self._sparse if engine == "sparse" else self._reference
-        pieces = [] if record_tape else None     # the tape, chunk by chunk
-        i, t, t_end, phase, sub_state, t_free, (compile_time, wall), interrupted = loop(
-            t_stop, budget, progress, pieces)
-        phase = np.where(self.subthreshold, np.nan, phase) if self._sub is not None else phase
-        result = Result(i, t, self.n, self.t, t_end, phase, engine, wall,
-                        populations=dict(self.populations) if self.populations else None)
+                     ", refractory periods" if np.any(self.table[:, -2] > 0) else "",
+                     ", delays" if self.csr.max_delay > 0 else "")
+        start = self.current
+        run = Run(self, start, engine, t_stop, budget, bool(record_tape))
+        senders, times, compile_time, wall, interrupted, pieces = run.go(progress)
+        neurons = senders < self.n
+        t_end = t_stop if math.isfinite(t_stop) and senders.size < budget \
+            and not interrupted else (times[-1] if times.size else self.t)
+        end = run.finish(t_end)
+        phase = np.where(self.subthreshold, np.nan, end.phase) if self._sub is not None \
+            else end.phase
+        result = Result(senders[neurons], times[neurons], self.n, self.t, t_end, phase, engine,
+                        wall, populations=dict(self.populations) if self.populations else None)
+        result.source_i = (senders[~neurons] - self.n).astype(np.int32)
+        result.source_t = times[~neurons]
+        result.sources = self.source_slices() or None
         result.compile_time = compile_time
         if record_tape:
-            result.tape = Tape(self, np.concatenate(pieces), self.phase, ended_at_last_spike=not (
-                math.isfinite(t_stop) and i.size < budget and not interrupted))
-        self.t, self.phase, self.sub_state, self.t_free = t_end, phase, sub_state, t_free
+            result.tape = Tape(self, start, senders, pieces, ended_at_last_spike=not (
+                math.isfinite(t_stop) and senders.size < budget
+                and not interrupted))
+        self.current = end
         if interrupted:
             raise Interrupted(result)
         return result
+
+    def source_slices(self):
+        """name -> slice of source indices (0-based among the sources, in order)."""
+        slices, start = {}, 0
+        for s in self.sources:
+            slices[s.name] = slice(start, start + s.n)
+            start += s.n
+        return slices
 
     def backward(self, result, dloss_dt, dloss_dphase=None):
         """Gradients of a loss of a recorded run of this network; see Result.backward."""
         from .gradients import backward
         return backward(self, result, dloss_dt, dloss_dphase)
-
-    # Both loops run the compiled engine in chunks of a bounded amount of work (so that progress
-    # lines and Ctrl-C come within a fraction of a second), growing the record between calls.
-    # Chunk sizes depend only on the network, and the loops carry their counters from call to
-    # call, so the spikes do not depend on the chunking.
-    def _chunk_size(self, engine):
-        """Spikes per call: about 2^20 synaptic events (sparse) or 2^22 neuron updates
-        (reference, O(N) per spike), at most _CHUNK."""
-        degree = max(self.csr.nnz / self.n, 1.0)
-        work = self.n + degree if engine == "reference" else degree
-        return max(1, min(_CHUNK, int((1 << 22 if engine == "reference" else 1 << 20) / work)))
-
-    def _chunks(self, call, engine, t_stop, budget, progress, pieces):
-        """Call the compiled loop until it stops; returns (i, t, compile seconds, run seconds,
-        interrupted). The first call, with empty outputs, only compiles (timed apart)."""
-        start = time.perf_counter()
-        call(np.empty(0, np.int32), np.empty(0), np.empty(0))
-        compiled = time.perf_counter()
-        pieces_i, pieces_t = [np.empty(0, np.int32)], [np.empty(0)]
-        total, shown, chunk = 0, False, self._chunk_size(engine)
-        degree = int(self.csr.out_degree().max())
-        with _interrupt() as interrupted:
-            while total < budget and not interrupted:
-                size = int(min(chunk, budget - total))
-                if pieces is not None:   # tape room for whole spikes, at most 256 MB a chunk
-                    size = max(1, min(size, (1 << 25) // max(degree, 1)))
-                out_i, out_t = np.empty(size, np.int32), np.empty(size, np.float64)
-                tape = np.empty(size * degree if pieces is not None else 0)
-                count, taped, status, culprit = call(out_i, out_t, tape)
-                if status in (STOP_CASCADE, STOP_RANGE, STOP_NAN):
-                    raise self._stop_error(status, out_i[count - 1], out_t[count - 1], culprit)
-                pieces_i.append(out_i[:count])
-                pieces_t.append(out_t[:count])
-                if pieces is not None:
-                    pieces.append(tape[:taped].copy())
-                total += count
-                if progress and time.perf_counter() - compiled > _PROGRESS_AFTER:
-                    shown = True
-                    done = (out_t[count - 1] - self.t) / (t_stop - self.t) if math.isfinite(
-                        t_stop) and count else total / budget
-                    print(f"\r  {100 * min(done, 1):5.1f}%  {total} spikes  "
-                          f"{time.perf_counter() - compiled:.1f} s", end="", file=sys.stderr,
-                          flush=True)
-                if status == STOP_TIME:
-                    break
-                if count == 0:
-                    raise ModelError("the engine made no progress (a spike's targets do not fit "
-                                     "its output); please report this with the network")
-        if shown:
-            print(file=sys.stderr)
-        return (np.concatenate(pieces_i), np.concatenate(pieces_t), compiled - start,
-                time.perf_counter() - compiled, bool(interrupted))
-
-    def _stop_error(self, status, j, t, i):
-        """The ModelError for a loop that stopped on a fault, after neuron j's spike at t
-        reached neuron i."""
-        if status == STOP_CASCADE:
-            return ModelError(f"more than {self.n} spikes at one instant ({t:g} ms): an "
-                              f"excitatory cascade that does not end; weaken the excitatory "
-                              f"weights")
-        row = self.csr.indptr[j] + np.flatnonzero(self.csr.indices[
-            self.csr.indptr[j]:self.csr.indptr[j + 1]] == i)[:1]
-        weight = self.csr.weight_array()[row[0]] if row.size else math.nan
-        what = (f"the input of weight {weight:g} from neuron {j} at {t:g} ms to neuron {i}")
-        if status == STOP_NAN:
-            return ModelError(f"{what} made its state NaN: on_pre '{self.model.on_pre}' is not "
-                              f"defined there; change on_pre (or the weights) so that every "
-                              f"input gives a number")
-        low = (self.kernels.numeric_range or (None,))[0]
-        return ModelError(
-            f"{what} moved its state out of the range of the phase map (the PTC is NaN)" + (
-                f": the numeric map of {self.model.name} covers states down to {low:g} only; "
-                f"weaken the inhibitory weights" if low is not None else
-                f"; keep the inputs within the states {self.model.name} is defined for"))
-
-    def _csr_args(self):
-        csr = self.csr
-        weights = csr.weights if csr.weights is not None else np.empty(0)
-        weight = csr.weight if csr.weights is None else 0.0
-        return csr.indptr, csr.indices, weights, weight
-
-    def _engine_state(self):
-        """(sx, tf) for the loops: subthreshold states and refractory ends (absolute), or
-        empty arrays when no neuron is refractory or subthreshold."""
-        if not self._timed:
-            return np.empty(0), np.empty(0)
-        sx = self.sub_state.copy() if self._sub is not None else np.empty(0)
-        return sx, self.t_free.copy()
-
-    def _sparse(self, t_stop, budget, progress, pieces):
-        jit = self.kernels.jit
-        T = np.broadcast_to(self._PT[:, -1], (self.n,))
-        sub = self.subthreshold
-        # each key is the offset time of reaching threshold (inf: never on its own)
-        keys = T - self.phase
-        sx, tf = self._engine_state()
-        if self._sub is not None:
-            jit.subthreshold_keys(self._PT, sx, keys)
-        hkey, hidx, pos = heap.new_heap(keys)
-        if tf.size:   # to the offset frame; a subthreshold state holds at max(t, t_free)
-            tf = np.where(sub, np.maximum(tf, self.t), tf) - self.t
-        state = {"t_base": self.t, "Phi": 0.0}
-        csr, counters = self._csr_args(), np.zeros(len(COUNTERS), np.int64)
-
-        def call(out_i, out_t, tape):
-            count, state["t_base"], state["Phi"], taped, status = jit.run_phase(
-                self._PT, hkey, hidx, pos, state["t_base"], state["Phi"], *csr, t_stop,
-                out_i, out_t, tape, 0, sx, tf, counters)
-            return count, taped, status, counters[COUNTERS["CULPRIT"]]
-
-        i, t, *times, interrupted = self._chunks(call, "sparse", t_stop, budget, progress, pieces)
-        t_end = t_stop if math.isfinite(t_stop) and i.size < budget and not interrupted else (
-            t[-1] if t.size else self.t)
-        now = t_end - state["t_base"]
-        keys = heap.keys(hkey, pos)
-        phase = np.zeros(self.n)                # subthreshold neurons have none (0 here)
-        fires = ~sub
-        phase[fires] = T[fires] - keys[fires] + now
-        due = fires & (keys <= now)   # firing at t_end: phase T exactly, first (by index) next run
-        phase[due] = T[due]
-        if not tf.size:
-            return i, t, t_end, phase, self.sub_state, self.t_free, times, interrupted
-        if self._sub is not None:
-            jit.settle(self._PT, sx, tf, now)   # subthreshold states to t_end (or reset)
-        return (i, t, t_end, phase, (sx if self._sub is not None else None),
-                tf + state["t_base"], times, interrupted)
-
-    def _reference(self, t_stop, budget, progress, pieces):
-        jit = self.kernels.jit
-        phase = self.phase.copy()
-        sx, tf = self._engine_state()
-        state = {"t": self.t}
-        csr, counters = self._csr_args(), np.zeros(len(COUNTERS), np.int64)
-
-        def call(out_i, out_t, tape):
-            count, state["t"], taped, status = jit.run_reference(
-                self._PT, phase, state["t"], *csr, t_stop, out_i, out_t, tape, 0, sx, tf,
-                counters)
-            return count, taped, status, counters[COUNTERS["CULPRIT"]]
-
-        i, t, *times, interrupted = self._chunks(call, "reference", t_stop, budget, progress,
-                                                 pieces)
-        if not tf.size:
-            return i, t, state["t"], phase, self.sub_state, self.t_free, times, interrupted
-        return (i, t, state["t"], phase, (sx if self._sub is not None else None), tf, times,
-                interrupted)

@@ -333,3 +333,30 @@ def _check_populations(populations, n):
             raise ModelError(f"Result: populations '{a}' and '{b}' overlap; each neuron belongs "
                              f"to one population at most")
     return {name: slice(start, stop) for start, stop, name in bounds}
+
+
+def label(n, sizes):
+    """Check that `sizes` (name -> number of neurons) adds up to `n` and return name -> slice of
+    neuron indices, the populations laid out in the order given:
+    label(1000, {"E": 800, "I": 200}) == {"E": slice(0, 800), "I": slice(800, 1000)}."""
+    n = _check_n(n, "populations")
+    if not isinstance(sizes, dict) or not sizes:
+        example = (f"{{'E': {n - max(n // 5, 1)}, 'I': {max(n // 5, 1)}}}" if n > 1
+                   else "{'E': 1}")
+        raise ModelError(f"populations must be a non-empty dict of name -> number of neurons, "
+                         f"e.g. {example}; got {sizes!r:.60}")
+    slices, start = {}, 0
+    for name, size in sizes.items():
+        if not isinstance(name, str) or not name.isidentifier():
+            raise ModelError(f"populations: a population name must be a non-empty identifier "
+                             f"such as 'E' or 'inh'; got {name!r}")
+        if isinstance(size, bool) or not isinstance(size, numbers.Integral) or size <= 0:
+            raise ModelError(f"population '{name}': its size must be an integer > 0; got "
+                             f"{size!r}")
+        slices[name] = slice(start, start + int(size))
+        start += int(size)
+    if start != n:
+        parts = " + ".join(f"{name} {size}" for name, size in sizes.items())
+        raise ModelError(f"the populations add up to {start} neurons ({parts}), the network "
+                         f"has n = {n}; make the sizes sum to {n}")
+    return slices

@@ -1,0 +1,251 @@
+"""The Python side of the engine: puts a network's state into the compiled loops' frame, calls
+them in chunks of bounded work (so that progress lines and Ctrl-C come within a fraction of a
+second), grows their buffers, and turns stop codes into errors.
+
+The loops are rendered into each model's kernel module (sparseprop/templates/engine_*.py.j2);
+they carry their counters and clock from call to call, and chunk sizes depend only on the
+network, so the spikes do not depend on the chunking.
+"""
+import contextlib
+import math
+import signal
+import sys
+import threading
+import time
+from collections import namedtuple
+
+import numpy as np
+
+from ..errors import ModelError
+from . import heap
+from .inputs import Inputs
+from .queue import QHEAD, QSIZE, entries, new_queue, refill
+from .status import COUNTERS, STOP_CASCADE, STOP_FULL, STOP_NAN, STOP_RANGE, STOP_TIME
+
+Synapses = namedtuple("Synapses", "indptr indices weights weight delays delay")
+
+_CHUNK = 1 << 17          # at most this many spikes per call into the compiled loop
+_PROGRESS_AFTER = 3.0     # seconds of wall time before a progress line appears
+_EMITTED, _CULPRIT, _SYNAPSE = COUNTERS["EMITTED"], COUNTERS["CULPRIT"], COUNTERS["SYNAPSE"]
+_TAPED, _MARKED = COUNTERS["TAPED"], COUNTERS["MARKED"]
+
+
+@contextlib.contextmanager
+def interrupt():
+    """While the block runs, Ctrl-C (SIGINT) only sets a flag, read between chunks, so that a
+    run stops at a chunk boundary with a consistent state (main thread only; elsewhere Ctrl-C
+    is left to Python)."""
+    flag = []
+    previous = signal.getsignal(signal.SIGINT)
+    if threading.current_thread() is not threading.main_thread() or previous is None:
+        yield flag
+        return
+    signal.signal(signal.SIGINT, lambda signum, frame: flag.append(signum))
+    try:
+        yield flag
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def synapses(csr):
+    """The loops' view of a CSR table (shared weight/delay: empty per-synapse arrays)."""
+    empty = np.empty(0)
+    return Synapses(csr.indptr, csr.indices,
+                    csr.weights if csr.weights is not None else empty,
+                    float(csr.weight) if csr.weights is None else 0.0,
+                    csr.delays if csr.delays is not None else empty,
+                    float(csr.delay) if csr.delays is None else 0.0)
+
+
+def chunk_work(n, degree, engine):
+    """Work per call: about 2^20 events and synaptic events (sparse), or 2^22 neuron updates
+    (reference, O(N) per event)."""
+    if engine == "reference":
+        return max(1, (1 << 22) // (n + 1))
+    return 1 << 20
+
+
+class Run:
+    """One run of a network from its state: `go()` returns (senders, times, compile seconds,
+    run seconds, interrupted, tape pieces); `state` is the state at the end."""
+
+    def __init__(self, network, state, engine, t_stop, budget, record):
+        self.net, self.engine, self.t_stop, self.budget = network, engine, t_stop, budget
+        self.jit = network.kernels.jit
+        self.PT = network.table
+        self.sub = network.subthreshold
+        self.syn = synapses(network.csr)
+        self.ring = self.syn.delays.size == 0
+        self.record = record
+        self.state = state
+        self.counters = np.zeros(len(COUNTERS), np.int64)
+        self.counters[_EMITTED] = state.emitted
+        self.queue = new_queue(max(16, 2 * state.in_flight))
+        self.inputs = network.inputs(state)   # Inputs with copies of the mutable fields
+        sx = state.sub_state.copy() if network.has_subthreshold else np.empty(0)
+        tf = state.t_free.copy() if network.timed else np.empty(0)
+        self.sx = sx
+        if engine == "sparse":
+            T = np.broadcast_to(self.PT[:, -1], (network.n,))
+            keys = T - state.phase
+            if network.has_subthreshold:
+                self.jit.subthreshold_keys(self.PT, sx, keys)
+            self.hkey, self.hidx, self.pos = heap.new_heap(keys)
+            if tf.size:   # to the offset frame; a subthreshold state holds at max(t, t_free)
+                tf = np.where(self.sub, np.maximum(tf, state.t), tf) - state.t
+            shift = state.t
+        else:
+            self.phase = state.phase.copy()
+            shift = 0.0
+        self.tf = tf
+        self.clock = np.array([state.t, 0.0])
+        inflight = state.queue
+        refill(self.queue, self.counters, inflight._replace(time=inflight.time - shift,
+                                                             sent=inflight.sent - shift))
+        self.inputs.next[:] -= shift
+
+    def _call(self, out_i, out_t, tape, marks, work):
+        self.counters[_TAPED] = self.counters[_MARKED] = 0
+        if self.engine == "sparse":
+            count, status = self.jit.run_phase(
+                self.PT, self.hkey, self.hidx, self.pos, self.clock, self.syn, self.queue,
+                self.inputs, self.sx, self.tf, self.t_stop, work, out_i, out_t, tape, marks,
+                self.counters)
+        else:
+            count, status = self.jit.run_reference(
+                self.PT, self.phase, self.clock, self.syn, self.queue, self.inputs, self.sx,
+                self.tf, self.t_stop, work, out_i, out_t, tape, marks, self.counters)
+        if status == STOP_FULL and self.counters[QSIZE] == self.queue.time.size:
+            content = entries(self.queue, self.counters, self.ring)   # grow the queue
+            self.queue = new_queue(2 * self.queue.time.size)
+            refill(self.queue, self.counters, content)
+        return count, status
+
+    def now(self):
+        """The loop's current absolute time."""
+        return self.clock[0] + (self.clock[1] if self.engine == "sparse" else 0.0)
+
+    def go(self, progress):
+        """Call the compiled loop until it stops. The first call, with empty outputs, only
+        compiles (timed apart)."""
+        start = time.perf_counter()
+        self._call(np.empty(0, np.int32), np.empty(0), np.empty(0), np.empty((0, 3), np.int64),
+                   0)
+        compiled = time.perf_counter()
+        pieces_i, pieces_t, tape_pieces = [np.empty(0, np.int32)], [np.empty(0)], []
+        net = self.net
+        work = chunk_work(net.n, max(net.csr.nnz / net.n, 1.0), self.engine)
+        widest = int(net.csr.out_degree().max()) if net.csr.n else 0
+        total, shown, made_progress = 0, False, True
+        t0 = self.state.t
+        with interrupt() as interrupted:
+            while total < self.budget and not interrupted:
+                size = int(min(_CHUNK, self.budget - total))
+                out_i, out_t = np.empty(size, np.int32), np.empty(size, np.float64)
+                tape = np.empty(work + widest + 1 if self.record else 0)
+                marks = np.empty((work + 1 if self.record else 0, 3), np.int64)
+                before = (int(self.counters[_EMITTED]), self.now(), int(self.counters[QSIZE]))
+                count, status = self._call(out_i, out_t, tape, marks, work)
+                if status in (STOP_CASCADE, STOP_RANGE, STOP_NAN):
+                    raise self._stop_error(status)
+                pieces_i.append(out_i[:count])
+                pieces_t.append(out_t[:count])
+                if self.record:
+                    tape_pieces.append((tape[:self.counters[_TAPED]].copy(),
+                                        marks[:self.counters[_MARKED]].copy()))
+                total += count
+                if progress and time.perf_counter() - compiled > _PROGRESS_AFTER:
+                    shown = True
+                    done = (self.now() - t0) / (self.t_stop - t0) if math.isfinite(
+                        self.t_stop) else total / self.budget
+                    print(f"\r  {100 * min(done, 1):5.1f}%  {total} spikes  "
+                          f"{time.perf_counter() - compiled:.1f} s", end="", file=sys.stderr,
+                          flush=True)
+                if status == STOP_TIME:
+                    break
+                after = (int(self.counters[_EMITTED]), self.now(), int(self.counters[QSIZE]))
+                if after == before and not (self.record and self.counters[_MARKED]):
+                    if not made_progress:
+                        raise ModelError("the engine made no progress (an event does not fit "
+                                         "its buffers); please report this with the network")
+                    made_progress = False   # once: the queue may just have grown
+                else:
+                    made_progress = True
+        if shown:
+            print(file=sys.stderr)
+        return (np.concatenate(pieces_i), np.concatenate(pieces_t), compiled - start,
+                time.perf_counter() - compiled, bool(interrupted), tape_pieces)
+
+    def finish(self, t_end):
+        """The state at t_end (the run's end: t_stop, or its last spike)."""
+        state = self.state.copy()
+        state.t = t_end
+        state.emitted = int(self.counters[_EMITTED])
+        net = self.net
+        if self.engine == "sparse":
+            t_base = self.clock[0]
+            now = t_end - t_base
+            T = np.broadcast_to(self.PT[:, -1], (net.n,))
+            keys = heap.keys(self.hkey, self.pos)
+            phase = np.zeros(net.n)                # subthreshold neurons have none (0 here)
+            fires = ~self.sub
+            phase[fires] = T[fires] - keys[fires] + now
+            due = fires & (keys <= now)   # firing at t_end: phase T exactly, first next run
+            phase[due] = T[due]
+            if net.has_subthreshold:
+                self.jit.settle(self.PT, self.sx, self.tf, now)   # states to t_end (or reset)
+            if self.tf.size:
+                state.t_free = self.tf + t_base
+            shift = t_base
+        else:
+            phase = self.phase
+            if self.tf.size:
+                state.t_free = self.tf.copy()
+            shift = 0.0
+        state.phase = phase
+        if net.has_subthreshold:
+            state.sub_state = self.sx
+        inflight = entries(self.queue, self.counters, self.ring)
+        state.queue = inflight._replace(time=inflight.time + shift, sent=inflight.sent + shift)
+        state.next_input = self.inputs.next + shift
+        state.input_ptr, state.input_rng = self.inputs.ptr.copy(), self.inputs.rng.copy()
+        return state
+
+    def _stop_error(self, status):
+        """The ModelError for a loop that stopped on a fault: an input (a synapse's, or a
+        Poisson input's) made neuron i's state NaN or moved it out of the phase map."""
+        net, t = self.net, self.now()
+        if status == STOP_CASCADE:
+            return ModelError(f"more than {net.n} spikes at one instant ({t:g} ms): an "
+                              f"excitatory cascade that does not end; weaken the excitatory "
+                              f"weights")
+        i, q = int(self.counters[_CULPRIT]), int(self.counters[_SYNAPSE])
+        if q >= 0:
+            j = int(np.searchsorted(net.csr.indptr, q, side="right") - 1)
+            weight = self.syn.weights[q] if self.syn.weights.size else self.syn.weight
+            what = f"the input of weight {weight:g} from {net.sender_name(j)} at {t:g} ms to " \
+                   f"neuron {i}"
+        else:
+            weight = self.inputs.weight[-1 - q]
+            what = f"the Poisson input of weight {weight:g} at {t:g} ms to neuron {i}"
+        model = net.model
+        if status == STOP_NAN:
+            return ModelError(f"{what} made its state NaN: on_pre '{model.on_pre}' is not "
+                              f"defined there; change on_pre (or the weights) so that every "
+                              f"input gives a number")
+        low = (net.kernels.numeric_range or (None,))[0]
+        return ModelError(
+            f"{what} moved its state out of the range of the phase map (the PTC is NaN)" + (
+                f": the numeric map of {model.name} covers states down to {low:g} only; "
+                f"weaken the inhibitory weights" if low is not None else
+                f"; keep the inputs within the states {model.name} is defined for"))
+
+
+def inputs_of(constant, next_input, input_ptr, input_rng):
+    """The loops' Inputs from a network's constant stream description (an Inputs whose next,
+    ptr and rng are placeholders) and copies of a state's mutable stream fields."""
+    return constant._replace(next=next_input.copy(), ptr=input_ptr.copy(),
+                             rng=input_rng.copy())
+
+
+__all__ = ["Run", "Inputs", "interrupt", "synapses", "inputs_of", "STOP_TIME"]

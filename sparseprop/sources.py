@@ -1,0 +1,208 @@
+"""Input from outside the network: spike trains given in advance, Poisson trains drawn on the fly,
+and Poisson drive merged into every neuron of a population (DESIGN.md 3.6).
+
+    stim = SpikeSource("stim", 3, indices=[0, 2, 1], times=[5.0, 5.0, 12.5])  # Brian2's
+    noise = PoissonSource("noise", 100, rate=20.0)          # SpikeGeneratorGroup, PoissonGroup
+    drive = PoissonInput("E", 1000, rate=10.0, weight=0.1)  # Brian2's PoissonInput
+
+SpikeSource and PoissonSource are populations of senders: `build_network` lays them out after
+the neurons and connects them by `Projection` with any recipe and delay; they receive nothing.
+PoissonInput is no population: n independent trains of `rate` Hz into every neuron of
+population `target` (None: every neuron), merged exactly into one Poisson process per neuron
+(rate n * rate) and never stored as synapses. Random trains are drawn from the network's seed
+and reproducible. Rates are in Hz, times in ms.
+"""
+import math
+import numbers
+
+import numpy as np
+
+from .connectivity import _check_n, _integers, _real_array
+from .engine.inputs import DRIVE, LIST, POISSON, Inputs
+from .errors import ModelError
+
+__all__ = ["SpikeSource", "PoissonSource", "PoissonInput"]
+
+
+def _name(name, where):
+    if not isinstance(name, str) or not name.isidentifier():
+        raise ModelError(f"{where}: a name must be a non-empty identifier such as 'stim'; got "
+                         f"{name!r:.60}")
+    return name
+
+
+def _rate(rate, where):
+    if isinstance(rate, (bool, np.bool_)) or not isinstance(rate, numbers.Real) or not (
+            math.isfinite(rate) and rate >= 0):
+        raise ModelError(f"{where}: rate = {rate!r:.60}; give a finite number of Hz >= 0")
+    return float(rate)
+
+
+class SpikeSource:
+    """`n` sources that emit exactly the given spikes: source indices[k] fires at times[k] (ms),
+    times non-decreasing (as Brian2's SpikeGeneratorGroup and NEST's spike_generator with
+    precise times). Several spikes of one source at one instant all count."""
+
+    def __init__(self, name, n, indices, times):
+        self.name = _name(name, "SpikeSource")
+        where = f"SpikeSource '{self.name}'"
+        self.n = _check_n(n, where, "n, the number of sources")
+        self.indices = _integers(indices, f"{where}: indices", np.int64)
+        self.times = _real_array(times, f"{where}: times (ms)")
+        if self.indices.ndim != 1 or self.times.shape != self.indices.shape:
+            raise ModelError(f"{where}: indices and times must be 1-D of equal length (one "
+                             f"entry per spike); got shapes {self.indices.shape} and "
+                             f"{self.times.shape}")
+        bad = np.flatnonzero((self.indices < 0) | (self.indices >= self.n))
+        if bad.size:
+            raise ModelError(f"{where}: indices[{bad[0]}] = {self.indices[bad[0]]} is not a "
+                             f"source; indices must lie in [0, n) = [0, {self.n})")
+        bad = np.flatnonzero(~np.isfinite(self.times) | (self.times < 0))
+        if bad.size:
+            raise ModelError(f"{where}: times[{bad[0]}] = {self.times[bad[0]]}; spike times "
+                             f"must be finite numbers of ms >= 0")
+        back = np.flatnonzero(np.diff(self.times) < 0)
+        if back.size:
+            k = back[0]
+            raise ModelError(f"{where}: times must be sorted (non-decreasing); times[{k}] = "
+                             f"{self.times[k]} > times[{k + 1}] = {self.times[k + 1]} (sort "
+                             f"indices and times together, e.g. with numpy.argsort(times, "
+                             f"kind='stable'))")
+        self.indices.flags.writeable = self.times.flags.writeable = False
+
+    def __repr__(self):
+        return f"SpikeSource({self.name!r}, n={self.n}, spikes={self.times.size})"
+
+
+class PoissonSource:
+    """`n` sources, each an independent Poisson train of `rate` Hz (Brian2's PoissonGroup,
+    NEST's poisson_generator_ps with one generator per source), drawn on the fly from the
+    network's seed."""
+
+    def __init__(self, name, n, rate):
+        self.name = _name(name, "PoissonSource")
+        where = f"PoissonSource '{self.name}'"
+        self.n = _check_n(n, where, "n, the number of sources")
+        self.rate = _rate(rate, where)
+
+    def __repr__(self):
+        return f"PoissonSource({self.name!r}, n={self.n}, rate={self.rate:g} Hz)"
+
+
+class PoissonInput:
+    """`n` independent Poisson trains of `rate` Hz into every neuron of population `target`
+    (a name; None: every neuron of the network), each spike an input of `weight` (Brian2's
+    PoissonInput; the external drive of Brunel 2000). Merged into one process per neuron of
+    rate n * rate; no synapses are stored."""
+
+    def __init__(self, target, n, rate, weight):
+        if target is not None:
+            _name(target, "PoissonInput: target")
+        self.target = target
+        where = f"PoissonInput into {target or 'every neuron'}"
+        self.n = _check_n(n, where, "n, the number of inputs per neuron")
+        self.rate = _rate(rate, where)
+        if isinstance(weight, (bool, np.bool_)) or not isinstance(weight, numbers.Real) or not \
+                math.isfinite(weight):
+            raise ModelError(f"{where}: weight = {weight!r:.60}; give a finite number")
+        self.weight = float(weight)
+
+    def __repr__(self):
+        return (f"PoissonInput({self.target!r}, n={self.n}, rate={self.rate:g} Hz, "
+                f"weight={self.weight:g})")
+
+
+def check_sources(sources):
+    """A list of SpikeSource / PoissonSource, each checked again (its attributes may have been
+    changed since it was made), names unique."""
+    sources = _list(sources, "sources", "SpikeSource or PoissonSource")
+    seen = set()
+    for k, s in enumerate(sources):
+        if isinstance(s, SpikeSource):
+            sources[k] = SpikeSource(s.name, s.n, s.indices, s.times)
+        elif isinstance(s, PoissonSource):
+            sources[k] = PoissonSource(s.name, s.n, s.rate)
+        else:
+            raise ModelError(f"sources must be SpikeSource or PoissonSource objects; got "
+                             f"{type(s).__name__} ({s!r:.60})")
+        if s.name in seen:
+            raise ModelError(f"two sources are named '{s.name}'; names must be unique")
+        seen.add(s.name)
+    return sources
+
+
+def check_inputs(inputs, populations):
+    """A list of PoissonInput, each checked again, its target a population of `populations`
+    (name -> slice) or None."""
+    inputs = _list(inputs, "inputs", "PoissonInput")
+    for k, p in enumerate(inputs):
+        if not isinstance(p, PoissonInput):
+            raise ModelError(f"inputs must be PoissonInput objects; got {type(p).__name__} "
+                             f"({p!r:.60})")
+        inputs[k] = p = PoissonInput(p.target, p.n, p.rate, p.weight)
+        if p.target is not None and p.target not in (populations or {}):
+            known = ", ".join(populations) if populations else "none (give populations=...)"
+            raise ModelError(f"PoissonInput: target '{p.target}' is not a population of the "
+                             f"network (its populations: {known}); use None for every neuron")
+    return inputs
+
+
+def _list(items, what, kind):
+    if items is None:
+        return []
+    if isinstance(items, (SpikeSource, PoissonSource, PoissonInput)):
+        return [items]
+    try:
+        return list(items)
+    except TypeError:
+        raise ModelError(f"{what} must be a list of {kind}; got {type(items).__name__}") from None
+
+
+def streams(n, sources, inputs, populations, seed):
+    """The loops' input streams (sparseprop.engine.inputs.Inputs) for `sources` (their senders
+    numbered from n on, in order) and `inputs` (PoissonInput, after them), with a random
+    generator per stream seeded from `seed`. next is NaN: no event drawn yet (see
+    inputs_start); times are absolute."""
+    kind, first, count, rate, weight, ptr, end = [], [], [], [], [], [], []
+    list_i, list_t, at, sender = [], [], 0, n
+    for s in sources:
+        first.append(sender)
+        count.append(s.n)
+        weight.append(0.0)
+        if isinstance(s, SpikeSource):
+            order = np.lexsort((s.indices, s.times))   # by time, then source
+            list_i.append(s.indices[order] + sender)
+            list_t.append(s.times[order])
+            kind.append(LIST)
+            rate.append(0.0)
+            ptr.append(at)
+            at += s.times.size
+            end.append(at)
+        else:
+            kind.append(POISSON)
+            rate.append(s.n * s.rate / 1000.0)     # events per ms
+            ptr.append(0)
+            end.append(0)
+        sender += s.n
+    for p in inputs:
+        block = populations[p.target] if p.target is not None else slice(0, n)
+        kind.append(DRIVE)
+        first.append(block.start)
+        count.append(block.stop - block.start)
+        rate.append(p.n * p.rate * (block.stop - block.start) / 1000.0)
+        weight.append(p.weight)
+        ptr.append(0)
+        end.append(0)
+    entropy = np.random.SeedSequence(seed).entropy
+    rng = np.array([np.random.SeedSequence([entropy, 0x5EED, k]).generate_state(1, np.uint64)[0]
+                    for k in range(len(kind))], dtype=np.uint64)
+    next_input = np.array([list_t[sum(1 for q in kind[:k] if q == LIST)][0]
+                           if kind[k] == LIST and end[k] > ptr[k] else
+                           (np.inf if kind[k] == LIST else np.nan) for k in range(len(kind))],
+                          dtype=np.float64)
+    return Inputs(np.array(kind, np.int64), np.array(first, np.int64),
+                  np.array(count, np.int64), np.array(rate, np.float64),
+                  np.array(weight, np.float64), next_input, np.array(ptr, np.int64),
+                  np.array(end, np.int64),
+                  np.concatenate(list_i) if list_i else np.empty(0, np.int64),
+                  np.concatenate(list_t) if list_t else np.empty(0), rng)
