@@ -256,7 +256,10 @@ def _check_projections(projections, pops):
 def _merge(n, slices, projections):
     """One CSR of all projections: global indices, rows by presynaptic neuron, targets
     ascending within a row (several synapses between one pair keep their projection order).
-    Each projection's rows are copied into place (no global sort): about nnz x 16 bytes of
+    Delays are merged like weights: one shared delay when every projection has the same shared
+    delay (0.0 without projections), else per-synapse delays, and then each row is sorted by
+    delay (stably: equal delays keep the order above), as every CSR with per-synapse delays.
+    Each projection's rows are copied into place (no global sort): about nnz x 24 bytes of
     working memory beside the result."""
     blocks = []
     for q in projections:
@@ -284,6 +287,10 @@ def _merge(n, slices, projections):
     shared = {block.weight for _, _, block in blocks if block.weights is None}
     per_synapse = any(block.weights is not None for _, _, block in blocks) or len(shared) > 1
     weights = np.empty(nnz) if per_synapse else None
+    shared_delay = {block.delay for _, _, block in blocks if block.delays is None}
+    per_synapse_delay = (any(block.delays is not None for _, _, block in blocks)
+                         or len(shared_delay) > 1)
+    delays = np.empty(nnz) if per_synapse_delay else None
     filled = indptr[:-1].copy()                           # next free slot of every row
     for a, b, block in blocks:
         rows = np.arange(a.start, a.stop)
@@ -292,21 +299,29 @@ def _merge(n, slices, projections):
         indices[place] = block.indices + b.start
         if per_synapse:
             weights[place] = block.weight_array()
+        if per_synapse_delay:
+            delays[place] = block.delay_array()
         filled[rows] += out_degree
     if len(blocks) > len({(a.start, b.start) for a, b, _ in blocks}):
-        _sort_rows(indptr, indices, weights)              # two projections share a pair
-    if not per_synapse:
-        return CSR(n, indptr, indices, weight=shared.pop() if shared else 0.0)
-    return CSR(n, indptr, indices, weights=weights)
+        _sort_rows(indptr, indices, weights, delays)      # two projections share a pair
+    weight = {"weights": weights} if per_synapse else {
+        "weight": shared.pop() if shared else 0.0}
+    delay = {"delays": delays} if per_synapse_delay else {
+        "delay": shared_delay.pop() if shared_delay else 0.0}
+    return CSR(n, indptr, indices, **weight, **delay)   # sorts rows by delay (if per synapse)
 
 
-def _sort_rows(indptr, indices, weights):
-    """Sort every row's targets ascending (stable: equal targets keep their order)."""
+def _sort_rows(indptr, indices, weights, delays=None):
+    """Sort every row's targets ascending (stable: equal targets keep their order), in place;
+    with `delays`, sort every row by delay, then target (the order CSR keeps), permuting
+    weights and delays along."""
     row = np.repeat(np.arange(indptr.size - 1), np.diff(indptr))
-    order = np.lexsort((indices, row))
+    order = np.lexsort((indices, row) if delays is None else (indices, delays, row))
     indices[:] = indices[order]
     if weights is not None:
         weights[:] = weights[order]
+    if delays is not None:
+        delays[:] = delays[order]
 
 
 def _merge_parameters(model, pops):

@@ -287,7 +287,7 @@ def test_reprs():
     assert "weights" in repr(fixed_indegree(2, np.ones(6)))
     assert "erdos_renyi" in repr(erdos_renyi(0.1, 1.0)) and "p=0.1" in repr(erdos_renyi(0.1, 1.0))
     assert isinstance(from_edges([0], [1], 1.0), Connectivity)
-    assert repr(fixed_outdegree(1, 2.0, seed=0).build(3)) == "CSR(n=3, nnz=3, weight=2)"
+    assert repr(fixed_outdegree(1, 2.0, seed=0).build(3)) == "CSR(n=3, nnz=3, weight=2, delay=0)"
 
 
 def test_csr_constructor():
