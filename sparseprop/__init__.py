@@ -10,8 +10,10 @@ from .connectivity import (erdos_renyi, fixed_indegree, fixed_outdegree,  # noqa
 from .network import Network  # noqa: E402
 from .population import Population, Projection, build_network  # noqa: E402
 from .result import Result, load_result  # noqa: E402
+from .sources import PoissonInput, PoissonSource, SpikeSource  # noqa: E402
 
 __all__ = ["ModelError", "Interrupted", "NeuronModel", "load_model", "list_models", "Network", "Result",
            "load_result", "fixed_outdegree", "fixed_indegree", "erdos_renyi", "from_edges",
            "from_networkx", "connectivity", "Population", "Projection", "build_network",
+           "SpikeSource", "PoissonSource", "PoissonInput",
            "__version__"]

@@ -342,7 +342,10 @@ class Network:
 
     @phase.setter
     def phase(self, phase):
-        self.set_state(phase, t=self.t)
+        """Set the phases of the neurons that fire on their own (in [0, T)); everything else
+        in the state (subthreshold states, refractory periods, spikes in flight) stays."""
+        phase, _ = self._initial_state(phase, None)
+        self.current.phase = np.where(self.subthreshold, self.current.phase, phase)
 
     @property
     def sub_state(self):

@@ -20,6 +20,8 @@ import numpy as np
 
 from .connectivity import _MAX_N, CSR, Connectivity, _check_n, _check_seed, _real_array
 from .errors import ModelError
+from .result import label
+from .sources import PoissonSource, SpikeSource
 
 __all__ = ["Population", "Projection", "build_network", "label"]
 
@@ -68,41 +70,23 @@ class Projection:
         return f"Projection({self.pre!r} -> {self.post!r}, {self.connectivity!r})"
 
 
-def label(n, sizes):
-    """Check that `sizes` (name -> number of neurons) adds up to `n` and return name -> slice of
-    neuron indices, the populations laid out in the order given:
-    label(1000, {"E": 800, "I": 200}) == {"E": slice(0, 800), "I": slice(800, 1000)}."""
-    n = _check_n(n, "populations")
-    if not isinstance(sizes, dict) or not sizes:
-        example = (f"{{'E': {n - max(n // 5, 1)}, 'I': {max(n // 5, 1)}}}" if n > 1
-                   else "{'E': 1}")
-        raise ModelError(f"populations must be a non-empty dict of name -> number of neurons, "
-                         f"e.g. {example}; got {sizes!r:.60}")
-    slices, start = {}, 0
-    for name, size in sizes.items():
-        _check_name(name, "populations")
-        if isinstance(size, bool) or not isinstance(size, numbers.Integral) or size <= 0:
-            raise ModelError(f"population '{name}': its size must be an integer > 0; got "
-                             f"{size!r}")
-        slices[name] = slice(start, start + int(size))
-        start += int(size)
-    if start != n:
-        parts = " + ".join(f"{name} {size}" for name, size in sizes.items())
-        raise ModelError(f"the populations add up to {start} neurons ({parts}), the network "
-                         f"has n = {n}; make the sizes sum to {n}")
-    return slices
+def build_network(model, populations, projections=(), seed=None, inputs=None,
+                  initial_state=None):
+    """One `Network` of the neurons of `populations` (a list of `Population`, and of
+    `SpikeSource` / `PoissonSource`: senders without state) and `projections` (a list of
+    `Projection`, each with its recipe's weight and delay), with `inputs` (PoissonInput: Poisson
+    drive into a population) and optionally `initial_state` ({state name: number or one value
+    per neuron}, as Network's).
 
-
-def build_network(model, populations, projections=(), seed=None):
-    """One `Network` of sum(p.n) neurons from populations (a list of `Population`) and
-    projections (a list of `Projection`).
-
-    Population p occupies a contiguous index range, in the order given (`net.populations` maps
-    each name to its slice). Per-neuron parameter values are concatenated (a population without
-    a value takes the model's; a value shared by every neuron is passed as a number, so a
-    homogeneous network keeps one shared parameter row). The projections are merged into one
-    CSR, targets ascending within each presynaptic row, with a shared weight when all weights
-    are equal. Initial phases: each population's array, or uniform on [0, T_i) from `seed`.
+    Neuron population p occupies a contiguous index range, in the order given
+    (`net.populations` maps each name to its slice); sources are numbered after the neurons, in
+    the order given (`net.source_slices()`). Per-neuron parameter values are concatenated (a
+    population without a value takes the model's; a value shared by every neuron is passed as a
+    number, so a homogeneous network keeps one shared parameter row). The projections are
+    merged into one CSR of n + (number of sources) rows into the n neurons, each row by delay,
+    then target, with a shared weight (delay) when all weights (delays) are equal. A projection
+    into a source is refused: sources receive nothing. Initial phases: each population's array,
+    or uniform on [0, T_i) from `seed` (which also seeds the Poisson trains).
     """
     from .library import load_model
     from .model import NeuronModel
@@ -114,19 +98,40 @@ def build_network(model, populations, projections=(), seed=None):
         raise ModelError(f"build_network: model must be a NeuronModel or a shipped model's "
                          f"name such as 'lif'; got {type(model).__name__}")
     _check_seed(seed, "build_network")
-    pops = _check_populations(populations)
-    projections = _check_projections(projections, pops)
+    groups = _as_list(populations, "populations", "Population, SpikeSource or PoissonSource")
+    sources = [p for p in groups if isinstance(p, (SpikeSource, PoissonSource))]
+    pops = _check_populations([p for p in groups if not isinstance(p, (SpikeSource,
+                                                                       PoissonSource))])
+    names = [p.name for p in pops]
+    twice = next((s.name for s in sources if s.name in names), None)
+    if twice is not None:
+        raise ModelError(f"build_network: a population and a source are both named '{twice}'; "
+                         f"names must be unique")
+    projections = _check_projections(projections, pops, [s.name for s in sources])
     slices, n = {}, 0
     for p in pops:
         slices[p.name] = slice(n, n + p.n)
         n += p.n
-    if n > _MAX_N:
-        raise ModelError(f"build_network: the populations hold {n} neurons; neuron indices "
-                         f"are int32, so at most {_MAX_N}")
-    csr = _merge(n, slices, projections)
+    senders = n
+    for s in sources:
+        slices[s.name] = slice(senders, senders + s.n)
+        senders += s.n
+    if senders > _MAX_N:
+        raise ModelError(f"build_network: the populations hold {senders} neurons and sources; "
+                         f"indices are int32, so at most {_MAX_N}")
+    csr = _merge(senders, slices, projections)
+    if sources:   # rows for every sender, targets among the neurons only
+        csr = CSR(senders, csr.indptr, csr.indices, csr.weights, weight=csr.weight, n_post=n,
+                  delays=csr.delays, delay=csr.delay)
     parameters = _merge_parameters(model, pops)
+    if initial_state is not None and any(p.initial_phase is not None for p in pops):
+        raise ModelError("build_network: give initial_state or populations' initial_phase, "
+                         "not both")
     try:
-        net = Network(model, n, csr, initial_phase="uniform", seed=seed, parameters=parameters)
+        net = Network(model, n, csr, initial_phase=None if initial_state is not None else
+                      "uniform", seed=seed, parameters=parameters,
+                      populations={p.name: p.n for p in pops}, sources=sources, inputs=inputs,
+                      initial_state=initial_state)
     except ModelError as exc:
         raise ModelError(_in_context(str(exc), pops, slices)) from None
     if any(p.initial_phase is not None for p in pops):
@@ -138,7 +143,6 @@ def build_network(model, populations, projections=(), seed=None):
             net.set_state(phase, t=0.0)   # the Network checks the range of every phase
         except ModelError as exc:
             raise ModelError(_in_context(str(exc), pops, slices)) from None
-    net.populations = slices
     return net
 
 
@@ -205,14 +209,18 @@ def _check_phase(initial_phase, where, n):
     return phase
 
 
-def _check_populations(populations):
-    if isinstance(populations, Population):
-        populations = [populations]
+def _as_list(items, what, kind):
+    if isinstance(items, (Population, SpikeSource, PoissonSource, Projection)):
+        return [items]
     try:
-        pops = list(populations)
+        return list(items)
     except TypeError:
-        raise ModelError(f"build_network: populations must be a list of Population; got "
-                         f"{type(populations).__name__}") from None
+        raise ModelError(f"build_network: {what} must be a list of {kind}; got "
+                         f"{type(items).__name__}") from None
+
+
+def _check_populations(populations):
+    pops = list(populations)
     if not pops:
         raise ModelError("build_network: the population list is empty; give at least one "
                          "Population, e.g. [Population('E', 800), Population('I', 200)]")
@@ -230,26 +238,25 @@ def _check_populations(populations):
     return pops
 
 
-def _check_projections(projections, pops):
+def _check_projections(projections, pops, sources=()):
     if projections is None:
         return []
-    if isinstance(projections, Projection):
-        projections = [projections]
-    try:
-        projections = list(projections)
-    except TypeError:
-        raise ModelError(f"build_network: projections must be a list of Projection; got "
-                         f"{type(projections).__name__}") from None
+    projections = _as_list(projections, "projections", "Projection")
     names = [p.name for p in pops]
     for k, q in enumerate(projections):
         if not isinstance(q, Projection):
             raise ModelError(f"build_network: projections must be Projection objects; got "
                              f"{type(q).__name__} ({q!r:.60})")
         projections[k] = q = Projection(q.pre, q.post, q.connectivity)   # changed since made?
+        if q.post in sources:
+            raise ModelError(f"projection {q.pre} -> {q.post}: '{q.post}' is a source; sources "
+                             f"send spikes and receive nothing, so a projection must end in a "
+                             f"Population ({', '.join(names)})")
         for role, name in (("pre", q.pre), ("post", q.post)):
-            if name not in names:
+            if name not in names and name not in sources:
+                known = ", ".join(names + list(sources))
                 raise ModelError(f"projection {q.pre} -> {q.post}: {role} population '{name}' "
-                                 f"is not one of the populations ({', '.join(names)})")
+                                 f"is not one of the populations ({known})")
     return projections
 
 

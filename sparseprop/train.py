@@ -232,7 +232,7 @@ def fit(network, loss, duration, steps=100, train=("weight",), lr=1e-3, decay=1.
     finally:
         network.restore("sparseprop.fit")
         network.phase = np.minimum(start_phase, np.nextafter(network.period, 0))
-        del network._stored["sparseprop.fit"]
+        network.forget("sparseprop.fit")
     return history
 
 

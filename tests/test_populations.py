@@ -496,5 +496,5 @@ def test_network_labels_populations_that_add_up():
 def test_a_projection_table_is_not_a_network_table():
     block = fixed_outdegree(2, 0.1, seed=1).build_between(5, 3, False)
     assert repr(block).startswith("CSR(n=5, n_post=3")
-    with pytest.raises(spp.ModelError, match="connects 5 to 3 neurons, the network has 5"):
+    with pytest.raises(spp.ModelError, match="connects 5 to 3 neurons; the network has 5 neurons"):
         spp.Network("lif", 5, block)
