@@ -1,13 +1,42 @@
 """Numeric analysis of 1-D free dynamics d state/dt = f(state) at given parameter values: which
 regime a neuron is in (fires on its own, or rests below threshold), where it rests, and the
-dynamics that cannot be simulated (excitable, or a state that runs away)."""
+dynamics that cannot be simulated (excitable, or a state that runs away); f as a Python function
+of the state (`rhs_function`), and points of an interval with infinite ends (`interval_points`).
+
+Shared by the model (its regime), the derivation (numeric checks) and the kernels (the regime at
+parameter values of other signs); it knows no model, only expressions, numbers and texts."""
 import math
 
+import sympy as sp
+
+from .equations import symbol
 from .errors import ModelError
 
 _SAMPLES = 512          # points between reset and threshold where f is evaluated
 _BELOW = 60             # points below the reset, at distances (2^k - 1) x (threshold - reset)
 RUNAWAY_GROWTH = 1e3    # |f| this many times larger far below the reset: the fall accelerates
+
+
+def values_text(parameters):
+    """Parameter values as text for messages: 'I=1.2, tau=10' (or 'no parameters')."""
+    return ", ".join(f"{k}={v:g}" for k, v in parameters.items()) or "no parameters"
+
+
+def rhs_function(rhs, state, parameters):
+    """d state/dt = rhs as a Python function float -> float of the state at the parameter values.
+
+    rhs: a SymPy expression; state: the name of the state variable; parameters: name -> value.
+    The function returns NaN where rhs cannot be evaluated (or is complex)."""
+    subs = {symbol(k): v for k, v in parameters.items()}
+    f = sp.lambdify(symbol(state), sp.sympify(rhs).subs(subs), modules="math")
+
+    def evaluate(x):
+        try:
+            value = f(x)
+            return float(value) if not isinstance(value, complex) else math.nan
+        except (ArithmeticError, ValueError, TypeError):
+            return math.nan
+    return evaluate
 
 
 def interval_points(low, high, fractions):

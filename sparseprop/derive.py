@@ -31,7 +31,7 @@ import sympy as sp
 
 from . import equations as eq
 from .errors import ModelError
-from .analysis import interval_points
+from .analysis import interval_points, rhs_function, values_text
 from .timelimit import TimeLimitExceeded, time_limit
 
 log = logging.getLogger("sparseprop")
@@ -376,6 +376,10 @@ def _verify(d, num, low, high, firing=True):
 def derive(model, timeout=None, method=None):
     """Derive the phase representation of `model` (a NeuronModel); returns a Derivation.
 
+    Reads the model's declaration and checked values only (name, state, rhs, reset,
+    threshold, reset_value, threshold_value, jump, parameters, method, regime, v_reset,
+    v_threshold, v_rest); this module does not import sparseprop.model.
+
     method: 'auto', 'analytic' or 'numeric' (default: the model's `method`, itself 'auto').
     'auto' tries SymPy and falls back to a numeric map when it finds no usable closed form;
     'analytic' raises ModelError instead; 'numeric' skips SymPy's integration.
@@ -386,7 +390,7 @@ def derive(model, timeout=None, method=None):
     if method != "analytic" and model.regime != "firing":
         if method == "numeric":
             raise ModelError(f"a numeric phase map needs a neuron that fires on its own; "
-                             f"{model.name} does not at {model._values_text()}")
+                             f"{model.name} does not at {values_text(model.parameters)}")
         method = "analytic"   # a subthreshold model needs the closed-form flow
     if method == "numeric":
         return _derive_numeric(model, "forced by method='numeric'")
@@ -440,7 +444,7 @@ def _derive_analytic(model, timeout):
                 if firing and span == math.inf:   # the antiderivative is checked: it diverges
                     raise ModelError(
                         f"the free period of {model.name} is inf at "
-                        f"{model._values_text()}: the neuron never reaches threshold "
+                        f"{values_text(model.parameters)}: the neuron never reaches threshold "
                         f"'{model.threshold}' on its own (the integral of 1/f diverges: "
                         f"d{x}/dt comes down to 0 on the way, or grows too slowly to reach an "
                         f"infinite threshold in finite time); choose parameters with d{x}/dt > 0 "
@@ -448,9 +452,9 @@ def _derive_analytic(model, timeout):
                 if firing and not (math.isfinite(span) and span > 0):
                     raise NoClosedForm(
                         f"SymPy's closed form gives the period {period} = {span} for "
-                        f"{model.name} at {model._values_text()}, although d{x}/dt > 0 from "
-                        f"the reset to the threshold (the neuron fires on its own): SymPy's "
-                        f"antiderivative is not valid on the whole range")
+                        f"{model.name} at {values_text(model.parameters)}, although "
+                        f"d{x}/dt > 0 from the reset to the threshold (the neuron fires on its "
+                        f"own): SymPy's antiderivative is not valid on the whole range")
                 state_of_phase = _invert(phase, x, num, span, notes)
                 ptc = phase.subs(x, jump.subs(x, state_of_phase))
             else:
@@ -471,8 +475,9 @@ def _derive_analytic(model, timeout):
                    model.v_reset - model.v_threshold) else
                f"SymPy found no closed-form solution of d{x}/dt = {model.rhs} to evolve it "
                f"between inputs")
-        raise ModelError(f"{model.name} does not fire on its own at {model._values_text()} and "
-                         f"{why}; choose values where it fires on its own")
+        raise ModelError(f"{model.name} does not fire on its own at "
+                         f"{values_text(model.parameters)} and {why}; choose values where it "
+                         f"fires on its own")
     d = Derivation(name=model.name, state=x, params=params, values=dict(model.parameters),
                    rhs=f, reset=reset, threshold=threshold, jump=jump, antiderivative=F_raw,
                    phase=phase, state_of_phase=state_of_phase, period=period, ptc=ptc,
@@ -502,7 +507,7 @@ def _derive_flow(F_raw, x, f, num, model, notes):
     y = sp.Symbol("y_flow", real=True)
     span = high - low
     states = [low - span + k * 3 * span / 16 for k in range(17)]   # [low - span, high + span]
-    rhs = model.rhs_function()
+    rhs = rhs_function(model.rhs, model.state, model.parameters)
     rates = [abs(rhs(s)) for s in states if math.isfinite(rhs(s))]
     scale = span / max(max(rates, default=1.0), 1e-300)
     for candidate in _solutions(F_raw.subs(x, y), F_raw + DT, y):
@@ -600,7 +605,7 @@ def _derive_numeric(model, reason):
              f"Gauss-Legendre quadrature (1e-13): {table.phase_error:.2g} x period",
              f"measured error of state(phase) after Newton refinement, |phase(state(p)) - p|: "
              f"{table.state_error:.2g} x period",
-             f"built for {model._values_text()}; other parameter values need a new build "
+             f"built for {values_text(model.parameters)}; other parameter values need a new build "
              f"(model.with_parameters)"]
     d = Derivation(name=model.name, state=x, params=params, values=dict(model.parameters),
                    rhs=f, reset=reset, threshold=threshold, jump=jump, antiderivative=None,

@@ -1,16 +1,12 @@
-"""Compiled kernels of a model: numba functions, with Python-friendly wrappers."""
-import logging
+"""Compiled kernels of a model: numba functions, with Python-friendly wrappers (generating,
+caching and loading them is sparseprop.compile's job)."""
 import math
 import numbers
-import sys
 
 import numpy as np
 
 from .analysis import classify
-from .codegen import cache
 from .errors import ModelError
-
-log = logging.getLogger("sparseprop")
 
 
 class Kernels:
@@ -237,51 +233,3 @@ class Kernels:
     def __repr__(self):
         return f"<Kernels {', '.join(self.names)} from {self.path}>"
 
-
-def compile_model(model):
-    """Kernels for `model`: a verified cached module if one exists, else derive, render, store.
-    One process at a time generates a model (cache.lock); the others wait and load its file.
-    Generating says so on stderr first (it takes seconds); a cache hit says nothing."""
-    key = cache.model_key(model.spec())
-    kernels = _from_cache(model, key, discard=False)
-    if kernels is not None:
-        return kernels
-    with cache.lock(key, model.name):
-        kernels = _from_cache(model, key, discard=True)   # another process may have made it
-        if kernels is not None:
-            return kernels
-        print(f"sparseprop: compiling {model.name} (first time only; kernels cached in "
-              f"{cache.cache_dir()})", file=sys.stderr, flush=True)
-        path = cache.store(key, model.source())
-        kernels = Kernels(cache.load(path), model.parameters, path)
-    problem = kernels.check(model.regime == "firing")
-    if problem is not None:
-        raise ModelError(f"the compiled kernels of {model.name} fail their self-test ({problem}); "
-                         f"please report this with the model")
-    log.info("%s: kernels generated and compiled into %s", model.name, path)
-    return kernels
-
-
-def _from_cache(model, key, discard):
-    """Kernels from the first cached module of `key` that fits the model's values, or None.
-    A file whose content does not match the hash in its name is skipped; with `discard`
-    (under the lock, when no other process writes), it is also removed, with a warning."""
-    for path in cache.candidates(key):
-        problem = cache.mismatch(path)
-        if problem is not None:
-            if discard:
-                log.warning("%s: removed cached module %s (%s); generating it again",
-                            model.name, path, problem)
-                cache.discard(path)
-            continue
-        try:
-            kernels = Kernels(cache.load(path), model.parameters, path)
-        except Exception as exc:  # a damaged file: say so and generate a fresh one
-            log.warning("%s: skipping unreadable cached module %s (%s)", model.name, path, exc)
-            continue
-        problem = kernels.check(model.regime == "firing")
-        if problem is None:
-            log.info("%s: kernels from cache %s", model.name, path)
-            return kernels
-        log.info("%s: cached %s does not fit these parameter values (%s)", model.name, path, problem)
-    return None

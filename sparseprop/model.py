@@ -1,12 +1,21 @@
-"""NeuronModel: a one-dimensional integrate-and-fire model declared in equations."""
+"""NeuronModel: a one-dimensional integrate-and-fire model declared in equations.
+
+The model declares (equations, threshold, reset, on_pre, parameters) and checks its values
+(sparseprop.analysis); deriving, rendering, caching and loading its kernels is the pipeline's
+job (sparseprop.compile), explaining the derivation sparseprop.explain's. Those modules take a
+model as an argument and never import this one.
+"""
 import math
 import numbers
 
 import sympy as sp
 
+from . import compile as pipeline
 from . import equations as eq
-from .analysis import classify
+from .analysis import classify, rhs_function, values_text
+from .derive import METHODS
 from .errors import ModelError
+from .explain import explain as explain_model
 
 
 def _check_parameters(parameters):
@@ -61,7 +70,6 @@ class NeuronModel:
 
     def __init__(self, equations, threshold, reset, on_pre=None, parameters=None, name=None,
                  method="auto", refractory=0.0):
-        from .derive import METHODS
         if method not in METHODS:
             raise ModelError(f"method {method!r} is not known; use one of {', '.join(METHODS)}")
         self.method = method
@@ -122,7 +130,7 @@ class NeuronModel:
         return self.value_of(self.threshold_value)
 
     def _values_text(self):
-        return ", ".join(f"{k}={v:g}" for k, v in self.parameters.items()) or "no parameters"
+        return values_text(self.parameters)
 
     def _check_divisors(self):
         """Refuse parameter values that make a divisor of d state/dt, the threshold or the reset
@@ -155,17 +163,8 @@ class NeuronModel:
 
     def rhs_function(self):
         """d state/dt as a Python function of the state at the parameter values (NaN where it
-        cannot be evaluated)."""
-        subs = {eq.symbol(k): v for k, v in self.parameters.items()}
-        f = sp.lambdify(eq.symbol(self.state), self.rhs.subs(subs), modules="math")
-
-        def rhs(x):
-            try:
-                value = f(x)
-                return float(value) if not isinstance(value, complex) else math.nan
-            except (ArithmeticError, ValueError, TypeError):
-                return math.nan
-        return rhs
+        cannot be evaluated); see sparseprop.analysis.rhs_function."""
+        return rhs_function(self.rhs, self.state, self.parameters)
 
     # -- the pipeline ---------------------------------------------------------------------------
     def derive(self, timeout=None):
@@ -174,26 +173,22 @@ class NeuronModel:
         timeout: seconds SymPy may take (default: SPARSEPROP_SYMPY_TIMEOUT or 60).
         """
         if self._derivation is None:
-            from .derive import derive
-            self._derivation = derive(self, timeout=timeout)
+            self._derivation = pipeline.derivation(self, timeout=timeout)
         return self._derivation
 
     def source(self):
         """The generated kernel module's Python source (derives the model if needed)."""
-        from .codegen.render import render_module
-        return render_module(self.derive())
+        return pipeline.source(self)
 
     def compile(self):
         """Compiled kernels (numba), loaded from the on-disk cache when possible; see `Kernels`."""
         if self._kernels is None:
-            from .kernels import compile_model
-            self._kernels = compile_model(self)
+            self._kernels = pipeline.compile_model(self)
         return self._kernels
 
     def explain(self):
         """The derivation as readable text and LaTeX (`.text`, `.latex`)."""
-        from .explain import explain
-        return explain(self)
+        return explain_model(self)
 
     def with_parameters(self, **values):
         """A copy of the model with some parameter values changed."""

@@ -20,6 +20,7 @@ import sys
 import time
 from pathlib import Path
 
+from .._version import __version__
 from ..errors import ModelError
 
 log = logging.getLogger("sparseprop")
@@ -53,7 +54,6 @@ def _generator_fingerprint():
 
 def model_key(spec):
     """The hash naming a model's cache entries."""
-    from .. import __version__
     text = "\n".join([__version__, _generator_fingerprint(), spec])
     return hashlib.sha256(text.encode()).hexdigest()[:HASH_LENGTH]
 

@@ -3,7 +3,7 @@ import functools
 
 import sympy as sp
 
-from .. import __version__
+from .._version import __version__
 from ..derive import DT, PHASE, WEIGHT
 from ..engine.status import COUNTERS, STOPS
 from .printer import print_block

@@ -1,0 +1,80 @@
+"""The pipeline from a model to its compiled kernels: derive -> render -> cache -> import.
+
+    derivation(model)     the SymPy derivation (sparseprop.derive), by the model's method
+    source(model)         the kernel module's Python source (sparseprop.codegen.render)
+    compile_model(model)  Kernels from a verified cached module, else derive, render, store, load
+
+NeuronModel.derive/source/compile call these. This module never imports sparseprop.model: it
+reads what it needs from the model it is given (name, parameters, regime, method, spec() and
+derive(), which caches the derivation on the model), so the model depends on the pipeline and
+not the other way round.
+"""
+import logging
+import sys
+
+from .codegen import cache
+from .codegen.render import render_module
+from .derive import derive
+from .errors import ModelError
+from .kernels import Kernels
+
+log = logging.getLogger("sparseprop")
+
+
+def derivation(model, timeout=None):
+    """The symbolic derivation of `model` (a derive.Derivation); timeout: seconds SymPy may take."""
+    return derive(model, timeout=timeout)
+
+
+def source(model):
+    """The generated kernel module's Python source for `model` (derives it if needed)."""
+    return render_module(model.derive())
+
+
+def compile_model(model):
+    """Kernels for `model`: a verified cached module if one exists, else derive, render, store.
+    One process at a time generates a model (cache.lock); the others wait and load its file.
+    Generating says so on stderr first (it takes seconds); a cache hit says nothing."""
+    key = cache.model_key(model.spec())
+    kernels = _from_cache(model, key, discard=False)
+    if kernels is not None:
+        return kernels
+    with cache.lock(key, model.name):
+        kernels = _from_cache(model, key, discard=True)   # another process may have made it
+        if kernels is not None:
+            return kernels
+        print(f"sparseprop: compiling {model.name} (first time only; kernels cached in "
+              f"{cache.cache_dir()})", file=sys.stderr, flush=True)
+        path = cache.store(key, source(model))
+        kernels = Kernels(cache.load(path), model.parameters, path)
+    problem = kernels.check(model.regime == "firing")
+    if problem is not None:
+        raise ModelError(f"the compiled kernels of {model.name} fail their self-test ({problem}); "
+                         f"please report this with the model")
+    log.info("%s: kernels generated and compiled into %s", model.name, path)
+    return kernels
+
+
+def _from_cache(model, key, discard):
+    """Kernels from the first cached module of `key` that fits the model's values, or None.
+    A file whose content does not match the hash in its name is skipped; with `discard`
+    (under the lock, when no other process writes), it is also removed, with a warning."""
+    for path in cache.candidates(key):
+        problem = cache.mismatch(path)
+        if problem is not None:
+            if discard:
+                log.warning("%s: removed cached module %s (%s); generating it again",
+                            model.name, path, problem)
+                cache.discard(path)
+            continue
+        try:
+            kernels = Kernels(cache.load(path), model.parameters, path)
+        except Exception as exc:  # a damaged file: say so and generate a fresh one
+            log.warning("%s: skipping unreadable cached module %s (%s)", model.name, path, exc)
+            continue
+        problem = kernels.check(model.regime == "firing")
+        if problem is None:
+            log.info("%s: kernels from cache %s", model.name, path)
+            return kernels
+        log.info("%s: cached %s does not fit these parameter values (%s)", model.name, path, problem)
+    return None
