@@ -1,5 +1,5 @@
 """sparseprop: exact event-based simulation and training of spiking networks declared in equations."""
-__version__ = "0.1.0"
+from ._version import __version__  # noqa: E402
 
 from .errors import Interrupted, ModelError  # noqa: E402
 from .model import NeuronModel  # noqa: E402

@@ -1,0 +1,93 @@
+"""Cost of delays and Poisson input (issue 11): ratios measured in one run, medians of `repeat`.
+
+Per spike, the LIF network of benchmarks/engine.py (N neurons, K = 100, w = -0.1, I = 1.1,
+tau 10 ms) with: no delay; one shared delay of 1.5 ms (a FIFO of spikes in flight); a delay per
+synapse, uniform in [0.5, 3] ms (rows sorted by delay, a heap of (arrival, spike, first synapse
+of one delay) entries). Per Poisson input event: N subthreshold LIF neurons (I = 0, tau 10 ms)
+and no synapses, each driven by PoissonInput(n = 1000, 10 Hz, w = 0.001): the wall time of a run
+divided by its input events (N x 10^4 per second of simulated time).
+
+    python benchmarks/delays.py [--sizes 1e3,1e4,1e5,1e6] [--repeat 5] [--poisson-n 1e5]
+"""
+import argparse
+import statistics
+import time
+
+import numpy as np
+
+import sparseprop as spp
+
+K = 100
+
+
+def _per_spike(net, spikes, repeat):
+    net.run(max_spikes=spikes, progress=False)   # warm-up: compilation, transient
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        result = net.run(max_spikes=spikes, progress=False)
+        times.append((time.perf_counter() - start) / result.n_spikes)
+    return statistics.median(times)
+
+
+def spike_costs(n, repeat, log=print):
+    """(no delay, shared delay, per-synapse delays) seconds per spike at N = n."""
+    rng = np.random.default_rng(3)
+    spikes = 200_000 if n >= 10**4 else 50_000
+    costs = []
+    for delay in (0.0, 1.5, rng.uniform(0.5, 3.0, n * K)):
+        net = spp.Network("lif", n, spp.fixed_outdegree(K, -0.1, seed=1, delay=delay), seed=2)
+        costs.append(_per_spike(net, spikes, repeat))
+        del net
+    log(f"N = {n:.0e}: no delay {costs[0] * 1e6:.2f} us/spike, shared delay "
+        f"{costs[1] * 1e6:.2f} ({costs[1] / costs[0]:.2f}x), per-synapse delays "
+        f"{costs[2] * 1e6:.2f} ({costs[2] / costs[0]:.2f}x)")
+    return costs
+
+
+def poisson_cost(n, repeat, log=print):
+    """Seconds per Poisson input event at N = n (median of `repeat` runs of 100 ms)."""
+    model = spp.NeuronModel("dv/dt = (I - v)/tau : 1", "v >= 1", "v = 0",
+                            parameters={"I": 0.0, "tau": 10.0}, name="lif_quiet")
+    drive = spp.PoissonInput(None, 1000, 10.0, 0.001)
+    net = spp.Network(model, n, spp.fixed_outdegree(0, 0.0, seed=1), seed=2, inputs=[drive],
+                      initial_state={"v": 0.0})
+    duration = 100.0
+    net.run(duration=duration, progress=False)
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        net.run(duration=duration, progress=False)
+        times.append(time.perf_counter() - start)
+    events = n * 1000 * 10.0 * duration / 1000.0
+    cost = statistics.median(times) / events
+    log(f"N = {n:.0e}: Poisson input {cost * 1e9:.0f} ns/event (mean v {net.state.mean():.3f}, "
+        f"shot-noise mean {10.0 * 1000 * 10.0 / 1000 * 0.001:.3f})")
+    return cost
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="1e3,1e4,1e5,1e6")
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--poisson-n", type=float, default=1e5)
+    args = parser.parse_args()
+    sizes = [int(float(s)) for s in args.sizes.split(",")]
+    rows = [(n, *spike_costs(n, args.repeat)) for n in sizes]
+    poisson = poisson_cost(int(args.poisson_n), args.repeat)
+    print("\n| N | no delay us/spike | shared delay | per-synapse delays |")
+    print("|---|---|---|---|")
+    for n, zero, shared, per in rows:
+        print(f"| {n:.0e} | {zero * 1e6:.2f} | {shared * 1e6:.2f} ({shared / zero:.2f}x) | "
+              f"{per * 1e6:.2f} ({per / zero:.2f}x) |")
+    if len(rows) > 1:
+        first, last = rows[0], rows[-1]
+        print(f"\nper-spike growth N = {first[0]:.0e} -> {last[0]:.0e}: no delay "
+              f"{last[1] / first[1]:.2f}x, shared delay {last[2] / first[2]:.2f}x, per-synapse "
+              f"{last[3] / first[3]:.2f}x")
+    print(f"Poisson input at N = {int(args.poisson_n):.0e}: {poisson * 1e9:.0f} ns per event "
+          f"(median of {args.repeat})")
+
+
+if __name__ == "__main__":
+    main()
