@@ -6,6 +6,7 @@ import numpy as np
 
 from .connectivity import _plain, _real_array
 from .engine.driver import synapses
+from .engine.inputs import DRIVE
 from .errors import ModelError
 
 
@@ -147,7 +148,7 @@ def backward(network, result, dloss_dt, dloss_dphase=None):
         dstate0[k] = dphase0[k] * jit.dphase_dstate(jit.state(tape.start_phase[k], row), row)
     return Gradients(weight=grad_weight, initial_phase=dphase0, parameters=parameters,
                      delay=grad_delay, initial_state=dstate0, source_t=grad_time[~neurons],
-                     input_weight=grad_drive)
+                     input_weight=grad_drive[network.inputs(network.current).kind == DRIVE])
 
 
 def _spikes(result, n):
