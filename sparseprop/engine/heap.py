@@ -12,13 +12,13 @@ import numba
 import numpy as np
 
 
-@numba.njit(cache=True, inline="always")
+@numba.njit(cache=True, inline="always", _nrt=False)
 def _before(k1, i1, k2, i2):
     """(key k1, neuron i1) comes before (k2, i2): smaller key, or equal key and smaller index."""
     return k1 < k2 or (k1 == k2 and i1 < i2)
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, _nrt=False)
 def _down(hkey, hidx, pos, h, k, i):
     """Put (k, i) at position h or below, moving smaller children up: the subtree order holds."""
     n = hkey.size
@@ -37,7 +37,7 @@ def _down(hkey, hidx, pos, h, k, i):
     pos[i] = h
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, _nrt=False)
 def set_key(hkey, hidx, pos, i, k):
     """Give neuron i the key k and restore the heap: O(log N)."""
     h = pos[i]
@@ -51,7 +51,7 @@ def set_key(hkey, hidx, pos, i, k):
     _down(hkey, hidx, pos, h, k, i)  # ... a larger one moves down past smaller children
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, _nrt=False)
 def _heapify(hkey, hidx, pos):
     for h in range(hkey.size // 2 - 1, -1, -1):
         _down(hkey, hidx, pos, h, hkey[h], hidx[h])

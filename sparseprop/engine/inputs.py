@@ -34,7 +34,7 @@ def no_inputs():
                   np.empty(0, np.uint64))
 
 
-@numba.njit(cache=True, inline="always")
+@numba.njit(cache=True, inline="always", _nrt=False)
 def _splitmix(rng, s):
     """The next 64 random bits of stream s (SplitMix64, Steele et al. 2014)."""
     z = rng[s] + np.uint64(0x9E3779B97F4A7C15)
@@ -44,13 +44,13 @@ def _splitmix(rng, s):
     return z ^ (z >> np.uint64(31))
 
 
-@numba.njit(cache=True, inline="always")
+@numba.njit(cache=True, inline="always", _nrt=False)
 def _uniform(rng, s):
     """A uniform number in [0, 1) with 53 random bits."""
     return np.float64(_splitmix(rng, s) >> np.uint64(11)) * (1.0 / 9007199254740992.0)
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, _nrt=False)
 def inputs_next(inputs):
     """(stream, time) of the earliest next input event; (-1, inf) when there is none."""
     best, when = -1, np.inf
@@ -60,7 +60,7 @@ def inputs_next(inputs):
     return best, when
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, _nrt=False)
 def inputs_take(inputs, s, t_base):
     """Consume stream s's next event; returns who it concerns (a sender for LIST and POISSON,
     a neuron for DRIVE) and draws or reads the stream's following event time."""
@@ -77,7 +77,7 @@ def inputs_take(inputs, s, t_base):
     return who
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, _nrt=False)
 def inputs_shift(inputs, by):
     """Subtract `by` from every stream's next time (the sparse engine's renormalisation)."""
     for s in range(inputs.next.size):
@@ -85,7 +85,7 @@ def inputs_shift(inputs, by):
 
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, _nrt=False)
 def inputs_start(inputs, t0):
     """Draw the first event time after t0 of every random stream (POISSON, DRIVE) with no
     event drawn yet (next is NaN); rate 0: never (inf)."""

@@ -4,13 +4,16 @@ all done, O(1) memory per spike in flight.
 An entry is (time, seq, syn, sender, sent): the next delivery of the spike that `sender`
 emitted at time `sent` as the seq-th spike of the run (its emission number) arrives at `time`
 through synapse `syn` and every later synapse of the sender's row with the same delay (rows
-are sorted by delay). Delivering that group moves the entry on to the next delay of the row.
+are sorted by delay). Delivering that group moves the entry on to the next delay of the row
+(`queue_replace`: the entry keeps its place in memory and sifts down once).
 
-Two layouts, one set of arrays (all of length `capacity`; counters[QSIZE] and counters[QHEAD]
-say where the entries are):
+Two layouts over one set of arrays of length `capacity`:
 - ring (one delay shared by every synapse): arrivals come in emission order, so a FIFO ring
-  buffer suffices: O(1) per spike, no comparison;
-- heap (a delay per synapse): a binary min-heap ordered by (time, seq, syn): O(log Q) per
+  buffer suffices: O(1) per spike, no comparison. Entry k sits at position (head + k) % capacity
+  of every array (counters[QHEAD], counters[QSIZE]).
+- heap (a delay per synapse): a binary min-heap of (time, slot) pairs ordered by (time, seq,
+  syn); the other fields stay in a pool at their slot (seq, syn, sender, sent), so a sift moves
+  two numbers per level; free slots are a stack (`free`, counters[QFREE] of them). O(log Q) per
   group of synapses with one delay.
 At one instant deliveries come in the order of their spikes' emission, then of their synapses:
 the same rule in both layouts, in both engines and in the oracle of the tests.
@@ -22,57 +25,83 @@ import numpy as np
 
 from .status import COUNTERS
 
-QSIZE, QHEAD = COUNTERS["QSIZE"], COUNTERS["QHEAD"]
+QSIZE, QHEAD, QFREE = COUNTERS["QSIZE"], COUNTERS["QHEAD"], COUNTERS["QFREE"]
 
-Queue = namedtuple("Queue", "time seq syn sender sent")
+Queue = namedtuple("Queue", "time slot seq syn sender sent free")
 
 
 def new_queue(capacity):
-    """An empty queue with room for `capacity` spikes in flight."""
+    """An empty queue with room for `capacity` spikes in flight (call `refill` to set its
+    counters)."""
     return Queue(np.empty(capacity), np.empty(capacity, np.int64), np.empty(capacity, np.int64),
-                 np.empty(capacity, np.int64), np.empty(capacity))
+                 np.empty(capacity, np.int64), np.empty(capacity, np.int64),
+                 np.empty(capacity), np.empty(capacity, np.int64))
+
+
+Entries = namedtuple("Entries", "time seq syn sender sent")
 
 
 def entries(queue, counters, ring):
-    """The entries in delivery order (a Queue of exactly the queued entries, copies)."""
+    """The entries in delivery order (Entries of copies)."""
     size, head = int(counters[QSIZE]), int(counters[QHEAD])
     if ring:
-        order = (head + np.arange(size)) % max(queue.time.size, 1)
+        at = (head + np.arange(size)) % max(queue.time.size, 1)
+        time = queue.time[at]
     else:
-        order = np.lexsort((queue.syn[:size], queue.seq[:size], queue.time[:size]))
-    return Queue(*(field[order].copy() for field in queue))
+        at, time = queue.slot[:size], queue.time[:size]
+        order = np.lexsort((queue.syn[at], queue.seq[at], time))
+        at, time = at[order], time[order]
+    return Entries(time.copy(), queue.seq[at], queue.syn[at], queue.sender[at], queue.sent[at])
+
+
+def no_entries():
+    """Nothing in flight."""
+    return Entries(np.empty(0), np.empty(0, np.int64), np.empty(0, np.int64),
+                   np.empty(0, np.int64), np.empty(0))
 
 
 def refill(queue, counters, content):
-    """Put `content` (entries in delivery order, as from `entries`) into `queue` (its capacity
-    must hold them); as a ring from position 0, or as a heap (sorted order is a valid heap)."""
-    size = content.time.size
-    for field, values in zip(queue, content):
-        field[:size] = values
-    counters[QSIZE], counters[QHEAD] = size, 0
+    """Put `content` (Entries in delivery order) into `queue` (its capacity must hold them):
+    slots 0..size-1, as a ring from position 0 or as a heap (sorted order is a valid heap)."""
+    size, capacity = content.time.size, queue.time.size
+    queue.time[:size] = content.time
+    queue.slot[:size] = np.arange(size)
+    for field in ("seq", "syn", "sender", "sent"):
+        getattr(queue, field)[:size] = getattr(content, field)
+    queue.free[:capacity - size] = np.arange(capacity - 1, size - 1, -1)
+    counters[QSIZE], counters[QHEAD], counters[QFREE] = size, 0, capacity - size
 
 
-@numba.njit(cache=True, inline="always")
-def _before(queue, a, b):
-    """Entry a comes before entry b: earlier time, then earlier spike, then earlier synapse."""
-    ta, tb = queue.time[a], queue.time[b]
-    if ta != tb:
-        return ta < tb
-    if queue.seq[a] != queue.seq[b]:
-        return queue.seq[a] < queue.seq[b]
-    return queue.syn[a] < queue.syn[b]
+@numba.njit(cache=True, inline="always", _nrt=False)
+def _before(queue, t1, p1, t2, p2):
+    """(time t1, slot p1) comes before (t2, p2): earlier time, then earlier spike, then earlier
+    synapse."""
+    if t1 != t2:
+        return t1 < t2
+    if queue.seq[p1] != queue.seq[p2]:
+        return queue.seq[p1] < queue.seq[p2]
+    return queue.syn[p1] < queue.syn[p2]
 
 
-@numba.njit(cache=True, inline="always")
-def _swap(queue, a, b):
-    queue.time[a], queue.time[b] = queue.time[b], queue.time[a]
-    queue.seq[a], queue.seq[b] = queue.seq[b], queue.seq[a]
-    queue.syn[a], queue.syn[b] = queue.syn[b], queue.syn[a]
-    queue.sender[a], queue.sender[b] = queue.sender[b], queue.sender[a]
-    queue.sent[a], queue.sent[b] = queue.sent[b], queue.sent[a]
+@numba.njit(cache=True, inline="always", _nrt=False)
+def _sift_down(queue, size, t, p):
+    """Put (t, p) at the root or below, moving earlier children up."""
+    h = 0
+    while True:
+        child = 2 * h + 1
+        if child >= size:
+            break
+        if child + 1 < size and _before(queue, queue.time[child + 1], queue.slot[child + 1],
+                                        queue.time[child], queue.slot[child]):
+            child += 1
+        if not _before(queue, queue.time[child], queue.slot[child], t, p):
+            break
+        queue.time[h], queue.slot[h] = queue.time[child], queue.slot[child]
+        h = child
+    queue.time[h], queue.slot[h] = t, p
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, _nrt=False)
 def queue_time(queue, counters, ring):
     """Arrival time of the next delivery (inf when nothing is in flight)."""
     if counters[QSIZE] == 0:
@@ -80,61 +109,70 @@ def queue_time(queue, counters, ring):
     return queue.time[counters[QHEAD]] if ring else queue.time[0]
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, _nrt=False)
+def queue_root(queue, counters, ring):
+    """The slot of the next delivery (the queue must not be empty)."""
+    return counters[QHEAD] if ring else queue.slot[0]
+
+
+@numba.njit(cache=True, _nrt=False)
 def queue_full(queue, counters):
     """No room for one more spike in flight."""
     return counters[QSIZE] >= queue.time.size
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, _nrt=False)
 def queue_push(queue, counters, ring, time, seq, syn, sender, sent):
     """Queue a delivery group (the caller checked queue_full first)."""
     size = counters[QSIZE]
-    h = (counters[QHEAD] + size) % queue.time.size if ring else size
-    queue.time[h], queue.seq[h], queue.syn[h] = time, seq, syn
-    queue.sender[h], queue.sent[h] = sender, sent
     counters[QSIZE] = size + 1
     if ring:
+        p = (counters[QHEAD] + size) % queue.time.size
+        queue.time[p] = time
+    else:
+        counters[QFREE] -= 1
+        p = queue.free[counters[QFREE]]
+    queue.seq[p], queue.syn[p], queue.sender[p], queue.sent[p] = seq, syn, sender, sent
+    if ring:
         return
-    while h > 0:  # sift up
+    h = size
+    while h > 0:  # sift up: later parents move down into the hole
         parent = (h - 1) >> 1
-        if not _before(queue, h, parent):
+        if not _before(queue, time, p, queue.time[parent], queue.slot[parent]):
             break
-        _swap(queue, h, parent)
+        queue.time[h], queue.slot[h] = queue.time[parent], queue.slot[parent]
         h = parent
+    queue.time[h], queue.slot[h] = time, p
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, _nrt=False)
 def queue_pop(queue, counters, ring):
-    """Remove the next delivery group; returns (seq, syn, sender, sent) of it."""
-    h = counters[QHEAD] if ring else 0
-    seq, syn, sender, sent = queue.seq[h], queue.syn[h], queue.sender[h], queue.sent[h]
+    """Remove the next delivery group."""
     size = counters[QSIZE] - 1
     counters[QSIZE] = size
     if ring:
-        counters[QHEAD] = (h + 1) % queue.time.size
-        return seq, syn, sender, sent
-    if size > 0:  # the last entry to the root, then sift down
-        _swap(queue, 0, size)
-        h = 0
-        while True:
-            child = 2 * h + 1
-            if child >= size:
-                break
-            if child + 1 < size and _before(queue, child + 1, child):
-                child += 1
-            if not _before(queue, child, h):
-                break
-            _swap(queue, h, child)
-            h = child
-    return seq, syn, sender, sent
+        counters[QHEAD] = (counters[QHEAD] + 1) % queue.time.size
+        return
+    queue.free[counters[QFREE]] = queue.slot[0]
+    counters[QFREE] += 1
+    if size > 0:
+        _sift_down(queue, size, queue.time[size], queue.slot[size])
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, _nrt=False)
+def queue_replace(queue, counters, time, syn):
+    """The next delivery group's spike moves on to synapse `syn`, arriving at `time` (heap
+    layout only): one sift down instead of a pop and a push."""
+    p = queue.slot[0]
+    queue.syn[p] = syn
+    _sift_down(queue, counters[QSIZE], time, p)
+
+
+@numba.njit(cache=True, _nrt=False)
 def queue_shift(queue, counters, ring, by):
     """Subtract `by` from every queued time (the sparse engine's renormalisation)."""
-    size, cap = counters[QSIZE], queue.time.size
+    size, capacity = counters[QSIZE], queue.time.size
     for k in range(size):
-        h = (counters[QHEAD] + k) % cap if ring else k
+        h = (counters[QHEAD] + k) % capacity if ring else k
         queue.time[h] -= by
-        queue.sent[h] -= by
+        queue.sent[h if ring else queue.slot[h]] -= by

@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from .queue import Queue
+from .queue import Entries
 
 
 @dataclass
@@ -16,7 +16,7 @@ class State:
     neuron, which has none). sub_state: the state variable of subthreshold neurons (NaN for the
     others), or None when every neuron fires on its own. t_free: the end of each neuron's
     refractory period (-inf: none under way). queue: the spikes in flight, in delivery order
-    (sparseprop.engine.queue). emitted: spikes emitted so far (neurons and sources: the
+    (sparseprop.engine.queue.Entries). emitted: spikes emitted so far (neurons and sources: the
     emission number of the next one). next_input, input_ptr, input_rng: each input stream's
     next event time, position in its spike list, and random generator state
     (sparseprop.engine.inputs)."""
@@ -24,7 +24,7 @@ class State:
     phase: np.ndarray
     sub_state: object
     t_free: np.ndarray
-    queue: Queue
+    queue: Entries
     emitted: int
     next_input: np.ndarray
     input_ptr: np.ndarray
@@ -34,7 +34,7 @@ class State:
         """An independent copy (numpy arrays copied)."""
         return replace(self, phase=self.phase.copy(),
                        sub_state=None if self.sub_state is None else self.sub_state.copy(),
-                       t_free=self.t_free.copy(), queue=Queue(*(a.copy() for a in self.queue)),
+                       t_free=self.t_free.copy(), queue=Entries(*(a.copy() for a in self.queue)),
                        next_input=self.next_input.copy(), input_ptr=self.input_ptr.copy(),
                        input_rng=self.input_rng.copy())
 

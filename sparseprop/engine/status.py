@@ -12,8 +12,8 @@ STOPS = {name: value for name, value in globals().items() if name.startswith("ST
 
 # counters: events since the offset was renormalised; neuron spikes so far at the current
 # instant; the neuron whose state left the phase map or became NaN (with STOP_RANGE, STOP_NAN);
-# the queue's size and head (sparseprop.engine.queue); spikes emitted in the run so far (the
+# the queue's size, head and free slots (sparseprop.engine.queue); spikes emitted so far (the
 # emission number of the next spike, sources included); tape values and marks written by the
 # current call; the delivery group interrupted by STOP_RANGE/STOP_NAN (its sender's synapse)
 COUNTERS = {"RENORM": 0, "SAME_INSTANT": 1, "CULPRIT": 2, "QSIZE": 3, "QHEAD": 4,
-            "EMITTED": 5, "TAPED": 6, "MARKED": 7, "SYNAPSE": 8}
+            "EMITTED": 5, "TAPED": 6, "MARKED": 7, "SYNAPSE": 8, "QFREE": 9}
