@@ -101,7 +101,8 @@ class Run:
         self.clock = np.array([state.t, 0.0])
         inflight = state.queue
         refill(self.queue, self.counters, inflight._replace(time=inflight.time - shift,
-                                                             sent=inflight.sent - shift))
+                                                             sent=inflight.sent - shift),
+               self.syn.indices)
         self.inputs.next[:] -= shift
 
     def _call(self, out_i, out_t, tape, marks, work):
@@ -118,7 +119,7 @@ class Run:
         if status == STOP_FULL and self.counters[QSIZE] == self.queue.time.size:
             content = entries(self.queue, self.counters, self.ring)   # grow the queue
             self.queue = new_queue(2 * self.queue.time.size)
-            refill(self.queue, self.counters, content)
+            refill(self.queue, self.counters, content, self.syn.indices)
         return count, status
 
     def now(self):

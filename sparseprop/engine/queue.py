@@ -1,10 +1,11 @@
 """The queue of spikes in flight (DESIGN.md 3.6): one entry per spike whose deliveries are not
 all done, O(1) memory per spike in flight.
 
-An entry is (time, seq, syn, sender, sent): the next delivery of the spike that `sender`
-emitted at time `sent` as the seq-th spike of the run (its emission number) arrives at `time`
-through synapse `syn` and every later synapse of the sender's row with the same delay (rows
-are sorted by delay). Delivering that group moves the entry on to the next delay of the row
+An entry is (time, seq, syn, sender, sent, target): the next delivery of the spike that
+`sender` emitted at time `sent` as the seq-th spike of the run (its emission number) arrives at
+`time` through synapse `syn` (to neuron `target`, kept so that the loop can prefetch what it
+will touch) and every later synapse of the sender's row with the same delay (rows are sorted
+by delay). Delivering that group moves the entry on to the next delay of the row
 (`queue_replace`: the entry keeps its place in memory and sifts down once).
 
 Two layouts over one set of arrays of length `capacity`:
@@ -27,7 +28,7 @@ from .status import COUNTERS
 
 QSIZE, QHEAD, QFREE = COUNTERS["QSIZE"], COUNTERS["QHEAD"], COUNTERS["QFREE"]
 
-Queue = namedtuple("Queue", "time slot seq syn sender sent free")
+Queue = namedtuple("Queue", "time slot seq syn sender sent target free")
 
 
 def new_queue(capacity):
@@ -35,7 +36,7 @@ def new_queue(capacity):
     counters)."""
     return Queue(np.empty(capacity), np.empty(capacity, np.int64), np.empty(capacity, np.int64),
                  np.empty(capacity, np.int64), np.empty(capacity, np.int64),
-                 np.empty(capacity), np.empty(capacity, np.int64))
+                 np.empty(capacity), np.empty(capacity, np.int64), np.empty(capacity, np.int64))
 
 
 Entries = namedtuple("Entries", "time seq syn sender sent")
@@ -60,10 +61,12 @@ def no_entries():
                    np.empty(0, np.int64), np.empty(0))
 
 
-def refill(queue, counters, content):
+def refill(queue, counters, content, indices):
     """Put `content` (Entries in delivery order) into `queue` (its capacity must hold them):
-    slots 0..size-1, as a ring from position 0 or as a heap (sorted order is a valid heap)."""
+    slots 0..size-1, as a ring from position 0 or as a heap (sorted order is a valid heap);
+    `indices`: the synapses' targets."""
     size, capacity = content.time.size, queue.time.size
+    queue.target[:size] = indices[content.syn]
     queue.time[:size] = content.time
     queue.slot[:size] = np.arange(size)
     for field in ("seq", "syn", "sender", "sent"):
@@ -122,7 +125,7 @@ def queue_full(queue, counters):
 
 
 @numba.njit(cache=True, _nrt=False)
-def queue_push(queue, counters, ring, time, seq, syn, sender, sent):
+def queue_push(queue, counters, ring, time, seq, syn, sender, sent, target):
     """Queue a delivery group (the caller checked queue_full first)."""
     size = counters[QSIZE]
     counters[QSIZE] = size + 1
@@ -133,6 +136,7 @@ def queue_push(queue, counters, ring, time, seq, syn, sender, sent):
         counters[QFREE] -= 1
         p = queue.free[counters[QFREE]]
     queue.seq[p], queue.syn[p], queue.sender[p], queue.sent[p] = seq, syn, sender, sent
+    queue.target[p] = target
     if ring:
         return
     h = size
@@ -160,11 +164,11 @@ def queue_pop(queue, counters, ring):
 
 
 @numba.njit(cache=True, _nrt=False)
-def queue_replace(queue, counters, time, syn):
-    """The next delivery group's spike moves on to synapse `syn`, arriving at `time` (heap
-    layout only): one sift down instead of a pop and a push."""
+def queue_replace(queue, counters, time, syn, target):
+    """The next delivery group's spike moves on to synapse `syn` (to neuron `target`),
+    arriving at `time` (heap layout only): one sift down instead of a pop and a push."""
     p = queue.slot[0]
-    queue.syn[p] = syn
+    queue.syn[p], queue.target[p] = syn, target
     _sift_down(queue, counters[QSIZE], time, p)
 
 
