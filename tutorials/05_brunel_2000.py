@@ -123,7 +123,9 @@ def plot(regime, g, eta, result, population, transient):
 
 
 if __name__ == "__main__":
-    quick = os.environ.get("SPARSEPROP_QUICK") == "1"
-    scale = float(sys.argv[1]) if len(sys.argv) > 1 else (0.05 if quick else 1.0)
-    duration = float(sys.argv[2]) if len(sys.argv) > 2 else (150.0 if quick else 1000.0)
+    if os.environ.get("SPARSEPROP_QUICK") == "1":
+        scale, duration = 0.05, 150.0
+    else:
+        scale = float(sys.argv[1]) if len(sys.argv) > 1 else 1.0
+        duration = float(sys.argv[2]) if len(sys.argv) > 2 else 1000.0
     main(scale, duration, transient=min(100.0, duration / 3))
