@@ -9,7 +9,7 @@ import sys
 import numpy as np
 
 from .engine.driver import Run, inputs_of
-from .engine.queue import new_queue
+from .engine.queue import no_entries
 from .engine.state import State
 from .errors import Interrupted, ModelError
 from .gradients import Tape
@@ -127,21 +127,17 @@ class Network:
         else:
             phase, sub_state = self._initial_state(initial_phase, seed)
         constant = self._streams
-        inputs = inputs_of(constant, constant.next, constant.ptr, constant.rng)
-        inputs.next[inputs.kind != 0] = np.nan      # the random streams' first events
-        inputs_start(inputs, t)
-        if inputs.list_t.size:                      # spike lists: their first spike not before t
-            for s in np.flatnonzero(inputs.kind == 0):
-                k = inputs.ptr[s] = constant.ptr[s] + np.searchsorted(
-                    inputs.list_t[constant.ptr[s]:inputs.end[s]], t)
-                inputs.next[s] = inputs.list_t[k] if k < inputs.end[s] else np.inf
+        inputs = inputs_of(constant, constant.next, constant.who, constant.ptr, constant.rng)
+        inputs_start(inputs, t)    # every stream's first event at or after t
         return State(t=float(t), phase=phase, sub_state=sub_state,
-                     t_free=np.full(self.n, -np.inf), queue=new_queue(0), emitted=0,
-                     next_input=inputs.next, input_ptr=inputs.ptr, input_rng=inputs.rng)
+                     t_free=np.full(self.n, -np.inf), queue=no_entries(), emitted=0,
+                     next_input=inputs.next, input_who=inputs.who, input_ptr=inputs.ptr,
+                     input_rng=inputs.rng)
 
     def inputs(self, state):
         """The loops' input streams at `state` (sparseprop.engine.inputs.Inputs, copies)."""
-        return inputs_of(self._streams, state.next_input, state.input_ptr, state.input_rng)
+        return inputs_of(self._streams, state.next_input, state.input_who, state.input_ptr,
+                         state.input_rng)
 
     def sender_name(self, j):
         """'neuron j' or 'source k of <name>' for sender j of the synapse table."""

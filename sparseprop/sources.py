@@ -161,8 +161,8 @@ def _list(items, what, kind):
 def streams(n, sources, inputs, populations, seed):
     """The loops' input streams (sparseprop.engine.inputs.Inputs) for `sources` (their senders
     numbered from n on, in order) and `inputs` (PoissonInput, after them), with a random
-    generator per stream seeded from `seed`. next is NaN: no event drawn yet (see
-    inputs_start); times are absolute."""
+    generator per stream seeded from `seed`. next is NaN and who -1: no event drawn or read
+    yet (sparseprop.engine.inputs.inputs_start does); times are absolute."""
     kind, first, count, rate, weight, ptr, end = [], [], [], [], [], [], []
     list_i, list_t, at, sender = [], [], 0, n
     for s in sources:
@@ -196,13 +196,10 @@ def streams(n, sources, inputs, populations, seed):
     entropy = np.random.SeedSequence(seed).entropy
     rng = np.array([np.random.SeedSequence([entropy, 0x5EED, k]).generate_state(1, np.uint64)[0]
                     for k in range(len(kind))], dtype=np.uint64)
-    next_input = np.array([list_t[sum(1 for q in kind[:k] if q == LIST)][0]
-                           if kind[k] == LIST and end[k] > ptr[k] else
-                           (np.inf if kind[k] == LIST else np.nan) for k in range(len(kind))],
-                          dtype=np.float64)
     return Inputs(np.array(kind, np.int64), np.array(first, np.int64),
                   np.array(count, np.int64), np.array(rate, np.float64),
-                  np.array(weight, np.float64), next_input, np.array(ptr, np.int64),
+                  np.array(weight, np.float64), np.full(len(kind), np.nan),
+                  np.full(len(kind), -1, np.int64), np.array(ptr, np.int64),
                   np.array(end, np.int64),
                   np.concatenate(list_i) if list_i else np.empty(0, np.int64),
                   np.concatenate(list_t) if list_t else np.empty(0), rng)

@@ -6,7 +6,15 @@ import pytest
 
 import sparseprop as spp
 
-os.environ["SPARSEPROP_CACHE_DIR"] = tempfile.mkdtemp(prefix="sparseprop-test-cache-")
+# One fresh cache per test run, shared by pytest-xdist's workers (the cache builds each model
+# once under a lock, so a model compiled by one worker is loaded by the other).
+_RUN = os.environ.get("PYTEST_XDIST_TESTRUNUID")
+if _RUN:
+    _CACHE = os.path.join(tempfile.gettempdir(), f"sparseprop-test-cache-{_RUN}")
+    os.makedirs(_CACHE, exist_ok=True)
+else:
+    _CACHE = tempfile.mkdtemp(prefix="sparseprop-test-cache-")
+os.environ["SPARSEPROP_CACHE_DIR"] = _CACHE
 
 LIF = "dV/dt = (I - V)/tau : 1"
 QIF = "du/dt = (u**2 + I)/tau : 1"

@@ -209,6 +209,7 @@ class Run:
         inflight = entries(self.queue, self.counters, self.ring)
         state.queue = inflight._replace(time=inflight.time + shift, sent=inflight.sent + shift)
         state.next_input = self.inputs.next + shift
+        state.input_who = self.inputs.who.copy()
         state.input_ptr, state.input_rng = self.inputs.ptr.copy(), self.inputs.rng.copy()
         return state
 
@@ -242,11 +243,11 @@ class Run:
                 f"; keep the inputs within the states {model.name} is defined for"))
 
 
-def inputs_of(constant, next_input, input_ptr, input_rng):
+def inputs_of(constant, next_input, input_who, input_ptr, input_rng):
     """The loops' Inputs from a network's constant stream description (an Inputs whose next,
-    ptr and rng are placeholders) and copies of a state's mutable stream fields."""
-    return constant._replace(next=next_input.copy(), ptr=input_ptr.copy(),
-                             rng=input_rng.copy())
+    who, ptr and rng are placeholders) and copies of a state's mutable stream fields."""
+    return constant._replace(next=next_input.copy(), who=input_who.copy(),
+                             ptr=input_ptr.copy(), rng=input_rng.copy())
 
 
 __all__ = ["Run", "Inputs", "interrupt", "synapses", "inputs_of", "STOP_TIME"]

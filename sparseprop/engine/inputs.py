@@ -13,8 +13,9 @@ streams are ordered by their first source, DRIVE streams last). Random numbers c
 SplitMix64 generator per stream (state in `rng`), advanced only when that stream's event is
 consumed, so a run gives the same events however it is chunked and in both engines.
 
-Times in `next` are in the loop's frame (the sparse engine's is offset by t_base); given spike
-times (list_t) are absolute.
+Each stream holds its next event: its time (`next`, in the loop's frame: the sparse engine's
+is offset by t_base; given spike times, list_t, are absolute) and whom it concerns (`who`: a
+sender, or the neuron a Poisson input hits), so the loops can look at it before taking it.
 """
 from collections import namedtuple
 
@@ -23,15 +24,15 @@ import numpy as np
 
 LIST, POISSON, DRIVE = 0, 1, 2
 
-Inputs = namedtuple("Inputs", "kind first count rate weight next ptr end list_i list_t rng")
+Inputs = namedtuple("Inputs", "kind first count rate weight next who ptr end list_i list_t rng")
 
 
 def no_inputs():
     """The empty set of streams."""
     return Inputs(np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, np.int64),
                   np.empty(0), np.empty(0), np.empty(0), np.empty(0, np.int64),
-                  np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0),
-                  np.empty(0, np.uint64))
+                  np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, np.int64),
+                  np.empty(0), np.empty(0, np.uint64))
 
 
 @numba.njit(cache=True, inline="always", _nrt=False)
@@ -61,20 +62,32 @@ def inputs_next(inputs):
 
 
 @numba.njit(cache=True, _nrt=False)
-def inputs_take(inputs, s, t_base):
-    """Consume stream s's next event; returns who it concerns (a sender for LIST and POISSON,
-    a neuron for DRIVE) and draws or reads the stream's following event time."""
-    kind = inputs.kind[s]
-    if kind == LIST:
+def _draw(inputs, s):
+    """Stream s's following event after its current one: time and who (a Poisson stream: an
+    exponential interval and a uniform source or neuron)."""
+    if inputs.kind[s] == LIST:
         k = inputs.ptr[s]
-        who = inputs.list_i[k]
-        inputs.ptr[s] = k + 1
-        inputs.next[s] = inputs.list_t[k + 1] - t_base if k + 1 < inputs.end[s] else np.inf
-        return who
-    who = inputs.first[s] + min(np.int64(_uniform(inputs.rng, s) * inputs.count[s]),
-                                inputs.count[s] - 1)
+        if k < inputs.end[s]:
+            inputs.next[s], inputs.who[s] = inputs.list_t[k], inputs.list_i[k]
+        else:
+            inputs.next[s], inputs.who[s] = np.inf, -1
+        return
     inputs.next[s] += -np.log(1.0 - _uniform(inputs.rng, s)) / inputs.rate[s]
-    return who
+    inputs.who[s] = inputs.first[s] + min(np.int64(_uniform(inputs.rng, s) * inputs.count[s]),
+                                          inputs.count[s] - 1)
+
+
+@numba.njit(cache=True, _nrt=False)
+def inputs_take(inputs, s, t_base):
+    """Consume stream s's next event (inputs.who[s] says whom it concerns: a sender for LIST
+    and POISSON, a neuron for DRIVE) and draw or read the following one (times of spike lists
+    are absolute: t_base puts them in the loop's frame)."""
+    if inputs.kind[s] == LIST:
+        inputs.ptr[s] += 1
+        _draw(inputs, s)
+        inputs.next[s] -= t_base
+    else:
+        _draw(inputs, s)
 
 
 @numba.njit(cache=True, _nrt=False)
@@ -87,12 +100,19 @@ def inputs_shift(inputs, by):
 
 @numba.njit(cache=True, _nrt=False)
 def inputs_start(inputs, t0):
-    """Draw the first event time after t0 of every random stream (POISSON, DRIVE) with no
-    event drawn yet (next is NaN); rate 0: never (inf)."""
+    """The first event after t0 of every random stream (POISSON, DRIVE) with none drawn yet
+    (next is NaN; rate 0: never, inf), and the first spike at or after t0 of every spike list
+    from its position ptr on."""
     for s in range(inputs.next.size):
-        if inputs.kind[s] != LIST and inputs.next[s] != inputs.next[s]:
-            inputs.next[s] = t0
+        if inputs.kind[s] == LIST:
+            k = inputs.ptr[s]
+            while k < inputs.end[s] and inputs.list_t[k] < t0:
+                k += 1
+            inputs.ptr[s] = k
+            _draw(inputs, s)
+        elif inputs.next[s] != inputs.next[s]:
             if inputs.rate[s] > 0:
-                inputs.next[s] += -np.log(1.0 - _uniform(inputs.rng, s)) / inputs.rate[s]
+                inputs.next[s] = t0
+                _draw(inputs, s)
             else:
-                inputs.next[s] = np.inf
+                inputs.next[s], inputs.who[s] = np.inf, -1

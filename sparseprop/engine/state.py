@@ -17,9 +17,9 @@ class State:
     others), or None when every neuron fires on its own. t_free: the end of each neuron's
     refractory period (-inf: none under way). queue: the spikes in flight, in delivery order
     (sparseprop.engine.queue.Entries). emitted: spikes emitted so far (neurons and sources: the
-    emission number of the next one). next_input, input_ptr, input_rng: each input stream's
-    next event time, position in its spike list, and random generator state
-    (sparseprop.engine.inputs)."""
+    emission number of the next one). next_input, input_who, input_ptr, input_rng: each input
+    stream's next event (time and whom it concerns), position in its spike list, and random
+    generator state (sparseprop.engine.inputs)."""
     t: float
     phase: np.ndarray
     sub_state: object
@@ -27,6 +27,7 @@ class State:
     queue: Entries
     emitted: int
     next_input: np.ndarray
+    input_who: np.ndarray
     input_ptr: np.ndarray
     input_rng: np.ndarray
 
@@ -35,7 +36,8 @@ class State:
         return replace(self, phase=self.phase.copy(),
                        sub_state=None if self.sub_state is None else self.sub_state.copy(),
                        t_free=self.t_free.copy(), queue=Entries(*(a.copy() for a in self.queue)),
-                       next_input=self.next_input.copy(), input_ptr=self.input_ptr.copy(),
+                       next_input=self.next_input.copy(), input_who=self.input_who.copy(),
+                       input_ptr=self.input_ptr.copy(),
                        input_rng=self.input_rng.copy())
 
     @property
