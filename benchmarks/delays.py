@@ -66,6 +66,25 @@ def poisson_cost(n, repeat, log=print):
     return cost
 
 
+def table(rows, poisson, poisson_n, repeat):
+    """Markdown: per-spike costs by N with ratios, growth, Poisson input cost."""
+    lines = ["| N | no delay (us/spike) | shared delay 1.5 ms | per-synapse delays U(0.5, 3) ms |",
+             "|---|---|---|---|"]
+    for n, zero, shared, per in rows:
+        lines.append(f"| {n:.0e} | {zero * 1e6:.2f} | {shared * 1e6:.2f} ({shared / zero:.2f}x) | "
+                     f"{per * 1e6:.2f} ({per / zero:.2f}x) |")
+    if len(rows) > 1:
+        first, last = rows[0], rows[-1]
+        lines.append("")
+        lines.append(f"Per-spike growth N = {first[0]:.0e} -> {last[0]:.0e}: no delay "
+                     f"{last[1] / first[1]:.2f}x, shared delay {last[2] / first[2]:.2f}x, "
+                     f"per-synapse delays {last[3] / first[3]:.2f}x.")
+    lines.append("")
+    lines.append(f"Poisson input (PoissonInput, N = {poisson_n:.0e} subthreshold LIF neurons, no "
+                 f"synapses): {poisson * 1e9:.0f} ns per input event (median of {repeat}).")
+    return "\n".join(lines)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="1e3,1e4,1e5,1e6")
@@ -75,18 +94,8 @@ def main():
     sizes = [int(float(s)) for s in args.sizes.split(",")]
     rows = [(n, *spike_costs(n, args.repeat)) for n in sizes]
     poisson = poisson_cost(int(args.poisson_n), args.repeat)
-    print("\n| N | no delay us/spike | shared delay | per-synapse delays |")
-    print("|---|---|---|---|")
-    for n, zero, shared, per in rows:
-        print(f"| {n:.0e} | {zero * 1e6:.2f} | {shared * 1e6:.2f} ({shared / zero:.2f}x) | "
-              f"{per * 1e6:.2f} ({per / zero:.2f}x) |")
-    if len(rows) > 1:
-        first, last = rows[0], rows[-1]
-        print(f"\nper-spike growth N = {first[0]:.0e} -> {last[0]:.0e}: no delay "
-              f"{last[1] / first[1]:.2f}x, shared delay {last[2] / first[2]:.2f}x, per-synapse "
-              f"{last[3] / first[3]:.2f}x")
-    print(f"Poisson input at N = {int(args.poisson_n):.0e}: {poisson * 1e9:.0f} ns per event "
-          f"(median of {args.repeat})")
+    print()
+    print(table(rows, poisson, int(args.poisson_n), args.repeat))
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import delays  # noqa: E402
 import engine  # noqa: E402
 import interrupt  # noqa: E402
 import latency  # noqa: E402
@@ -41,6 +42,8 @@ def main():
     keyed = engine.measure_time_keyed(sizes, args.repeat, log=log)
     backward = engine.measure_backward([10**3, 10**4, 10**5], args.repeat, log=log)
     ei = engine.measure_ei([10**4, 10**5] + ([] if args.quick else [10**6]), args.repeat, log=log)
+    delay_rows = [(n, *delays.spike_costs(n, args.repeat, log=log)) for n in sizes]
+    poisson = delays.poisson_cost(10**5, args.repeat, log=log)
     text = "\n".join([
         "# Benchmark results",
         "",
@@ -66,6 +69,13 @@ def main():
         "at growing N, run by the time-keyed engine.",
         "",
         engine.ei_table(ei, args.repeat),
+        "",
+        "## Delays and Poisson input",
+        "",
+        "Same network with no delay, one shared delay (a FIFO of spikes in flight) and a delay "
+        "per synapse (a heap of spikes in flight); ratios within one run.",
+        "",
+        delays.table(delay_rows, poisson, 10**5, args.repeat),
         "",
         "## Gradients: reverse sweep against forward pass",
         "",

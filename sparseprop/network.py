@@ -236,6 +236,13 @@ class Network:
         self.table, self._sub = rows, sub
 
     @property
+    def table_columns(self):
+        """The names of the columns of `table`, the engines' parameter table (one shared row,
+        or one row per neuron): the model parameters, "refractory", then "period" (inf for a
+        neuron that does not fire on its own)."""
+        return self.kernels.parameter_names + (REFRACTORY, "period")
+
+    @property
     def heterogeneous(self):
         """True when parameters differ from neuron to neuron (the time-keyed case)."""
         return self.table.shape[0] > 1
@@ -403,15 +410,19 @@ class Network:
 
     def set_delays(self, delays):
         """Give every synapse its own delay (ms, an array in the order of `synapses()`). The
-        table keeps its order: delays must stay sorted within each row (as given by
-        `delays()`), else ModelError."""
+        table keeps its order, so the delays must not decrease within a row (the engine walks
+        each row from shorter to longer delays), else ModelError; build a new network for
+        delays in another order."""
         from .connectivity import CSR
         csr = self.csr
-        table = CSR(csr.n, csr.indptr, csr.indices, csr.weights,
-                    weight=csr.weight, n_post=csr.n_post, delays=delays)
-        if not np.array_equal(table.indices, csr.indices):
-            raise ModelError("these delays reorder the synapses within a row (rows are kept "
-                             "sorted by delay); build a new network for them")
+        table = CSR(csr.n, csr.indptr, csr.indices, csr.weights, weight=csr.weight,
+                    n_post=csr.n_post, delays=delays)     # checks the values, sorts rows
+        given = np.asarray(delays, dtype=np.float64)
+        if not np.array_equal(table.delays, given):
+            s = int(np.argmax(table.delays != given))
+            raise ModelError(f"these delays decrease within a row (first at synapse {s}): rows "
+                             f"are kept sorted by delay, so they would reorder the synapses; "
+                             f"build a new network for them")
         self.csr = table
         self.revision += 1
 

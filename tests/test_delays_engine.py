@@ -460,3 +460,17 @@ def test_initial_state_through_build_network():
                         initial_state={"v": v0}, seed=1)
     np.testing.assert_allclose(net.state, v0, rtol=1e-12, atol=1e-15)
     np.testing.assert_array_equal(net.state[6:], v0[6:])
+
+
+def test_set_delays_keeps_the_row_order_or_says_why():
+    d0 = np.random.default_rng(4).uniform(0.0, 2.0, 30)
+    net = Network("lif", 10, fixed_outdegree(3, 0.1, seed=1, delay=d0), seed=1)
+    order = net.synapses()
+    d = net.delays()
+    net.set_delays(d * 1.5)                       # same order within every row: accepted
+    np.testing.assert_array_equal(net.delays(), d * 1.5)
+    for a, b in zip(order, net.synapses()):
+        np.testing.assert_array_equal(a, b)
+    expect(lambda: net.set_delays(d[::-1].copy()), "decrease within a row", "new network")
+    expect(lambda: net.set_delays(-d), "delay of synapse 0", ">= 0")
+    expect(lambda: net.set_delays(d[:5]), "one value per synapse (30)")
