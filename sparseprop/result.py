@@ -16,6 +16,7 @@ from .gradients import Tape, backward
 
 _FIELDS = ("i", "t", "n", "t_start", "t_end", "final_phase", "engine", "wall_time")
 _POPULATION_FIELDS = ("population_names", "population_bounds")   # optional in a saved file
+_SOURCE_FIELDS = ("source_i", "source_t")                          # optional too
 
 
 class Result:
@@ -32,6 +33,9 @@ class Result:
                                                      engine, wall_time, populations)
         # wall_time: seconds of the run itself, without JIT compilation
         self.compile_time = 0.0             # seconds numba spent compiling the loop first
+        # spikes of the network's sources (SpikeSource, PoissonSource): source index, time
+        self.source_i, self.source_t = np.empty(0, np.int32), np.empty(0)
+        self.sources = None                 # name -> slice of source indices, or None
         self.tape = None          # a gradients.Tape when run with record_tape=True
 
     @property
@@ -155,6 +159,9 @@ class Result:
         values = _fields(*(getattr(self, name) for name in _FIELDS), self.populations)
         fields = dict(zip(_FIELDS, values))
         populations = values[-1]
+        fields["source_i"], fields["source_t"] = _source_spikes(
+            getattr(self, "source_i", None), getattr(self, "source_t", None), self.t_start,
+            self.t_end, "Result")
         if populations:
             fields["population_names"] = np.array(list(populations))
             fields["population_bounds"] = np.array(
@@ -192,7 +199,8 @@ def load_result(path):
             missing = [f for f in _FIELDS if f not in data.files]
             if missing:
                 raise ModelError(f"{path} is not a sparseprop result: it lacks '{missing[0]}'")
-            fields = {f: data[f] for f in _FIELDS + _POPULATION_FIELDS if f in data.files}
+            fields = {f: data[f] for f in _FIELDS + _POPULATION_FIELDS + _SOURCE_FIELDS
+                      if f in data.files}
     except ValueError as exc:
         if isinstance(exc, ModelError):
             raise
@@ -224,10 +232,14 @@ def load_result(path):
         populations = {str(name): slice(int(a), int(b))
                        for name, (a, b) in zip(names.tolist(), bounds.tolist())}
     try:
-        return Result(fields["i"], fields["t"], final_phase=fields["final_phase"],
-                      populations=populations, **scalars)
+        result = Result(fields["i"], fields["t"], final_phase=fields["final_phase"],
+                        populations=populations, **scalars)
+        result.source_i, result.source_t = _source_spikes(
+            fields.get("source_i", np.empty(0, np.int32)), fields.get("source_t", np.empty(0)),
+            result.t_start, result.t_end, "Result")
     except ModelError as exc:
         raise ModelError(f"the result file {path} is inconsistent: {exc}") from None
+    return result
 
 
 def _scalar(array, name, path):
@@ -307,6 +319,21 @@ def _fields(i, t, n, t_start, t_end, final_phase, engine, wall_time, populations
     wall_time = _number(wall_time, "wall_time (s)", low=0.0)
     return (i, t, n, t_start, t_end, final_phase, str(engine), wall_time,
             _check_populations(populations, n))
+
+
+def _source_spikes(i, t, t_start, t_end, where):
+    """Source spikes (int32 indices >= 0, float64 times sorted in [t_start, t_end]), checked."""
+    index = _plain(i if i is not None else np.empty(0, np.int32), f"{where}: source_i")
+    times = _real_array(t if t is not None else np.empty(0), f"{where}: source_t", copy=False)
+    if index.ndim != 1 or times.shape != index.shape or index.size and (
+            index.dtype.kind not in "iu" or index.min() < 0):
+        raise ModelError(f"{where}: source_i and source_t must be 1-D arrays of equal length "
+                         f"(source indices >= 0 and their spike times)")
+    if times.size and not (np.all(np.isfinite(times)) and np.all(np.diff(times) >= 0)
+                           and times[0] >= t_start and times[-1] <= t_end):
+        raise ModelError(f"{where}: source spike times must be finite, sorted and inside the "
+                         f"run [{t_start:g}, {t_end:g}] ms")
+    return np.ascontiguousarray(index, dtype=np.int32), np.ascontiguousarray(times, np.float64)
 
 
 def _check_populations(populations, n):

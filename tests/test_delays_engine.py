@@ -474,3 +474,22 @@ def test_set_delays_keeps_the_row_order_or_says_why():
     expect(lambda: net.set_delays(d[::-1].copy()), "decrease within a row", "new network")
     expect(lambda: net.set_delays(-d), "delay of synapse 0", ">= 0")
     expect(lambda: net.set_delays(d[:5]), "one value per synapse (30)")
+
+
+def test_source_spikes_are_saved_and_loaded(tmp_path):
+    from sparseprop import load_result
+    stim = SpikeSource("stim", 3, [0, 2, 1], [5.0, 5.0, 12.5])
+    E = Population("E", 20, parameters={"I": 0.9})
+    net = build_network("lif", [E, stim], [
+        Projection("stim", "E", fixed_outdegree(5, 0.5, seed=1, delay=1.0))], seed=1)
+    result = net.run(duration=20.0)
+    np.testing.assert_array_equal(result.source_i, [0, 2, 1])
+    np.testing.assert_array_equal(result.source_t, [5.0, 5.0, 12.5])   # the given times
+    assert np.all(result.t >= 6.0)                # nothing fires before the first arrival
+    result.save(tmp_path / "r.npz")
+    back = load_result(tmp_path / "r.npz")
+    np.testing.assert_array_equal(back.source_i, result.source_i)
+    np.testing.assert_array_equal(back.source_t, result.source_t)
+    result.source_t = result.source_t[::-1].copy()
+    expect(lambda: result.save(tmp_path / "bad.npz"), "source spike times", "sorted")
+    assert not (tmp_path / "bad.npz").exists()
