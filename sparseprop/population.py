@@ -13,7 +13,6 @@ them, and `build_network`, which lays them out as one `Network` (Brunel 2000 sty
 Population p occupies one contiguous index range, in the order the populations are given.
 """
 import math
-import numbers
 import re
 
 import numpy as np

@@ -13,7 +13,7 @@ import pytest
 
 from expect import expect
 from oracle import lif_events
-from sparseprop import (ModelError, Network, PoissonInput, PoissonSource, Population,
+from sparseprop import (Network, PoissonInput, PoissonSource, Population,
                         Projection, SpikeSource, build_network)
 from sparseprop.connectivity import CSR, fixed_outdegree, from_edges
 

@@ -19,7 +19,7 @@ import numpy as np
 from ..errors import ModelError
 from . import heap
 from .inputs import Inputs
-from .queue import QHEAD, QSIZE, entries, new_queue, refill
+from .queue import QSIZE, entries, new_queue, refill
 from .status import COUNTERS, STOP_CASCADE, STOP_FULL, STOP_NAN, STOP_RANGE, STOP_TIME
 
 Synapses = namedtuple("Synapses", "indptr indices weights weight delays delay")
