@@ -512,8 +512,15 @@ class Network:
         run = Run(self, start, engine, t_stop, budget, bool(record_tape))
         senders, times, compile_time, wall, interrupted, pieces = run.go(progress)
         neurons = senders < self.n
-        t_end = t_stop if math.isfinite(t_stop) and senders.size < budget \
-            and not interrupted else (times[-1] if times.size else self.t)
+        last = times[-1] if times.size else self.t
+        if interrupted:   # where the loop stands: its last event (a spike or a delivery)
+            t_end = max(run.now(), last)
+        elif math.isfinite(t_stop) and senders.size < budget:
+            t_end = t_stop
+        else:             # max_spikes: the loop stopped right after its last spike
+            t_end = last
+        at_last_spike = times.size > 0 and t_end == last and not (
+            math.isfinite(t_stop) and senders.size < budget and not interrupted)
         end = run.finish(t_end)
         phase = np.where(self.subthreshold, np.nan, end.phase) if self._sub is not None \
             else end.phase
@@ -524,9 +531,7 @@ class Network:
         result.sources = self.source_slices() or None
         result.compile_time = compile_time
         if record_tape:
-            result.tape = Tape(self, start, senders, pieces, ended_at_last_spike=not (
-                math.isfinite(t_stop) and senders.size < budget
-                and not interrupted))
+            result.tape = Tape(self, start, senders, pieces, ended_at_last_spike=at_last_spike)
         self.current = end
         if interrupted:
             raise Interrupted(result)
