@@ -111,7 +111,7 @@ def backward(network, result, dloss_dt, dloss_dphase=None):
     if np.count_nonzero(neurons) != i.size or not np.array_equal(senders[neurons], i):
         raise ModelError("the tape does not belong to these spikes (its senders do not match)")
     dloss_dt = _array(dloss_dt, t.shape, "dloss_dt")
-    table = network.table
+    table = network.table.copy()             # (a writable copy for the kernels)
     P = table[:, :-2]                           # the model parameters (not refractory, period)
     dT = np.empty_like(P)                       # d period / d parameters, rows like P
     for r in range(P.shape[0]):

@@ -134,6 +134,41 @@ class Network:
                      next_input=inputs.next, input_who=inputs.who, input_ptr=inputs.ptr,
                      input_rng=inputs.rng)
 
+    def _check_state(self, state):
+        """ModelError unless `state` (net.current, perhaps replaced or changed by hand) has the
+        shapes and types this network's engines need."""
+        def bad(what):
+            return ModelError(f"net.current is not a state of this network ({what}); set it "
+                              f"with set_state(...) or restore(...), not by hand")
+        if not isinstance(state, State):
+            raise bad(f"a {type(state).__name__}, not a sparseprop.engine.state.State")
+        if isinstance(state.t, bool) or not isinstance(state.t, numbers.Real) \
+                or not math.isfinite(state.t):
+            raise bad(f"t = {state.t!r:.40}")
+        n, streams = (self.n,), self._streams.kind.shape
+        arrays = [("phase", state.phase, n, "f"), ("t_free", state.t_free, n, "f"),
+                  ("next_input", state.next_input, streams, "f"),
+                  ("input_who", state.input_who, streams, "i"),
+                  ("input_ptr", state.input_ptr, streams, "i"),
+                  ("input_rng", state.input_rng, streams, "u")]
+        if self._sub is not None:
+            arrays.append(("sub_state", state.sub_state, n, "f"))
+        q = state.queue
+        if not (isinstance(q, tuple) and len(q) == 5):
+            raise bad("queue is not the entries of a queue")
+        arrays += [(f"queue.{name}", field, q.time.shape if isinstance(q.time, np.ndarray)
+                    else None, "f" if name in ("time", "sent") else "i")
+                   for name, field in zip(("time", "seq", "syn", "sender", "sent"), q)]
+        for name, array, shape, kind in arrays:
+            if not (isinstance(array, np.ndarray) and array.shape == shape
+                    and array.dtype.kind == kind and array.ndim == 1):
+                raise bad(f"{name} must be a 1-D array of shape {shape}, kind {kind!r}")
+        if q.time.size and (q.syn.min() < 0 or q.syn.max() >= self.csr.nnz
+                            or not np.all(np.isfinite(q.time))):
+            raise bad("queue entries outside the synapse table")
+        if not np.all(np.isfinite(state.phase)):
+            raise bad("phases must be finite")
+
     def inputs(self, state):
         """The loops' input streams at `state` (sparseprop.engine.inputs.Inputs, copies)."""
         return inputs_of(self._streams, state.next_input, state.input_who, state.input_ptr,
@@ -161,7 +196,7 @@ class Network:
         if unknown:
             raise ModelError(f"'{unknown[0]}' is not a parameter of {self.model.name}; its "
                              f"parameters are {', '.join(names)}")
-        current = self.table[:, :-1] if hasattr(self, "table") else np.append(
+        current = self._table[:, :-1] if hasattr(self, "_table") else np.append(
             self.kernels.params, self.model.refractory)[None, :]
         columns = []
         for c, name in enumerate(names):
@@ -233,7 +268,15 @@ class Network:
                 sub if sub is not None else False, self._sub if self._sub is not None else False):
             raise ModelError("these parameter values change which neurons fire on their own; "
                              "build a new Network for them")
-        self.table, self._sub = rows, sub
+        self._table, self._sub = rows, sub
+
+    @property
+    def table(self):
+        """The engines' parameter table, read-only (change it with set_parameters): one shared
+        row, or one row per neuron, columns named by `table_columns`."""
+        view = self._table.view()
+        view.flags.writeable = False
+        return view
 
     @property
     def table_columns(self):
@@ -245,7 +288,7 @@ class Network:
     @property
     def heterogeneous(self):
         """True when parameters differ from neuron to neuron (the time-keyed case)."""
-        return self.table.shape[0] > 1
+        return self._table.shape[0] > 1
 
     @property
     def subthreshold(self):
@@ -256,14 +299,14 @@ class Network:
     def period(self):
         """The free period: a number, or one per neuron in a heterogeneous network (inf for a
         neuron that does not fire on its own)."""
-        return float(self.table[0, -1]) if not self.heterogeneous else self.table[:, -1].copy()
+        return float(self._table[0, -1]) if not self.heterogeneous else self._table[:, -1].copy()
 
     def _row(self, k):
-        return self.table[k if self.heterogeneous else 0]
+        return self._table[k if self.heterogeneous else 0]
 
     def _initial_state(self, initial_phase, seed):
         """Phases (neurons that fire on their own) and states (subthreshold neurons) at t."""
-        T = np.broadcast_to(self.table[:, -1], (self.n,))
+        T = np.broadcast_to(self._table[:, -1], (self.n,))
         sub = self.subthreshold
         if initial_phase is None or (isinstance(initial_phase, str) and initial_phase == "uniform"):
             u = np.random.default_rng(seed).uniform(0.0, 1.0, self.n)
@@ -363,7 +406,7 @@ class Network:
     @property
     def timed(self):
         """The engines need refractory ends: some neuron is refractory or subthreshold."""
-        return self._sub is not None or bool(np.any(self.table[:, -2] > 0))
+        return self._sub is not None or bool(np.any(self._table[:, -2] > 0))
 
     @property
     def has_subthreshold(self):
@@ -438,13 +481,13 @@ class Network:
         """Current model parameter values, name -> number (or array of n, per neuron)."""
         names = self.kernels.parameter_names
         if not self.heterogeneous:
-            return dict(zip(names, self.table[0, :-2].tolist()))
-        return {name: self.table[:, c].copy() for c, name in enumerate(names)}
+            return dict(zip(names, self._table[0, :-2].tolist()))
+        return {name: self._table[:, c].copy() for c, name in enumerate(names)}
 
     @property
     def refractory(self):
         """The refractory period, ms: a number, or one per neuron in a heterogeneous network."""
-        return float(self.table[0, -2]) if not self.heterogeneous else self.table[:, -2].copy()
+        return float(self._table[0, -2]) if not self.heterogeneous else self._table[:, -2].copy()
 
     def set_state(self, phase=None, t=0.0, state=None):
         """Set every neuron's phase (time since reset, in [0, T); for a subthreshold neuron any
@@ -498,6 +541,7 @@ class Network:
         if self.populations is not None:   # set by hand? checked before the run, not after
             self.populations = _check_populations(self.populations, self.n)
         self._check_table(self.csr.validate())
+        self._check_state(self.current)
         progress = sys.stderr.isatty() if progress is None else bool(progress)
         t_stop = self.t + duration if duration is not None else math.inf
         budget = max_spikes if max_spikes is not None else math.inf
@@ -506,7 +550,7 @@ class Network:
             log.info("engine auto: sparse, %s%s%s%s", "time-keyed (per-neuron parameters)"
                      if self.heterogeneous else "phase (one period for all neurons)",
                      ", subthreshold neurons by their flow" if self._sub is not None else "",
-                     ", refractory periods" if np.any(self.table[:, -2] > 0) else "",
+                     ", refractory periods" if np.any(self._table[:, -2] > 0) else "",
                      ", delays" if self.csr.max_delay > 0 else "")
         start = self.current
         run = Run(self, start, engine, t_stop, budget, bool(record_tape))

@@ -507,3 +507,18 @@ def test_the_run_does_not_depend_on_its_chunking(engine, monkeypatch):
     assert whole.n_spikes > 100 and whole.source_i.size > 10
     for got, want in zip(concatenated([cut]), concatenated([whole])):
         np.testing.assert_array_equal(got, want)
+
+
+def test_a_state_or_table_changed_by_hand_is_refused():
+    net = small_mixed()
+    net.run(duration=30.0)
+    assert net.current.in_flight > 0
+    net.current.queue.syn[0] = 10**9                 # an entry outside the synapse table
+    expect(lambda: net.run(duration=5.0), "net.current", "queue entries", "set_state")
+    net = small_mixed()
+    net.current.phase = np.zeros(3)
+    expect(lambda: net.run(duration=5.0), "net.current", "phase", "shape")
+    net.current = "a state"
+    expect(lambda: net.run(duration=5.0), "net.current", "str")
+    with pytest.raises(ValueError, match="read-only"):
+        net.table[0, 0] = 5.0                        # parameters change by set_parameters

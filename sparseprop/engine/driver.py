@@ -72,7 +72,7 @@ class Run:
     def __init__(self, network, state, engine, t_stop, budget, record):
         self.net, self.engine, self.t_stop, self.budget = network, engine, t_stop, budget
         self.jit = network.kernels.jit
-        self.PT = network.table
+        self.PT = network.table.copy()   # the loops read it (a writable copy: their type)
         self.sub = network.subthreshold
         self.syn = synapses(network.csr)
         self.ring = self.syn.delays.size == 0
