@@ -18,7 +18,6 @@ import numpy as np
 
 from ..errors import ModelError
 from . import heap
-from .inputs import Inputs
 from .queue import QSIZE, entries, new_queue, refill
 from .status import COUNTERS, STOP_CASCADE, STOP_FULL, STOP_NAN, STOP_RANGE, STOP_TIME
 
@@ -59,7 +58,7 @@ def synapses(csr):
 
 def chunk_work(n, degree, engine):
     """Work per call: about 2^20 events and synaptic events (sparse), or 2^22 neuron updates
-    (reference, O(N) per event)."""
+    (reference, O(N) per event; the degree does not matter for either)."""
     if engine == "reference":
         return max(1, (1 << 22) // (n + 1))
     return 1 << 20
@@ -250,4 +249,4 @@ def inputs_of(constant, next_input, input_who, input_ptr, input_rng):
                              ptr=input_ptr.copy(), rng=input_rng.copy())
 
 
-__all__ = ["Run", "Inputs", "interrupt", "synapses", "inputs_of", "STOP_TIME"]
+__all__ = ["Run", "chunk_work", "interrupt", "inputs_of", "synapses"]
