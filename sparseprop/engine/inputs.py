@@ -8,7 +8,7 @@ A stream is one of
 - DRIVE: a PoissonInput, n independent trains of rate r into every one of `count` neurons,
   likewise one process of rate n r count whose events hit a neuron drawn uniformly; its events
   are inputs of a fixed weight, not spikes, and nothing stores them as synapses.
-The loops take the stream whose next event is earliest (a ties goes to the stream given first:
+The loops take the stream whose next event is earliest (a tie goes to the stream given first:
 streams are ordered by their first source, DRIVE streams last). Random numbers come from one
 SplitMix64 generator per stream (state in `rng`), advanced only when that stream's event is
 consumed, so a run gives the same events however it is chunked and in both engines.
@@ -25,14 +25,6 @@ import numpy as np
 LIST, POISSON, DRIVE = 0, 1, 2
 
 Inputs = namedtuple("Inputs", "kind first count rate weight next who ptr end list_i list_t rng")
-
-
-def no_inputs():
-    """The empty set of streams."""
-    return Inputs(np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, np.int64),
-                  np.empty(0), np.empty(0), np.empty(0), np.empty(0, np.int64),
-                  np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, np.int64),
-                  np.empty(0), np.empty(0, np.uint64))
 
 
 @numba.njit(cache=True, inline="always", _nrt=False)
