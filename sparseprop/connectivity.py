@@ -617,11 +617,12 @@ def _seed32(seed):
 
 
 _RULES = {"weight": "a weight must be a finite number",
-          "delay": "a delay must be a finite number of ms >= 0"}
+          "delay": "a delay must be a finite number of ms >= 0",
+          "rate": "a rate must be a finite number of Hz >= 0"}
 
 
 def _check_scalar(value, where, what):
-    """A float from a real number that is finite (and >= 0 for a delay; a delay of -0.0 is
+    """A float from a real number that is finite (and >= 0 for a delay or a rate; -0.0 is
     stored as 0.0)."""
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
         raise ModelError(f"{where}: {_RULES[what]}, got {value!r:.60}")
@@ -629,9 +630,9 @@ def _check_scalar(value, where, what):
         number = float(value)
     except OverflowError:                     # an int beyond the float range
         number = math.inf
-    if not math.isfinite(number) or (what == "delay" and not number >= 0):
+    if not math.isfinite(number) or (what != "weight" and not number >= 0):
         raise ModelError(f"{where}: {_RULES[what]}, got {value!r:.60}")
-    return number + 0.0 if what == "delay" else number
+    return number + 0.0 if what != "weight" else number
 
 
 def _check_scalar_weight(value, where):

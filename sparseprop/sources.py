@@ -12,12 +12,10 @@ population `target` (None: every neuron), merged exactly into one Poisson proces
 (rate n * rate) and never stored as synapses. Random trains are drawn from the network's seed
 and reproducible. Rates are in Hz, times in ms.
 """
-import math
-import numbers
 
 import numpy as np
 
-from .connectivity import _check_n, _integers, _real_array
+from .connectivity import _check_n, _check_scalar, _integers, _real_array
 from .engine.inputs import DRIVE, LIST, POISSON, Inputs
 from .errors import ModelError
 
@@ -29,13 +27,6 @@ def _name(name, where):
         raise ModelError(f"{where}: a name must be a non-empty identifier such as 'stim'; got "
                          f"{name!r:.60}")
     return name
-
-
-def _rate(rate, where):
-    if isinstance(rate, (bool, np.bool_)) or not isinstance(rate, numbers.Real) or not (
-            math.isfinite(rate) and rate >= 0):
-        raise ModelError(f"{where}: rate = {rate!r:.60}; give a finite number of Hz >= 0")
-    return float(rate)
 
 
 class SpikeSource:
@@ -83,7 +74,7 @@ class PoissonSource:
         self.name = _name(name, "PoissonSource")
         where = f"PoissonSource '{self.name}'"
         self.n = _check_n(n, where, "n, the number of sources")
-        self.rate = _rate(rate, where)
+        self.rate = _check_scalar(rate, where, "rate")
 
     def __repr__(self):
         return f"PoissonSource({self.name!r}, n={self.n}, rate={self.rate:g} Hz)"
@@ -101,11 +92,8 @@ class PoissonInput:
         self.target = target
         where = f"PoissonInput into {target or 'every neuron'}"
         self.n = _check_n(n, where, "n, the number of inputs per neuron")
-        self.rate = _rate(rate, where)
-        if isinstance(weight, (bool, np.bool_)) or not isinstance(weight, numbers.Real) or not \
-                math.isfinite(weight):
-            raise ModelError(f"{where}: weight = {weight!r:.60}; give a finite number")
-        self.weight = float(weight)
+        self.rate = _check_scalar(rate, where, "rate")
+        self.weight = _check_scalar(weight, where, "weight")
 
     def __repr__(self):
         return (f"PoissonInput({self.target!r}, n={self.n}, rate={self.rate:g} Hz, "
