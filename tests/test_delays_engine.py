@@ -502,7 +502,7 @@ def test_the_run_does_not_depend_on_its_chunking(engine, monkeypatch):
     from sparseprop.engine import driver
     whole = small_mixed().run(duration=40.0, engine=engine)
     monkeypatch.setattr(driver, "_CHUNK", 1)
-    monkeypatch.setattr(driver, "chunk_work", lambda n, degree, engine: 1)
+    monkeypatch.setattr(driver, "chunk_work", lambda n, engine: 1)
     cut = small_mixed().run(duration=40.0, engine=engine)
     assert whole.n_spikes > 100 and whole.source_i.size > 10
     for got, want in zip(concatenated([cut]), concatenated([whole])):

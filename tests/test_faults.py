@@ -363,14 +363,14 @@ def test_the_spikes_do_not_depend_on_the_chunking(engine, monkeypatch):
     make = lambda: Network(LIF, 50, fixed_outdegree(5, -0.2, seed=3), seed=4)  # noqa: E731
     whole = make().run(max_spikes=400, engine=engine)
     monkeypatch.setattr(driver, "_CHUNK", 1)
-    monkeypatch.setattr(driver, "chunk_work", lambda n, degree, engine: 1)
+    monkeypatch.setattr(driver, "chunk_work", lambda n, engine: 1)
     cut = make().run(max_spikes=400, engine=engine)
     assert np.array_equal(cut.i, whole.i) and np.array_equal(cut.t, whole.t)
 
 
 def test_a_cascade_across_chunks_still_stops(monkeypatch):
     monkeypatch.setattr(driver, "_CHUNK", 1)
-    monkeypatch.setattr(driver, "chunk_work", lambda n, degree, engine: 1)
+    monkeypatch.setattr(driver, "chunk_work", lambda n, engine: 1)
     net = Network(LIF, 10, fixed_outdegree(9, 2.0, seed=1), seed=1)
     expect(lambda: net.run(duration=100.0), "more than 10 spikes at one instant")
 

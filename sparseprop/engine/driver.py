@@ -56,9 +56,9 @@ def synapses(csr):
                     float(csr.delay) if csr.delays is None else 0.0)
 
 
-def chunk_work(n, degree, engine):
+def chunk_work(n, engine):
     """Work per call: about 2^20 events and synaptic events (sparse), or 2^22 neuron updates
-    (reference, O(N) per event; the degree does not matter for either)."""
+    (reference, O(N) per event)."""
     if engine == "reference":
         return max(1, (1 << 22) // (n + 1))
     return 1 << 20
@@ -134,7 +134,7 @@ class Run:
         compiled = time.perf_counter()
         pieces_i, pieces_t, tape_pieces = [np.empty(0, np.int32)], [np.empty(0)], []
         net = self.net
-        work = chunk_work(net.n, max(net.csr.nnz / net.n, 1.0), self.engine)
+        work = chunk_work(net.n, self.engine)
         widest = int(net.csr.out_degree().max()) if net.csr.n else 0
         total, shown, made_progress = 0, False, True
         t0 = self.state.t
