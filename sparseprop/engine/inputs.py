@@ -43,7 +43,7 @@ def _uniform(rng, s):
     return np.float64(_splitmix(rng, s) >> np.uint64(11)) * (1.0 / 9007199254740992.0)
 
 
-@numba.njit(cache=True, _nrt=False)
+@numba.njit(cache=True, inline="always", _nrt=False)
 def inputs_next(inputs):
     """(stream, time) of the earliest next input event; (-1, inf) when there is none."""
     best, when = -1, np.inf

@@ -12,10 +12,13 @@ Two layouts over one set of arrays of length `capacity`:
 - ring (one delay shared by every synapse): arrivals come in emission order, so a FIFO ring
   buffer suffices: O(1) per spike, no comparison. Entry k sits at position (head + k) % capacity
   of every array (counters[QHEAD], counters[QSIZE]).
-- heap (a delay per synapse): a binary min-heap of (time, slot) pairs ordered by (time, seq,
-  syn); the other fields stay in a pool at their slot (seq, syn, sender, sent), so a sift moves
-  two numbers per level; free slots are a stack (`free`, counters[QFREE] of them). O(log Q) per
-  group of synapses with one delay.
+- heap (a delay per synapse): a 4-ary min-heap of (time, slot) pairs ordered by time; the
+  other fields stay in a pool at their slot (seq, syn, sender, sent, target); free slots are a
+  stack (`free`, counters[QFREE] of them). O(log Q) per group of synapses with one delay. Four
+  children share a cache line or two and the earliest is chosen without branches. Ties: the
+  entries whose time equals the root's form a subtree at the root; before a delivery
+  (`queue_root`), the one of the earliest spike (a spike has one entry: its emission number
+  breaks every tie) trades slots with the root, which keeps the heap ordered.
 At one instant deliveries come in the order of their spikes' emission, then of their synapses:
 the same rule in both layouts, in both engines and in the oracle of the tests.
 """
@@ -28,15 +31,16 @@ from .status import COUNTERS
 
 QSIZE, QHEAD, QFREE = COUNTERS["QSIZE"], COUNTERS["QHEAD"], COUNTERS["QFREE"]
 
-Queue = namedtuple("Queue", "time slot seq syn sender sent target free")
+ARITY = 4
+Queue = namedtuple("Queue", "time slot seq syn sender sent target free stack")
 
 
 def new_queue(capacity):
     """An empty queue with room for `capacity` spikes in flight (call `refill` to set its
     counters)."""
-    return Queue(np.empty(capacity), np.empty(capacity, np.int64), np.empty(capacity, np.int64),
-                 np.empty(capacity, np.int64), np.empty(capacity, np.int64),
-                 np.empty(capacity), np.empty(capacity, np.int64), np.empty(capacity, np.int64))
+    ints = [np.empty(capacity, np.int64) for _ in range(4)]
+    return Queue(np.empty(capacity), *ints, np.empty(capacity), np.empty(capacity, np.int64),
+                 np.empty(capacity, np.int64), np.empty(capacity, np.int64))
 
 
 Entries = namedtuple("Entries", "time seq syn sender sent")
@@ -50,7 +54,7 @@ def entries(queue, counters, ring):
         time = queue.time[at]
     else:
         at, time = queue.slot[:size], queue.time[:size]
-        order = np.lexsort((queue.syn[at], queue.seq[at], time))
+        order = np.lexsort((queue.seq[at], time))
         at, time = at[order], time[order]
     return Entries(time.copy(), queue.seq[at], queue.syn[at], queue.sender[at], queue.sent[at])
 
@@ -76,14 +80,11 @@ def refill(queue, counters, content, indices):
 
 
 @numba.njit(cache=True, inline="always", _nrt=False)
-def _before(queue, t1, p1, t2, p2):
-    """(time t1, slot p1) comes before (t2, p2): earlier time, then earlier spike, then earlier
-    synapse."""
-    if t1 != t2:
-        return t1 < t2
-    if queue.seq[p1] != queue.seq[p2]:
-        return queue.seq[p1] < queue.seq[p2]
-    return queue.syn[p1] < queue.syn[p2]
+def _earlier(queue, c, best, bt):
+    """Heap position c or `best` (its time bt), whichever is earlier, without a branch."""
+    ct = queue.time[c]
+    earlier = ct < bt
+    return (c if earlier else best), (ct if earlier else bt)
 
 
 @numba.njit(cache=True, inline="always", _nrt=False)
@@ -91,20 +92,43 @@ def _sift_down(queue, size, t, p):
     """Put (t, p) at the root or below, moving earlier children up."""
     h = 0
     while True:
-        child = 2 * h + 1
-        if child >= size:
+        first = ARITY * h + 1
+        if first >= size:
             break
-        if child + 1 < size and _before(queue, queue.time[child + 1], queue.slot[child + 1],
-                                        queue.time[child], queue.slot[child]):
-            child += 1
-        if not _before(queue, queue.time[child], queue.slot[child], t, p):
+        best, bt = first, queue.time[first]
+        if first + ARITY <= size:  # all children (a loop of constant length: unrolled)
+            for c in range(first + 1, first + ARITY):
+                best, bt = _earlier(queue, c, best, bt)
+        else:
+            for c in range(first + 1, size):
+                best, bt = _earlier(queue, c, best, bt)
+        if not bt < t:
             break
-        queue.time[h], queue.slot[h] = queue.time[child], queue.slot[child]
-        h = child
+        queue.time[h], queue.slot[h] = bt, queue.slot[best]
+        h = best
     queue.time[h], queue.slot[h] = t, p
 
 
 @numba.njit(cache=True, _nrt=False)
+def _first_of_ties(queue, size):
+    """Among the entries whose time equals the root's (a subtree at the root), move the one of
+    the earliest spike to the root by trading slots (equal times: the heap stays ordered)."""
+    t = queue.time[0]
+    best, top = 0, 1
+    queue.stack[0] = 0
+    while top:
+        top -= 1
+        h = queue.stack[top]
+        if queue.seq[queue.slot[h]] < queue.seq[queue.slot[best]]:
+            best = h
+        for c in range(ARITY * h + 1, min(ARITY * h + ARITY + 1, size)):
+            if queue.time[c] == t:
+                queue.stack[top] = c
+                top += 1
+    queue.slot[0], queue.slot[best] = queue.slot[best], queue.slot[0]
+
+
+@numba.njit(cache=True, inline="always", _nrt=False)
 def queue_time(queue, counters, ring):
     """Arrival time of the next delivery (inf when nothing is in flight)."""
     if counters[QSIZE] == 0:
@@ -112,10 +136,18 @@ def queue_time(queue, counters, ring):
     return queue.time[counters[QHEAD]] if ring else queue.time[0]
 
 
-@numba.njit(cache=True, _nrt=False)
+@numba.njit(cache=True, inline="always", _nrt=False)
 def queue_root(queue, counters, ring):
-    """The slot of the next delivery (the queue must not be empty)."""
-    return counters[QHEAD] if ring else queue.slot[0]
+    """The slot of the next delivery (the queue must not be empty): of the entries that arrive
+    first, the one of the earliest spike."""
+    if ring:
+        return counters[QHEAD]
+    size = counters[QSIZE]
+    for c in range(1, min(ARITY + 1, size)):
+        if queue.time[c] == queue.time[0]:  # a tie at the root
+            _first_of_ties(queue, size)
+            break
+    return queue.slot[0]
 
 
 @numba.njit(cache=True, _nrt=False)
@@ -141,15 +173,15 @@ def queue_push(queue, counters, ring, time, seq, syn, sender, sent, target):
         return
     h = size
     while h > 0:  # sift up: later parents move down into the hole
-        parent = (h - 1) >> 1
-        if not _before(queue, time, p, queue.time[parent], queue.slot[parent]):
+        parent = (h - 1) // ARITY
+        if not time < queue.time[parent]:
             break
         queue.time[h], queue.slot[h] = queue.time[parent], queue.slot[parent]
         h = parent
     queue.time[h], queue.slot[h] = time, p
 
 
-@numba.njit(cache=True, _nrt=False)
+@numba.njit(cache=True, inline="always", _nrt=False)
 def queue_pop(queue, counters, ring):
     """Remove the next delivery group."""
     size = counters[QSIZE] - 1
@@ -163,7 +195,7 @@ def queue_pop(queue, counters, ring):
         _sift_down(queue, size, queue.time[size], queue.slot[size])
 
 
-@numba.njit(cache=True, _nrt=False)
+@numba.njit(cache=True, inline="always", _nrt=False)
 def queue_replace(queue, counters, time, syn, target):
     """The next delivery group's spike moves on to synapse `syn` (to neuron `target`),
     arriving at `time` (heap layout only): one sift down instead of a pop and a push."""
