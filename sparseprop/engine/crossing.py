@@ -1,0 +1,173 @@
+"""The first threshold crossing of a linear neuron under free flow (DESIGN.md 3.7): the first
+t >= 0 at which g(t) = sum_j P_j(t) exp(rate_j t) reaches 0, P_j polynomials (g is c^T x(t) -
+theta for a linear model x' = A x + b: its rates are A's eigenvalues, repeated eigenvalues give
+t^d exp(rate t) terms, the constant part has rate 0).
+
+Never a missed crossing, however brief. With n coefficients in all, g has at most n - 1 real
+zeros (Polya and Szego's bound for exponential polynomials); the proof is also the algorithm.
+For any rate mu of g, F1 = g' - mu g = exp(mu t) (g exp(-mu t))' has one coefficient fewer, so
+between two consecutive zeros of F1, g exp(-mu t) is monotone and g has at most one zero, found
+by the signs at the ends. The chain F0 = g, F(k+1) = F(k)' - mu_k F(k) ends in a single term,
+which has no zero on (0, inf); its zeros (none) split [0, inf) into the intervals where F(n-2)
+has at most one zero each, whose zeros split it for F(n-3), and so on up to g. Each zero is
+refined to rounding by bisection steps on a bracket where the weighted function is monotone
+(false position, Illinois variant, with a bisection every third step). A crossing that lasts
+less than a microsecond is found as long as g's maximum over it is above 0 in floating point;
+one whose maximum is 1e-9 below 0 is not (tests/test_crossing.py).
+
+Compiled with numba, without allocation (`workspace` gives the arrays once per network).
+Returns the smallest float t with g(t) >= 0 as evaluated (0 if g(0) >= 0), or inf when g stays
+below 0 for every t < HORIZON.
+"""
+import numba
+import numpy as np
+
+HORIZON = 1e300   # ms: a crossing later than this is reported as none (inf)
+
+
+def workspace(terms, degree):
+    """Arrays for `first_crossing` with up to `terms` rates and polynomials of up to `degree`:
+    (coefficients of each function of the chain, their zeros, their zero counts)."""
+    levels = terms * (degree + 1)
+    return (np.zeros((levels, terms, degree + 1)), np.zeros((levels, levels + 1)),
+            np.zeros(levels, np.int64))
+
+
+@numba.njit(cache=True, _nrt=False)
+def value(rates, cf, k, t):
+    """F(k)(t) = sum_j sum_d cf[k, j, d] t^d exp(rates[j] t) (a NaN from inf - inf stays)."""
+    total = 0.0
+    for j in range(rates.size):
+        p = 0.0
+        for d in range(cf.shape[2] - 1, -1, -1):
+            p = p * t + cf[k, j, d]
+        if p != 0.0:
+            total += p * np.exp(rates[j] * t)
+    return total
+
+
+@numba.njit(cache=True, _nrt=False)
+def _sign_at_infinity(rates, cf, k):
+    """The sign of F(k)(t) for every large enough t: that of the leading coefficient of the
+    term with the largest rate (0 when F(k) is identically 0)."""
+    best, sign = -np.inf, 0.0
+    for j in range(rates.size):
+        for d in range(cf.shape[2] - 1, -1, -1):
+            if cf[k, j, d] != 0.0:
+                if rates[j] > best:
+                    best, sign = rates[j], np.sign(cf[k, j, d])
+                break
+    return sign
+
+
+@numba.njit(cache=True, _nrt=False)
+def _sign(rates, cf, k, t, far):
+    """The sign of F(k)(t); where it evaluates to NaN (overflow), its sign at infinity `far`."""
+    v = value(rates, cf, k, t)
+    return far if v != v else np.sign(v)
+
+
+@numba.njit(cache=True, _nrt=False)
+def _refine(rates, cf, k, a, b, sa):
+    """The zero of F(k) in (a, b] where it has one sign change (sign sa at a, the other at b):
+    the smallest float t of the bracket with sign(F(k)(t)) != sa, to rounding."""
+    fa, fb = value(rates, cf, k, a), value(rates, cf, k, b)
+    side, step = 0, 0
+    while True:
+        if fa == fa and fb == fb and fa != fb and step % 3 != 2:
+            m = a + (b - a) * (fa / (fa - fb))   # false position
+            if not (a < m < b):
+                m = a + 0.5 * (b - a)
+        else:
+            m = a + 0.5 * (b - a)
+        if not (a < m < b):
+            m = a + 0.5 * (b - a)
+            if not (a < m < b):   # a and b are neighbouring floats
+                return b
+        fm = value(rates, cf, k, m)
+        if fm == fm and np.sign(fm) == sa and fm != 0.0:
+            a, fa = m, fm
+            if side == -1:        # Illinois: halve the stale end's weight
+                fb *= 0.5
+            side = -1
+        else:
+            b, fb = m, fm
+            if side == 1:
+                fa *= 0.5
+            side = 1
+        step += 1
+
+
+@numba.njit(cache=True, _nrt=False)
+def _chain(rates, coef, cf):
+    """Fill cf[0] = g, cf[k+1] = F(k)' - mu_k F(k) (mu_k: the rate of F(k)'s first term, whose
+    degree drops by one while the others keep theirs) until one constant term is left; returns
+    the number of levels (at most the number of coefficients)."""
+    terms, width = rates.size, coef.shape[1]
+    for j in range(terms):
+        for d in range(width):
+            cf[0, j, d] = coef[j, d]
+    k = 0
+    while True:
+        measure, first = 0, -1   # sum over the terms of (degree + 1)
+        for j in range(terms):
+            for d in range(width - 1, -1, -1):
+                if cf[k, j, d] != 0.0:
+                    measure += d + 1
+                    if first < 0:
+                        first = j
+                    break
+        if measure <= 1:
+            return k + 1
+        mu = rates[first]
+        for j in range(terms):
+            shift = rates[j] - mu if j != first else 0.0
+            for d in range(width):
+                higher = (d + 1) * cf[k, j, d + 1] if d + 1 < width else 0.0
+                cf[k + 1, j, d] = higher + shift * cf[k, j, d]
+        k += 1
+
+
+@numba.njit(cache=True, _nrt=False)
+def first_crossing(rates, coef, cf, zeros, count):
+    """The first t >= 0 with g(t) >= 0, g(t) = sum_j sum_d coef[j, d] t^d exp(rates[j] t)
+    (rates distinct), or inf. cf, zeros, count: a `workspace` at least this large."""
+    levels = _chain(rates, coef, cf)
+    if value(rates, cf, 0, 0.0) >= 0.0:
+        return 0.0
+    count[levels - 1] = 0   # a single term: no zero on (0, inf)
+    for k in range(levels - 2, -1, -1):
+        far = _sign_at_infinity(rates, cf, k)
+        n = 0
+        a = 0.0
+        sa = _sign(rates, cf, k, a, far)
+        for i in range(count[k + 1] + 1):   # the intervals between the zeros of F(k+1)
+            last = i == count[k + 1]
+            if not last:
+                b = zeros[k + 1, i]
+                sb = _sign(rates, cf, k, b, far)
+            else:   # to infinity: a point beyond which F(k) has the sign `far`, if it changes
+                if far == sa or far == 0.0:
+                    break
+                step = max(1.0, a)
+                b = a + step
+                sb = _sign(rates, cf, k, b, far)
+                while sb == sa and b < HORIZON:
+                    step *= 2.0
+                    b = a + step
+                    sb = _sign(rates, cf, k, b, far)
+                if sb == sa:
+                    break
+            if sa == 0.0:   # a zero at a: on (a, b], F(k) has b's sign (no other zero)
+                sa = sb
+            elif sb != sa:  # one zero in (a, b]
+                t = b if sb == 0.0 else _refine(rates, cf, k, a, b, sa)
+                if k == 0:
+                    return t
+                zeros[k, n] = t
+                n += 1
+            a, sa = b, sb
+        if k == 0:
+            return np.inf
+        count[k] = n
+    return np.inf
