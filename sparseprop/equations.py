@@ -202,13 +202,9 @@ def _statements(text):
                          f"e.g. 'dv/dt = (I - v)/tau : 1'")
 
 
-def parse_equations(text, parameter_names=()):
-    """Parse Brian2-style equations holding exactly one differential equation.
-
-    Returns an `Equations`; subexpressions (`name = expr : 1`) are substituted into the right-hand
-    side, parameter declarations (`name : 1`) are recorded. Identifiers must be the state
-    variable, a subexpression, or one of `parameter_names`.
-    """
+def _read_definitions(text):
+    """Read equation text into (differential equations, subexpressions, declared parameters):
+    [(state, rhs text, line)], {name: (expression text, line)}, [name], in written order."""
     diffs, subs, declared, seen = [], {}, [], set()
     for definition, unit, flags, line in _statements(text):
         if unit != "1":
@@ -239,27 +235,32 @@ def parse_equations(text, parameter_names=()):
             declared.append(name)
     if not diffs:
         raise ModelError("no differential equation found; write one, e.g. 'dv/dt = (I - v)/tau : 1'")
-    if len(diffs) > 1:
-        names = ", ".join(d[0] for d in diffs)
-        raise ModelError(f"more than one state variable ({names}): sparseprop handles one-dimensional "
-                         f"models dv/dt = f(v); keep one differential equation")
-    state, rhs_text, line = diffs[0]
+    return diffs, subs, declared
+
+
+def _check_parameters(declared, parameter_names, defined):
+    """Declared parameters need a value; a parameter may not share a name with a definition."""
     for name in declared:
         if name not in parameter_names:
             raise ModelError(f"parameter '{name}' is declared in the equations but has no value; "
                              f"pass parameters={{'{name}': ...}}")
-    clash = set(parameter_names) & (set(subs) | {state})
+    clash = set(parameter_names) & set(defined)
     if clash:
         name = sorted(clash)[0]
         raise ModelError(f"'{name}' is both a parameter and defined in the equations; rename one")
     for name in parameter_names:
         _check_identifier(name, f"parameters={{'{name}': ...}}", extra_reserved=(WEIGHT,))
-    names = {p: symbol(p) for p in parameter_names}
-    names[state] = symbol(state)
+
+
+def _parse_right_hand_sides(rhs_texts, subs, names):
+    """Parse each right-hand side with the subexpressions substituted (refusing cycles).
+
+    Returns (right-hand sides, {subexpression name: resolved SymPy expression})."""
+    names = dict(names)
     sub_symbols = {s: sp.Symbol(f"__sub_{s}") for s in subs}
     names.update(sub_symbols)
     parsed = {s: parse_expression(t, names) for s, (t, _) in subs.items()}
-    rhs = parse_expression(rhs_text, names)
+    rhs = [parse_expression(text, names) for text in rhs_texts]
     resolved = {}
     for name in subs:  # substitute subexpressions into each other, refusing cycles
         expr, chain = parsed[name], [name]
@@ -273,9 +274,56 @@ def parse_equations(text, parameter_names=()):
             chain += inner
             expr = expr.subs({sub_symbols[s]: parsed[s] for s in inner})
         resolved[name] = expr
-    rhs = rhs.subs({sub_symbols[s]: resolved[s] for s in subs})
+    rhs = [r.subs({sub_symbols[s]: resolved[s] for s in subs}) for r in rhs]
+    return rhs, resolved
+
+
+def parse_equations(text, parameter_names=()):
+    """Parse Brian2-style equations holding exactly one differential equation.
+
+    Returns an `Equations`; subexpressions (`name = expr : 1`) are substituted into the right-hand
+    side, parameter declarations (`name : 1`) are recorded. Identifiers must be the state
+    variable, a subexpression, or one of `parameter_names`.
+    """
+    diffs, subs, declared = _read_definitions(text)
+    if len(diffs) > 1:
+        names = ", ".join(d[0] for d in diffs)
+        raise ModelError(f"more than one state variable ({names}): sparseprop handles one-dimensional "
+                         f"models dv/dt = f(v); keep one differential equation")
+    state, rhs_text, line = diffs[0]
+    _check_parameters(declared, parameter_names, set(subs) | {state})
+    names = {p: symbol(p) for p in parameter_names}
+    names[state] = symbol(state)
+    (rhs,), resolved = _parse_right_hand_sides([rhs_text], subs, names)
     return Equations(state=state, rhs=rhs, text=line, subexpressions=resolved,
                      declared=tuple(declared))
+
+
+@dataclass
+class EquationSystem:
+    """Several parsed differential equations, in written order, subexpressions substituted."""
+    states: tuple              # names of the state variables
+    rhs: tuple                 # f_i(states, parameters) of d states[i]/dt = f_i, SymPy
+    texts: tuple               # each equation line as written (for messages)
+    subexpressions: dict = field(default_factory=dict)  # name -> SymPy expression (substituted)
+    declared: tuple = ()       # parameters declared with 'name : 1'
+
+
+def parse_system(text, parameter_names=()):
+    """Parse Brian2-style equations holding one or more differential equations.
+
+    Returns an `EquationSystem` (states in the order written, their right-hand sides as SymPy
+    expressions). Subexpressions and parameter declarations work as in `parse_equations`;
+    identifiers must be a state variable, a subexpression, or one of `parameter_names`.
+    """
+    diffs, subs, declared = _read_definitions(text)
+    states = tuple(d[0] for d in diffs)
+    _check_parameters(declared, parameter_names, set(subs) | set(states))
+    names = {p: symbol(p) for p in parameter_names}
+    names.update({s: symbol(s) for s in states})
+    rhs, resolved = _parse_right_hand_sides([d[1] for d in diffs], subs, names)
+    return EquationSystem(states=states, rhs=tuple(rhs), texts=tuple(d[2] for d in diffs),
+                          subexpressions=resolved, declared=tuple(declared))
 
 
 def _single_statement(text, kind, example):
