@@ -31,11 +31,12 @@ Rates are eigenvalues of A. When A is not triangular they may be complex for som
 values (oscillating subthreshold dynamics); the expressions stay exact but evaluate through
 complex intermediates there.
 """
+import math
 from dataclasses import dataclass
-from math import factorial
 from typing import NamedTuple
 
 import mpmath
+import numpy as np
 import sympy as sp
 
 from . import equations as eq
@@ -87,7 +88,8 @@ def analyze(system, parameters=()):
                              f"the state ({', '.join(system.states)}); sparseprop's exact "
                              f"multi-variable path needs x' = A x + b with A and b built from "
                              f"parameters")
-        offset = sp.cancel(rhs.subs({x: 0 for x in states}))
+        offset = rhs.subs({x: 0 for x in states})
+        offset = offset if _huge(offset) else sp.cancel(offset)
         if offset.has(*_BAD) or any(entry.has(*_BAD) for entry in row):
             raise ModelError(f"{text}: the right-hand side is not finite at every state; write "
                              f"it as a finite x' = A x + b")
@@ -99,9 +101,11 @@ def analyze(system, parameters=()):
 
 def _state_free(expr, states):
     """expr simplified until it is free of the state, or None if it depends on it."""
-    for tidy in (lambda e: e, sp.expand, sp.cancel, _bounded_simplify):
+    tidies = (lambda e: e,) if _huge(expr) else (lambda e: e, sp.expand, sp.cancel,
+                                                  _bounded_simplify)
+    for tidy in tidies:
         expr = tidy(expr)
-        if expr is None or not expr.has(*states):
+        if not expr.has(*states):
             return expr
     return None
 
@@ -110,9 +114,20 @@ def _bounded_simplify(expr):
     return sp.simplify(expr) if sp.count_ops(expr) <= 200 else expr
 
 
+def _huge(expr):
+    """Whether multiplying expr out could take very long: a sum raised to a high power, or a
+    long expression (expand, cancel and simplify are then skipped)."""
+    return sp.count_ops(expr) > 400 or any(
+        p.base.is_Add and p.exp.is_Number and abs(p.exp) > 8 for p in expr.atoms(sp.Pow))
+
+
+def _bounded_expand(expr):
+    return expr if _huge(expr) else sp.expand(expr)
+
+
 def _nonlinear_term(rhs, states):
     """The first additive term of rhs (its state-dependent factors) that is not linear."""
-    terms = sp.Add.make_args(sp.expand(rhs) if sp.count_ops(rhs) <= 400 else rhs)
+    terms = sp.Add.make_args(_bounded_expand(rhs))
     for term in terms:
         if all(_state_free(sp.diff(term, x), states) is not None for x in states):
             continue
@@ -296,7 +311,7 @@ def _scalar_flow(a, x0, forcing, divisors):
         mu = sp.cancel(rate - a)
         if mu.free_symbols:
             divisors.append(mu)
-        q = [sum((-1) ** k * poly[j + k] * sp.Rational(factorial(j + k), factorial(j))
+        q = [sum((-1) ** k * poly[j + k] * sp.Rational(math.factorial(j + k), math.factorial(j))
                  / mu ** (k + 1) for k in range(len(poly) - j)) for j in range(len(poly))]
         _add(result, rate, q)
         _add(result, a, [-q[0]])
@@ -420,6 +435,12 @@ def check_flow(system, branch, values, initial=None, times=None, tol=1e-12, digi
     missing = [p for p in system.parameters if p not in values]
     if missing:
         raise ModelError(f"check_flow needs a value for {', '.join(missing)}; pass values={{...}}")
+    for name in system.parameters:
+        value = values[name]
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or \
+                not math.isfinite(value):
+            raise ModelError(f"check_flow: parameter {name} = {value!r} is not a finite real "
+                             f"number; pass one")
     at = {eq.symbol(p): sp.nsimplify(values[p], rational=True) for p in system.parameters}
     holds = sp.sympify(branch.condition).subs(at)
     if holds is sp.false:
@@ -436,7 +457,7 @@ def check_flow(system, branch, values, initial=None, times=None, tol=1e-12, digi
 
 
 def _default_times(A):
-    rates = [abs(complex(r)) for r in A.eigenvals()] or [1.0]
+    rates = [abs(r) for r in np.linalg.eigvals(np.array(A.evalf(), dtype=complex))] or [1.0]
     fast = max(rates) or 1.0
     slow = min([r for r in rates if r > 0] or [fast])
     return sorted({0.3 / fast, 2.0 / fast, min(1.0 / slow, 20.0 / fast)})
