@@ -12,11 +12,13 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import construction  # noqa: E402
 import delays  # noqa: E402
 import engine  # noqa: E402
 import interrupt  # noqa: E402
 import latency  # noqa: E402
 import numeric  # noqa: E402
+import spike_queue  # noqa: E402
 
 
 def machine():
@@ -44,6 +46,9 @@ def main():
     ei = engine.measure_ei([10**4, 10**5] + ([] if args.quick else [10**6]), args.repeat, log=log)
     delay_rows = [(n, *delays.spike_costs(n, args.repeat, log=log)) for n in sizes]
     poisson = delays.poisson_cost(10**5, args.repeat, log=log)
+    queue_costs = [spike_queue.measure(rows, 1 / 3000, args.repeat, log=log)[0]
+                   for rows in (100, 10**5)]
+    built = construction.measure([10**5] + ([] if args.quick else [10**6]), args.repeat, log=log)
     text = "\n".join([
         "# Benchmark results",
         "",
@@ -76,6 +81,14 @@ def main():
         "per synapse (a heap of spikes in flight); ratios within one run.",
         "",
         delays.table(delay_rows, poisson, 10**5, args.repeat),
+        "",
+        f"The queue alone (benchmarks/spike_queue.py, about 9000 spikes in flight, K = 100): "
+        f"{queue_costs[0] * 1e9:.0f} ns per delivery with cached rows, "
+        f"{queue_costs[1] * 1e9:.0f} ns with 10^5 rows.",
+        "",
+        "## Building a network",
+        "",
+        construction.table(built, args.repeat),
         "",
         "## Gradients: reverse sweep against forward pass",
         "",

@@ -33,6 +33,7 @@ import math
 import numbers
 import reprlib
 
+import numba
 import numpy as np
 
 from .errors import ModelError
@@ -821,13 +822,45 @@ def _short(value, unit="weights"):
 # n_pre == n_post) row i has the m = n - 1 candidates t = 0..m-1, candidate t meaning neuron
 # t + (t >= i); without it the m = n_post (or n_pre) candidates are the neurons themselves
 # (shift = m, so t >= shift never holds). The random stream of the square case is unchanged.
+# Floyd's sampler asks "is t already in this row's set?": a mark per candidate (an array of m,
+# read in order for dense rows) or, for sparse rows, a small hash set of the row's k values, so
+# that a draw touches cache-resident memory instead of a random place in an m-long array (the
+# fixed out-degree sampler at N = 10^6, K = 100: 231 -> 43 ns per synapse); the same values
+# either way (tests/test_connectivity.py checks them against the mark array).
+
+@numba.njit(cache=True, nogil=True)
+def _hash_size(k):
+    """Slots of a row's hash set: a power of two >= 4k (load <= 1/4)."""
+    size = 1
+    while size < 4 * k:
+        size *= 2
+    return size
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _floyd_step(t, j, row, keys, stamp):
+    """Floyd's step in a row's hash set (keys, stamp: slots; stamp == row marks the row's):
+    t if it is new, else j (never in the set yet); the value chosen is added."""
+    mask = keys.size - 1
+    h = (t * 2654435761) & mask
+    while stamp[h] == row:
+        if keys[h] == t:
+            t = j
+            h = (t * 2654435761) & mask
+        else:
+            h = (h + 1) & mask
+    stamp[h], keys[h] = row, t
+    return t
+
 
 def _fixed_outdegree_kernel(n_pre, n_post, k, exclude_self, seed):
     np.random.seed(seed)
     indices = np.empty(n_pre * k, np.int32)
     m = n_post - 1 if exclude_self else n_post   # candidates 0..m-1 of each row
-    mark = np.full(max(m, 1), -1, np.int32)
     dense = 8 * k > m
+    mark = np.full(max(m, 1) if dense else 1, -1, np.int32)
+    keys = np.empty(_hash_size(k), np.int64)
+    stamp = np.full(keys.size, -1, np.int64)
     counts = np.zeros(k + 1, np.int64)
     buffer = np.empty(k, np.int32)
     for i in range(n_pre):
@@ -836,10 +869,12 @@ def _fixed_outdegree_kernel(n_pre, n_post, k, exclude_self, seed):
         count = 0
         for j in range(m - k, m):   # Floyd: each step adds one new value to the row's set
             t = np.random.randint(0, j + 1)
-            if mark[t] == i:
-                t = j
-            mark[t] = i
-            if not dense:
+            if dense:
+                if mark[t] == i:
+                    t = j
+                mark[t] = i
+            else:
+                t = _floyd_step(t, j, i, keys, stamp)
                 indices[base + count] = t + (t >= shift)
                 count += 1
         if dense:                   # read the marks in order: already sorted, O(m)
@@ -869,30 +904,73 @@ def _fixed_outdegree_kernel(n_pre, n_post, k, exclude_self, seed):
     return indices
 
 
+@numba.njit(cache=True, nogil=True)
+def _sort_by_source(pairs, spare, size, bits):
+    """Sort pairs[:size] (source << 32 | column) by source, stably (LSD radix over the `bits`
+    bits of the source, 11 at a time); returns the array holding the result."""
+    count = np.empty(2049, np.int64)
+    for shift in range(32, 32 + bits, 11):
+        count[:] = 0
+        for q in range(size):
+            count[((pairs[q] >> shift) & 2047) + 1] += 1
+        for d in range(2048):
+            count[d + 1] += count[d]
+        for q in range(size):
+            d = (pairs[q] >> shift) & 2047
+            spare[count[d]] = pairs[q]
+            count[d] += 1
+        pairs, spare = spare, pairs
+    return pairs
+
+
 def _fixed_indegree_kernel(n_pre, n_post, k, exclude_self, seed):
-    # Two passes over the same random stream: count out-degrees, then scatter each column's
-    # sources into their rows. Columns are visited in ascending order, so rows come out sorted,
-    # and no n*k temporary is needed.
+    # Two passes over the same random stream: count out-degrees, then put each column's
+    # sources into their rows. Columns are visited in ascending order, so rows come out sorted.
+    # Both passes work on blocks of columns whose (source, column) pairs are sorted by source
+    # (stably) before they are counted or written, so that both sweep their arrays in order
+    # instead of landing at random (fixed_indegree(100) at N = 10^6: 89 -> 14 s); a block
+    # holds at most max(2^16, 8 n_pre) pairs (two arrays of int64).
     m = n_pre - 1 if exclude_self else n_pre
-    mark = np.empty(max(m, 1), np.int32)
+    dense = 8 * k > m
+    mark = np.empty(max(m, 1) if dense else 1, np.int32)
+    keys = np.empty(_hash_size(k), np.int64)
+    stamp = np.empty(keys.size, np.int64)
     fill = np.zeros(n_pre + 1, np.int64)
     indptr = np.zeros(n_pre + 1, np.int64)
     indices = np.empty(n_post * k, np.int32)
+    columns = max(1, min(n_post, max(1 << 16, 8 * n_pre) // max(k, 1)))
+    pairs = np.empty(columns * k, np.int64)
+    spare = np.empty(columns * k, np.int64)
+    bits = 1
+    while (1 << bits) < n_pre:
+        bits += 1
     for phase in range(2):
         np.random.seed(seed)
         mark[:] = -1
-        for i in range(n_post):     # i: postsynaptic neuron
-            shift = i if exclude_self else m
-            for j in range(m - k, m):
-                t = np.random.randint(0, j + 1)
-                if mark[t] == i:
-                    t = j
-                mark[t] = i
-                source = t + (t >= shift)
-                if phase == 0:
-                    fill[source + 1] += 1
-                else:
-                    indices[fill[source]] = i
+        stamp[:] = -1
+        for first in range(0, n_post, columns):
+            size = 0
+            for i in range(first, min(n_post, first + columns)):   # i: postsynaptic neuron
+                shift = i if exclude_self else m
+                for j in range(m - k, m):
+                    t = np.random.randint(0, j + 1)
+                    if dense:
+                        if mark[t] == i:
+                            t = j
+                        mark[t] = i
+                    else:
+                        t = _floyd_step(t, j, i, keys, stamp)
+                    source = t + (t >= shift)
+                    pairs[size] = (np.int64(source) << 32) | i
+                    size += 1
+            ordered = _sort_by_source(pairs, spare, size, bits)
+            if phase == 0:
+                for q in range(size):
+                    fill[(ordered[q] >> 32) + 1] += 1
+            else:
+                for q in range(size):
+                    source = ordered[q] >> 32
+                    indices[fill[source]] = ordered[q] & 0xFFFFFFFF
                     fill[source] += 1
         if phase == 0:
             for i in range(n_pre):

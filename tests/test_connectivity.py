@@ -11,6 +11,7 @@ from scipy import stats
 
 from sparseprop.connectivity import (CSR, Connectivity, erdos_renyi, fixed_indegree,
                                      fixed_outdegree, from_edges, from_networkx)
+from sparseprop.connectivity import _seed32
 from sparseprop.errors import ModelError
 
 
@@ -64,6 +65,49 @@ def test_fixed_indegree_exact_degree_no_autapses_no_repeats(n, k):
     assert np.all(csr.in_degree() == k)
     assert csr.nnz == n * k
     assert csr.weights is None and csr.weight == 0.25
+
+
+def _floyd_with_marks(rows, m, k, exclude_self, seed):
+    """The original sampler (a mark per candidate, an array of m): the targets of each row in
+    draw order, the reference for the hash-set sampler of the kernels."""
+    np.random.seed(seed)
+    out = np.empty((rows, k), np.int64)
+    mark = np.full(max(m, 1), -1, np.int64)
+    for i in range(rows):
+        shift = i if exclude_self else m
+        for c, j in enumerate(range(m - k, m)):
+            t = np.random.randint(0, j + 1)
+            if mark[t] == i:
+                t = j
+            mark[t] = i
+            out[i, c] = t + (t >= shift)
+    return out
+
+
+_floyd_reference = None
+
+
+@pytest.mark.parametrize("n_pre, n_post, same, k", [(300, 300, True, 5), (2000, 2000, True, 100),
+                                                    (500, 5000, False, 40),
+                                                    (5000, 300, False, 30),
+                                                    (4000, 4000, True, 499), (50, 50, True, 49)])
+def test_samplers_draw_the_same_networks_as_the_mark_array(n_pre, n_post, same, k):
+    # the same seed gives the same network as before the hash set replaced the mark array
+    global _floyd_reference
+    if _floyd_reference is None:
+        import numba
+        _floyd_reference = numba.njit(cache=True)(_floyd_with_marks)
+    seed = 7 + k
+    csr = fixed_outdegree(k, 1.0, seed=seed).build_between(n_pre, n_post, same)
+    want = _floyd_reference(n_pre, n_post - same, k, same, _seed32(seed))
+    assert np.array_equal(csr.indices.reshape(n_pre, k), np.sort(want, axis=1))
+    if k > n_pre - same:
+        return
+    csr = fixed_indegree(k, 1.0, seed=seed).build_between(n_pre, n_post, same)
+    sources = _floyd_reference(n_post, n_pre - same, k, same, _seed32(seed))
+    pre = np.repeat(np.arange(n_pre), np.diff(csr.indptr))
+    got = sorted(zip(pre.tolist(), csr.indices.tolist()))
+    assert got == sorted(zip(sources.ravel().tolist(), np.repeat(np.arange(n_post), k).tolist()))
 
 
 def test_fixed_outdegree_large():
