@@ -853,6 +853,19 @@ def _floyd_step(t, j, row, keys, stamp):
     return t
 
 
+@numba.njit(cache=True, nogil=True, inline="always")
+def _draw(i, j, dense, mark, keys, stamp):
+    """Floyd's step j for row i: a value of 0..j not yet in the row's set (the mark array when
+    dense, else the row's hash set), added to it."""
+    t = np.random.randint(0, j + 1)
+    if not dense:
+        return _floyd_step(t, j, i, keys, stamp)
+    if mark[t] == i:
+        t = j
+    mark[t] = i
+    return t
+
+
 def _fixed_outdegree_kernel(n_pre, n_post, k, exclude_self, seed):
     np.random.seed(seed)
     indices = np.empty(n_pre * k, np.int32)
@@ -868,13 +881,8 @@ def _fixed_outdegree_kernel(n_pre, n_post, k, exclude_self, seed):
         base = i * k
         count = 0
         for j in range(m - k, m):   # Floyd: each step adds one new value to the row's set
-            t = np.random.randint(0, j + 1)
-            if dense:
-                if mark[t] == i:
-                    t = j
-                mark[t] = i
-            else:
-                t = _floyd_step(t, j, i, keys, stamp)
+            t = _draw(i, j, dense, mark, keys, stamp)
+            if not dense:
                 indices[base + count] = t + (t >= shift)
                 count += 1
         if dense:                   # read the marks in order: already sorted, O(m)
@@ -953,13 +961,7 @@ def _fixed_indegree_kernel(n_pre, n_post, k, exclude_self, seed):
             for i in range(first, min(n_post, first + columns)):   # i: postsynaptic neuron
                 shift = i if exclude_self else m
                 for j in range(m - k, m):
-                    t = np.random.randint(0, j + 1)
-                    if dense:
-                        if mark[t] == i:
-                            t = j
-                        mark[t] = i
-                    else:
-                        t = _floyd_step(t, j, i, keys, stamp)
+                    t = _draw(i, j, dense, mark, keys, stamp)
                     source = t + (t >= shift)
                     pairs[size] = (np.int64(source) << 32) | i
                     size += 1
