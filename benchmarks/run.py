@@ -15,6 +15,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import construction  # noqa: E402
 import delays  # noqa: E402
 import engine  # noqa: E402
+import first_run  # noqa: E402
 import interrupt  # noqa: E402
 import latency  # noqa: E402
 import numeric  # noqa: E402
@@ -99,6 +100,9 @@ def main():
         "## Code-generation latency",
         "",
         latency.measure("lif", args.repeat),
+        "",
+        "Cold start of the event loops (benchmarks/first_run.py, fresh processes, empty cache): "
+        + ", ".join(f"{k} {v:.1f} s" for k, v in first_run.measure(args.repeat).items()) + ".",
         "",
         "## Stopping: Ctrl-C during a run",
         "",
