@@ -9,9 +9,8 @@ import pytest
 from hypothesis import given, settings, strategies as st
 from scipy import stats
 
-from sparseprop.connectivity import (CSR, Connectivity, erdos_renyi, fixed_indegree,
+from sparseprop.connectivity import (CSR, Connectivity, _seed32, erdos_renyi, fixed_indegree,
                                      fixed_outdegree, from_edges, from_networkx)
-from sparseprop.connectivity import _seed32
 from sparseprop.errors import ModelError
 
 

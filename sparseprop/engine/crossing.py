@@ -76,11 +76,9 @@ def _refine(rates, cf, k, a, b, sa):
     while True:
         if fa == fa and fb == fb and fa != fb and step % 3 != 2:
             m = a + (b - a) * (fa / (fa - fb))   # false position
-            if not (a < m < b):
-                m = a + 0.5 * (b - a)
         else:
             m = a + 0.5 * (b - a)
-        if not (a < m < b):
+        if not (a < m < b):                      # outside the bracket: bisect
             m = a + 0.5 * (b - a)
             if not (a < m < b):   # a and b are neighbouring floats
                 return b

@@ -183,7 +183,7 @@ def queue_push(queue, counters, ring, time, seq, syn, sender, sent, target):
 
 @numba.njit(cache=True, inline="always", _nrt=False)
 def queue_pop(queue, counters, ring):
-    """Remove the next delivery group."""
+    """Remove the next delivery group (the entry queue_root returned)."""
     size = counters[QSIZE] - 1
     counters[QSIZE] = size
     if ring:
