@@ -62,12 +62,16 @@ class CSR:
     `indices`, `weights` and `delays` together (skipped, in one O(nnz) pass, when the rows are
     already sorted). The engine delivers a spike's inputs in this order. `validate()` refuses
     a table whose rows are not sorted (delays changed by hand): build a new CSR instead.
+
+    `ports` (uint8, length nnz) or None: the input port of each synapse, an index into the
+    model's ports (LinearModel's on_pre per port); None is port 0 for every synapse.
     """
 
-    __slots__ = ("n", "n_post", "indptr", "indices", "weights", "weight", "delays", "delay")
+    __slots__ = ("n", "n_post", "indptr", "indices", "weights", "weight", "delays", "delay",
+                 "ports")
 
     def __init__(self, n, indptr, indices, weights=None, weight=math.nan, n_post=None,
-                 delays=None, delay=0.0):
+                 delays=None, delay=0.0, ports=None):
         self.n = _check_n(n)
         self.n_post = self.n if n_post is None else _check_n(
             n_post, "CSR", "n_post, the number of postsynaptic neurons")
@@ -93,6 +97,14 @@ class CSR:
                 raise ModelError(f"CSR: weights must have one value per synapse "
                                  f"({self.indices.size}), got shape {self.weights.shape}")
             self.weight = math.nan
+        self.ports = None
+        if ports is not None:
+            ports = _integers(ports, "ports", np.int64)
+            if ports.shape != self.indices.shape or (ports.size and (
+                    ports.min() < 0 or ports.max() > 255)):
+                raise ModelError(f"CSR: ports must be one port index in [0, 255] per synapse "
+                                 f"({self.indices.size}); got shape {ports.shape}")
+            self.ports = ports.astype(np.uint8) if ports.any() else None
         if delays is None:
             value = delay.item() if isinstance(delay, np.ndarray) and delay.ndim == 0 else delay
             try:
@@ -115,12 +127,14 @@ class CSR:
             _check_delay_values(self.delays, "CSR")
             self.delay = math.nan
             monotone = not np.any(np.diff(self.indptr) < 0)    # else validate() says where
-            arrays = (self.indices,) if self.weights is None else (self.indices, self.weights)
+            arrays = [self.indices] + [a for a in (self.weights, self.ports) if a is not None]
             result = _sorted_by_delay(self.indptr, self.delays, *arrays) if monotone else None
             if result is not None:                # new arrays: the caller's are left as given
-                self.delays, self.indices = result[:2]
+                self.delays, self.indices, rest = result[0], result[1], list(result[2:])
                 if self.weights is not None:
-                    self.weights = result[2]
+                    self.weights = rest.pop(0)
+                if self.ports is not None:
+                    self.ports = rest.pop(0)
         self.validate()
     @property
     def nnz(self):
@@ -200,6 +214,11 @@ class CSR:
                 self.weight, numbers.Real) or not math.isfinite(self.weight):
             raise ModelError(f"CSR: the shared weight is {self.weight!r:.60}; it must be a finite "
                              f"number")
+        if self.ports is not None and not (isinstance(self.ports, np.ndarray) and
+                                           self.ports.dtype == np.uint8 and
+                                           self.ports.shape == self.indices.shape):
+            raise ModelError(f"CSR: ports must be uint8, one per synapse ({self.nnz}) (build a "
+                             f"new CSR(..., ports=...) rather than replacing its arrays)")
         if self.delays is not None:
             if not (isinstance(self.delays, np.ndarray) and self.delays.dtype == np.float64
                     and self.delays.shape == self.indices.shape):

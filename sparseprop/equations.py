@@ -400,3 +400,57 @@ def parse_on_pre(text, state, names):
         raise ModelError(f"on_pre '{line}' gives a state that is not finite ({expr}); the jump "
                          f"must be a finite expression of {state} and {WEIGHT}")
     return expr
+
+
+def count_differential_equations(text):
+    """How many differential equations `text` declares (0 if it cannot be read as equations)."""
+    try:
+        return len(_read_definitions(text)[0])
+    except ModelError:
+        return 0
+
+
+def parse_condition(text, names, example):
+    """Parse a threshold condition 'left >= right' (or '>'), each side an expression of `names`;
+    returns left - right as SymPy (the condition holds where it is >= 0)."""
+    line = _single_statement(text, "threshold", example)
+    tree = _parse_python(line, "eval", line).body
+    if not (isinstance(tree, ast.Compare) and len(tree.ops) == 1
+            and isinstance(tree.ops[0], (ast.GtE, ast.Gt))):
+        raise ModelError(f"cannot read threshold '{line}'; write 'expression >= expression', "
+                         f"e.g. '{example}'")
+    return _translate_all(tree.left, names, line) - _translate_all(tree.comparators[0], names,
+                                                                  line)
+
+
+def parse_assignments(text, targets, names, kind, example):
+    """Parse statements such as 'v = 0; a += b' (one per line or separated by ';'). Each assigns
+    (=, +=, -=, *=, /=) one of `targets` an expression of `names`. Returns [(target, op, new
+    value as SymPy in terms of the values before this statement)], op '=' or 'aug'."""
+    if not isinstance(text, str):
+        raise ModelError(f"{kind} must be a string such as '{example}', not {type(text).__name__}")
+    lines = [ln.split("#", 1)[0].strip() for ln in text.replace(";", "\n").splitlines()]
+    lines = [ln for ln in lines if ln]
+    if not lines:
+        raise ModelError(f"{kind} is empty; write e.g. '{example}'")
+    out = []
+    for line in lines:
+        tree = _parse_python(line, "exec", line).body
+        node = tree[0] if len(tree) == 1 else None
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(
+                node.targets[0], ast.Name):
+            target, op = node.targets[0].id, None
+        elif isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name) and \
+                type(node.op) in _AUG:
+            target, op = node.target.id, type(node.op)
+        else:
+            raise ModelError(f"cannot read {kind} '{line}'; write statements such as '{example}'")
+        if target not in targets:
+            raise ModelError(f"{kind} '{line}' assigns '{target}', which is not a state variable; "
+                             f"the state variables are {', '.join(targets)}")
+        expr = _translate_all(node.value, names, line)
+        expr = expr if op is None else _AUG[op](symbol(target), expr)
+        if expr.has(sp.zoo, sp.nan, sp.oo, -sp.oo):
+            raise ModelError(f"{kind} '{line}' gives a value that is not finite ({expr})")
+        out.append((target, "=" if op is None else "aug", expr))
+    return out

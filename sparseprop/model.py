@@ -6,46 +6,16 @@ job (sparseprop.compile), explaining the derivation sparseprop.explain's. Those 
 model as an argument and never import this one.
 """
 import math
-import numbers
 
 import sympy as sp
 
 from . import compile as pipeline
 from . import equations as eq
 from .analysis import classify, rhs_function, values_text
+from .checks import check_parameters, check_refractory
 from .derive import METHODS
 from .errors import ModelError
 from .explain import explain as explain_model
-
-
-def _check_parameters(parameters):
-    if parameters is None:
-        return {}
-    if not isinstance(parameters, dict):
-        raise ModelError(f"parameters must be a dict of name -> number, not {type(parameters).__name__}")
-    values = {}
-    for name, value in parameters.items():
-        if not isinstance(name, str) or not name.isidentifier():
-            raise ModelError(f"parameter name {name!r} is not an identifier; use names like 'tau'")
-        if isinstance(value, bool) or not isinstance(value, numbers.Real):
-            raise ModelError(f"parameter {name}={value!r} is not a number; give a float such as 10.0")
-        try:
-            value = float(value)
-        except OverflowError:
-            value = math.inf
-        if not math.isfinite(value):
-            raise ModelError(f"parameter {name}={value} is not finite; give a finite number")
-        values[name] = value
-    return values
-
-
-def check_refractory(value, where="refractory"):
-    """A refractory period: a finite number of ms >= 0 (ModelError otherwise)."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not (
-            math.isfinite(value) and value >= 0):
-        raise ModelError(f"{where} = {value!r}: give the refractory period as a finite number of "
-                         f"ms >= 0, e.g. refractory=2.0")
-    return float(value)
 
 
 class NeuronModel:
@@ -74,7 +44,7 @@ class NeuronModel:
             raise ModelError(f"method {method!r} is not known; use one of {', '.join(METHODS)}")
         self.method = method
         self.refractory = check_refractory(refractory)
-        self.parameters = _check_parameters(parameters)
+        self.parameters = check_parameters(parameters)
         parsed = eq.parse_equations(equations, tuple(self.parameters))
         self.state = parsed.state
         names = {p: eq.symbol(p) for p in self.parameters}

@@ -448,7 +448,7 @@ class Network:
                              f"(got shape {weights.shape})")
         csr = self.csr
         self.csr = CSR(csr.n, csr.indptr, csr.indices, weights, n_post=csr.n_post,
-                       delays=csr.delays, delay=csr.delay)
+                       delays=csr.delays, delay=csr.delay, ports=csr.ports)
         self.revision += 1
 
     def set_delays(self, delays):
@@ -459,7 +459,7 @@ class Network:
         from .connectivity import CSR
         csr = self.csr
         table = CSR(csr.n, csr.indptr, csr.indices, csr.weights, weight=csr.weight,
-                    n_post=csr.n_post, delays=delays)     # checks the values, sorts rows
+                    n_post=csr.n_post, delays=delays, ports=csr.ports)     # checks the values, sorts rows
         given = np.asarray(delays, dtype=np.float64)
         if not np.array_equal(table.delays, given):
             s = int(np.argmax(table.delays != given))

@@ -54,19 +54,26 @@ class Projection:
     local indices); its weight is the projection's weight, e.g. fixed_indegree(80, 0.1,
     seed=1): every neuron of `post` receives from 80 neurons of `pre`. When pre == post there
     are no autapses (except those from_edges lists).
+    port: the input port of the target model its inputs go to (a LinearModel's on_pre per
+    port, e.g. "inh"); default the model's first port.
     """
 
-    def __init__(self, pre, post, connectivity):
+    def __init__(self, pre, post, connectivity, port=None):
         self.pre = _check_name(pre, "Projection: pre")
         self.post = _check_name(post, "Projection: post")
         if not isinstance(connectivity, Connectivity):
             raise ModelError(f"projection {self.pre} -> {self.post}: connectivity must be a "
                              f"recipe such as fixed_indegree(80, 0.1, seed=1); got "
                              f"{type(connectivity).__name__}")
+        if port is not None and not isinstance(port, str):
+            raise ModelError(f"projection {self.pre} -> {self.post}: port = {port!r:.60}; give "
+                             f"the name of one of the model's input ports, e.g. port='inh'")
         self.connectivity = connectivity
+        self.port = port
 
     def __repr__(self):
-        return f"Projection({self.pre!r} -> {self.post!r}, {self.connectivity!r})"
+        port = f", port={self.port!r}" if self.port is not None else ""
+        return f"Projection({self.pre!r} -> {self.post!r}, {self.connectivity!r}{port})"
 
 
 def build_network(model, populations, projections=(), seed=None, inputs=None,
@@ -118,10 +125,10 @@ def build_network(model, populations, projections=(), seed=None, inputs=None,
     if senders > _MAX_N:
         raise ModelError(f"build_network: the populations hold {senders} neurons and sources; "
                          f"indices are int32, so at most {_MAX_N}")
-    csr = _merge(senders, slices, projections)
+    csr = _merge(senders, slices, projections, [_port(model, q) for q in projections])
     if sources:   # rows for every sender, targets among the neurons only
         csr = CSR(senders, csr.indptr, csr.indices, csr.weights, weight=csr.weight, n_post=n,
-                  delays=csr.delays, delay=csr.delay)
+                  delays=csr.delays, delay=csr.delay, ports=csr.ports)
     parameters = _merge_parameters(model, pops)
     if initial_state is not None and any(p.initial_phase is not None for p in pops):
         raise ModelError("build_network: give initial_state or populations' initial_phase, "
@@ -246,7 +253,8 @@ def _check_projections(projections, pops, sources=()):
         if not isinstance(q, Projection):
             raise ModelError(f"build_network: projections must be Projection objects; got "
                              f"{type(q).__name__} ({q!r:.60})")
-        projections[k] = q = Projection(q.pre, q.post, q.connectivity)   # changed since made?
+        projections[k] = q = Projection(q.pre, q.post, q.connectivity,   # changed since made?
+                                        getattr(q, "port", None))
         if q.post in sources:
             raise ModelError(f"projection {q.pre} -> {q.post}: '{q.post}' is a source; sources "
                              f"send spikes and receive nothing, so a projection must end in a "
@@ -259,16 +267,32 @@ def _check_projections(projections, pops, sources=()):
     return projections
 
 
-def _merge(n, slices, projections):
+def _port(model, projection):
+    """The index of a projection's port among the model's ports (ModelError if it has none
+    of that name)."""
+    ports = getattr(model, "ports", ("pre",))
+    if projection.port is None:
+        return 0
+    if projection.port not in ports:
+        raise ModelError(f"projection {projection.pre} -> {projection.post}: port "
+                         f"'{projection.port}' is not an input port of {model.name}; its ports "
+                         f"are {', '.join(ports)}" + (
+                             "" if hasattr(model, "ports") else
+                             " (a 1-D model has one input: leave port out)"))
+    return ports.index(projection.port)
+
+
+def _merge(n, slices, projections, port_of):
     """One CSR of all projections: global indices, rows by presynaptic neuron, targets
     ascending within a row (several synapses between one pair keep their projection order).
     Delays are merged like weights: one shared delay when every projection has the same shared
     delay (0.0 without projections), else per-synapse delays, and then each row is sorted by
     delay (stably: equal delays keep the order above), as every CSR with per-synapse delays.
     Each projection's rows are copied into place (no global sort): about nnz x 24 bytes of
-    working memory beside the result."""
+    working memory beside the result. port_of: each projection's port index (per-synapse
+    ports when any is not 0)."""
     blocks = []
-    for q in projections:
+    for q, port in zip(projections, port_of):
         a, b = slices[q.pre], slices[q.post]
         try:
             block = q.connectivity.build_between(a.stop - a.start, b.stop - b.start,
@@ -280,25 +304,26 @@ def _merge(n, slices, projections):
             raise ModelError(f"projection {q.pre} -> {q.post}: its recipe's build_between gave "
                              f"{block!r:.60}, not a CSR from {a.stop - a.start} to "
                              f"{b.stop - b.start} neurons")
-        blocks.append((a, b, block))
+        blocks.append((a, b, block, port))
     # within a row, targets ascend by post population (laid out in order), then by projection
     blocks.sort(key=lambda item: item[1].start)           # stable: projection order kept
     degree = np.zeros(n, np.int64)
-    for a, _, block in blocks:
+    for a, _, block, _ in blocks:
         degree[a] += block.out_degree()
     indptr = np.zeros(n + 1, np.int64)
     np.cumsum(degree, out=indptr[1:])
     nnz = int(indptr[-1])
     indices = np.empty(nnz, np.int32)
-    shared = {block.weight for _, _, block in blocks if block.weights is None}
-    per_synapse = any(block.weights is not None for _, _, block in blocks) or len(shared) > 1
+    shared = {block.weight for _, _, block, _ in blocks if block.weights is None}
+    per_synapse = any(block.weights is not None for _, _, block, _ in blocks) or len(shared) > 1
     weights = np.empty(nnz) if per_synapse else None
-    shared_delay = {block.delay for _, _, block in blocks if block.delays is None}
-    per_synapse_delay = (any(block.delays is not None for _, _, block in blocks)
+    shared_delay = {block.delay for _, _, block, _ in blocks if block.delays is None}
+    per_synapse_delay = (any(block.delays is not None for _, _, block, _ in blocks)
                          or len(shared_delay) > 1)
     delays = np.empty(nnz) if per_synapse_delay else None
+    ports = np.zeros(nnz, np.uint8) if any(port for *_, port in blocks) else None
     filled = indptr[:-1].copy()                           # next free slot of every row
-    for a, b, block in blocks:
+    for a, b, block, port in blocks:
         rows = np.arange(a.start, a.stop)
         out_degree = block.out_degree()
         place = np.repeat(filled[rows] - block.indptr[:-1], out_degree) + np.arange(block.nnz)
@@ -307,20 +332,22 @@ def _merge(n, slices, projections):
             weights[place] = block.weight_array()
         if per_synapse_delay:
             delays[place] = block.delay_array()
+        if ports is not None:
+            ports[place] = port
         filled[rows] += out_degree
-    if len(blocks) > len({(a.start, b.start) for a, b, _ in blocks}):
-        _sort_rows(indptr, indices, weights, delays)      # two projections share a pair
+    if len(blocks) > len({(a.start, b.start) for a, b, _, _ in blocks}):
+        _sort_rows(indptr, indices, weights, delays, ports)   # two projections share a pair
     weight = {"weights": weights} if per_synapse else {
         "weight": shared.pop() if shared else 0.0}
     delay = {"delays": delays} if per_synapse_delay else {
         "delay": shared_delay.pop() if shared_delay else 0.0}
-    return CSR(n, indptr, indices, **weight, **delay)   # sorts rows by delay (if per synapse)
+    return CSR(n, indptr, indices, **weight, **delay, ports=ports)   # sorts rows by delay
 
 
-def _sort_rows(indptr, indices, weights, delays=None):
+def _sort_rows(indptr, indices, weights, delays=None, ports=None):
     """Sort every row's targets ascending (stable: equal targets keep their order), in place;
     with `delays`, sort every row by delay, then target (the order CSR keeps), permuting
-    weights and delays along."""
+    weights, delays and ports along."""
     row = np.repeat(np.arange(indptr.size - 1), np.diff(indptr))
     order = np.lexsort((indices, row) if delays is None else (indices, delays, row))
     indices[:] = indices[order]
@@ -328,6 +355,8 @@ def _sort_rows(indptr, indices, weights, delays=None):
         weights[:] = weights[order]
     if delays is not None:
         delays[:] = delays[order]
+    if ports is not None:
+        ports[:] = ports[order]
 
 
 def _merge_parameters(model, pops):

@@ -21,7 +21,7 @@ from . import heap
 from .queue import QSIZE, entries, new_queue, refill
 from .status import COUNTERS, STOP_CASCADE, STOP_FULL, STOP_NAN, STOP_RANGE, STOP_TIME
 
-Synapses = namedtuple("Synapses", "indptr indices weights weight delays delay")
+Synapses = namedtuple("Synapses", "indptr indices weights weight delays delay ports")
 
 _CHUNK = 1 << 17          # at most this many spikes per call into the compiled loop
 _PROGRESS_AFTER = 3.0     # seconds of wall time before a progress line appears
@@ -53,7 +53,8 @@ def synapses(csr):
                     csr.weights if csr.weights is not None else empty,
                     float(csr.weight) if csr.weights is None else 0.0,
                     csr.delays if csr.delays is not None else empty,
-                    float(csr.delay) if csr.delays is None else 0.0)
+                    float(csr.delay) if csr.delays is None else 0.0,
+                    csr.ports if csr.ports is not None else np.empty(0, np.uint8))
 
 
 def chunk_work(n, engine):
@@ -84,6 +85,7 @@ class Run:
         sx = state.sub_state.copy() if network.has_subthreshold else np.empty(0)
         tf = state.t_free.copy() if network.timed else np.empty(0)
         self.sx = sx
+        self.ws = np.empty(0)
         if engine == "sparse":
             T = np.broadcast_to(self.PT[:, -1], (network.n,))
             keys = T - state.phase
@@ -107,10 +109,10 @@ class Run:
     def _call(self, out_i, out_t, tape, marks, work):
         self.counters[_TAPED] = self.counters[_MARKED] = 0
         if self.engine == "sparse":
-            count, status = self.jit.run_phase(
+            count, status = self.jit.run_sparse(
                 self.PT, self.hkey, self.hidx, self.pos, self.clock, self.syn, self.queue,
-                self.inputs, self.sx, self.tf, self.t_stop, work, out_i, out_t, tape, marks,
-                self.counters)
+                self.inputs, self.sx, self.tf, self.ws, self.t_stop, work, out_i, out_t, tape,
+                marks, self.counters)
         else:
             count, status = self.jit.run_reference(
                 self.PT, self.phase, self.clock, self.syn, self.queue, self.inputs, self.sx,
