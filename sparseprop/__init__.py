@@ -3,6 +3,7 @@ from ._version import __version__  # noqa: E402
 
 from .errors import Interrupted, ModelError  # noqa: E402
 from .model import NeuronModel  # noqa: E402
+from .linear_model import LinearModel  # noqa: E402
 from .library import list_models, load_model  # noqa: E402
 from . import connectivity  # noqa: E402
 from .connectivity import (erdos_renyi, fixed_indegree, fixed_outdegree,  # noqa: E402
@@ -12,7 +13,7 @@ from .population import Population, Projection, build_network  # noqa: E402
 from .result import Result, load_result  # noqa: E402
 from .sources import PoissonInput, PoissonSource, SpikeSource  # noqa: E402
 
-__all__ = ["ModelError", "Interrupted", "NeuronModel", "load_model", "list_models", "Network", "Result",
+__all__ = ["ModelError", "Interrupted", "NeuronModel", "LinearModel", "load_model", "list_models", "Network", "Result",
            "load_result", "fixed_outdegree", "fixed_indegree", "erdos_renyi", "from_edges",
            "from_networkx", "connectivity", "Population", "Projection", "build_network",
            "SpikeSource", "PoissonSource", "PoissonInput",

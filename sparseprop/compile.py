@@ -14,21 +14,37 @@ import sys
 
 from .codegen import cache
 from .codegen.render import render_module
+from .codegen.render_linear import render_linear_module
 from .derive import derive
+from .derive_linear import derive_linear
 from .errors import ModelError
-from .kernels import Kernels
+from .kernels import Kernels, LinearKernels
 
 log = logging.getLogger("sparseprop")
 
 
+def _linear(model):
+    """A LinearModel (several state variables) rather than a 1-D NeuronModel."""
+    return hasattr(model, "variables")
+
+
 def derivation(model, timeout=None):
-    """The symbolic derivation of `model` (a derive.Derivation); timeout: seconds SymPy may take."""
-    return derive(model, timeout=timeout)
+    """The symbolic derivation of `model` (a derive.Derivation, or a LinearDerivation for a
+    linear model); timeout: seconds SymPy may take (1-D models)."""
+    return derive_linear(model) if _linear(model) else derive(model, timeout=timeout)
 
 
 def source(model):
     """The generated kernel module's Python source for `model` (derives it if needed)."""
-    return render_module(model.derive())
+    return (render_linear_module if _linear(model) else render_module)(model.derive())
+
+
+def _kernels(model, module, path):
+    return (LinearKernels if _linear(model) else Kernels)(module, model.parameters, path)
+
+
+def _firing(model):
+    return _linear(model) or model.regime == "firing"
 
 
 def compile_model(model):
@@ -46,8 +62,8 @@ def compile_model(model):
         print(f"sparseprop: compiling {model.name} (first time only; kernels cached in "
               f"{cache.cache_dir()})", file=sys.stderr, flush=True)
         path = cache.store(key, source(model))
-        kernels = Kernels(cache.load(path), model.parameters, path)
-    problem = kernels.check(model.regime == "firing")
+        kernels = _kernels(model, cache.load(path), path)
+    problem = kernels.check(_firing(model))
     if problem is not None:
         raise ModelError(f"the compiled kernels of {model.name} fail their self-test ({problem}); "
                          f"please report this with the model")
@@ -68,11 +84,11 @@ def _from_cache(model, key, discard):
                 cache.discard(path)
             continue
         try:
-            kernels = Kernels(cache.load(path), model.parameters, path)
+            kernels = _kernels(model, cache.load(path), path)
         except Exception as exc:  # a damaged file: say so and generate a fresh one
             log.warning("%s: skipping unreadable cached module %s (%s)", model.name, path, exc)
             continue
-        problem = kernels.check(model.regime == "firing")
+        problem = kernels.check(_firing(model))
         if problem is None:
             log.info("%s: kernels from cache %s", model.name, path)
             return kernels

@@ -233,3 +233,84 @@ class Kernels:
     def __repr__(self):
         return f"<Kernels {', '.join(self.names)} from {self.path}>"
 
+
+
+class LinearKernels:
+    """The compiled kernels of one LinearModel (sparseprop.codegen.render_linear lists them).
+
+    From Python: `flow(x, dt)` (the state dt ms after state x under the free flow, or with
+    refractory=True the flow with the clamped variables held) and `next_crossing(x)` (the time
+    from state x to its first threshold crossing under the free flow, inf if none), at the
+    model's parameter values or keyword overrides. From numba code: `k.jit.<kernel>`.
+    """
+
+    numeric_values = None   # (1-D models' numeric maps: none here)
+    numeric_range = None
+
+    def __init__(self, module, values, path=None):
+        self.jit = module
+        self.path = str(path) if path is not None else module.__file__
+        self.parameter_names = tuple(module.PARAMETERS)
+        self.params = np.array([values[p] for p in self.parameter_names], dtype=np.float64)
+        self.variables = tuple(module.VARIABLES)
+        self.ports = tuple(module.PORTS)
+        self.clamped = tuple(module.CLAMPED)
+
+    def workspace(self):
+        """The scratch arrays of the crossing search (ws of the loops)."""
+        from .engine.crossing import workspace
+        rates = np.zeros(self.jit.TERMS)
+        coef = np.zeros((self.jit.TERMS, self.jit.DEGREE + 1))
+        return (rates, coef) + workspace(self.jit.TERMS, self.jit.DEGREE) + (
+            np.zeros(len(self.variables) + 2),)
+
+    def params_with(self, **overrides):
+        """The parameter array with some values replaced."""
+        params = self.params.copy()
+        for name, value in overrides.items():
+            if name not in self.parameter_names:
+                raise ModelError(f"'{name}' is not a parameter; the parameters are "
+                                 f"{', '.join(self.parameter_names) or 'none'}")
+            params[self.parameter_names.index(name)] = value
+        return params
+
+    def _state(self, x):
+        d = len(self.variables)
+        x = np.asarray(x, dtype=np.float64)
+        if x.shape != (d,):
+            raise ModelError(f"a state has shape {x.shape}; give {d} values "
+                             f"({', '.join(self.variables)})")
+        row = np.zeros(d + 2)
+        row[:d], row[d + 1] = x, -np.inf
+        return row
+
+    def flow(self, x, dt, refractory=False, **overrides):
+        """The state dt ms after x (VARIABLES order) under the free flow (refractory=True: the
+        clamped variables held)."""
+        row, out = self._state(x), np.zeros(len(self.variables) + 2)
+        kernel = self.jit.flow_refractory if refractory else self.jit.flow_free
+        kernel(row, float(dt), self.params_with(**overrides), out)
+        return out[:len(self.variables)]
+
+    def next_crossing(self, x, **overrides):
+        """Time (ms) from state x to its first threshold crossing under the free flow (0 if at or
+        over threshold, inf if never)."""
+        return float(self.jit.next_key(self._state(x), self.params_with(**overrides),
+                                       self.workspace()))
+
+    def check(self, firing=True, params=None):
+        """Cheap numeric self-test of the flows (x(0) = x; x(a + b) = flow(flow(x, a), b));
+        returns a problem text or None."""
+        x = np.linspace(0.3, -0.7, len(self.variables))
+        for refractory in (False, True):
+            kw = {"refractory": refractory}
+            y = self.flow(x, 3.0, **kw)
+            if not np.all(np.isfinite(y)) or np.max(np.abs(self.flow(x, 0.0, **kw) - x)) > 1e-15:
+                return f"flow(x, 0) != x or flow not finite ({y})"
+            twice = self.flow(self.flow(x, 1.0, **kw), 2.0, **kw)
+            if np.max(np.abs(twice - y)) > 1e-12 * (1 + np.max(np.abs(y))):
+                return f"flow(flow(x, 1), 2) = {twice} != flow(x, 3) = {y}"
+        return None
+
+    def __repr__(self):
+        return f"<LinearKernels of {', '.join(self.variables)} from {self.path}>"

@@ -19,7 +19,8 @@ from .explain import explain as explain_model
 
 
 class NeuronModel:
-    """A 1-D integrate-and-fire neuron model declared in Brian2-style equations.
+    """A 1-D integrate-and-fire neuron model declared in Brian2-style equations (equations with
+    several state variables give a sparseprop.LinearModel, see there).
 
     equations: one differential equation for one state variable, e.g. 'dv/dt = (I - v)/tau : 1',
         optionally with subexpressions ('I_eff = I + b : 1') and parameter declarations ('tau : 1').
@@ -37,6 +38,19 @@ class NeuronModel:
         values (use with_parameters, which builds a new map), and it needs a finite reset and
         a finite threshold (a spike cut-off such as 'v >= 20' for models that blow up).
     """
+
+    def __new__(cls, equations=None, *args, **kwargs):
+        """Equations with several differential equations make a LinearModel (same arguments,
+        without method)."""
+        if cls is NeuronModel and eq.count_differential_equations(equations) > 1:
+            from .linear_model import LinearModel
+            method = kwargs.pop("method", "auto")
+            if method != "auto":
+                raise ModelError(f"method {method!r}: a model with several state variables is "
+                                 f"solved exactly in closed form (linear dynamics); leave method "
+                                 f"out")
+            return LinearModel(equations, *args, **kwargs)
+        return super().__new__(cls)
 
     def __init__(self, equations, threshold, reset, on_pre=None, parameters=None, name=None,
                  method="auto", refractory=0.0):

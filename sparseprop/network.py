@@ -72,12 +72,14 @@ class Network:
                  populations=None, sources=None, inputs=None, initial_state=None):
         from .connectivity import CSR, Connectivity, _check_seed
         from .library import load_model
+        from .linear_model import LinearModel
         from .model import NeuronModel
         if isinstance(model, str):
             model = load_model(model)
-        if not isinstance(model, NeuronModel):
-            raise ModelError(f"model = {model!r:.60}: give a NeuronModel or the name of a shipped "
-                             f"model (sparseprop.list_models())")
+        if not isinstance(model, (NeuronModel, LinearModel)):
+            raise ModelError(f"model = {model!r:.60}: give a NeuronModel, a LinearModel or the "
+                             f"name of a shipped model (sparseprop.list_models())")
+        self.linear = isinstance(model, LinearModel)   # several state variables
         if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n <= 0:
             raise ModelError(f"n = {n!r}: the number of neurons must be a positive integer")
         _check_seed(seed, "Network")
@@ -120,9 +122,12 @@ class Network:
         """The state at time t: phases or states from initial_phase / initial_state, nothing
         in flight, every input stream at its first event."""
         from .engine.inputs import inputs_start
-        if initial_state is not None:
-            if initial_phase is not None:
-                raise ModelError("give initial_phase or initial_state, not both")
+        if initial_state is not None and initial_phase is not None:
+            raise ModelError("give initial_phase or initial_state, not both")
+        if self.linear:
+            phase, sub_state = np.zeros(self.n), self._linear_state(initial_phase,
+                                                                     initial_state, seed)
+        elif initial_state is not None:
             phase, sub_state = self._from_state_values(initial_state)
         else:
             phase, sub_state = self._initial_state(initial_phase, seed)
@@ -133,6 +138,61 @@ class Network:
                      t_free=np.full(self.n, -np.inf), queue=no_entries(), emitted=0,
                      next_input=inputs.next, input_who=inputs.who, input_ptr=inputs.ptr,
                      input_rng=inputs.rng)
+
+    def _linear_state(self, initial_phase, values, seed):
+        """The (n, variables) states of a linear model's neurons: from values ({variable: number
+        or n values}, the others 0, as Brian2), or by default ("uniform") every variable 0 but
+        the first clamped one the threshold tests (v), uniform between its reset value and the
+        threshold (from `seed`)."""
+        names = self.model.variables
+        x = np.zeros((self.n, len(names)))
+        if values is None:
+            if initial_phase is not None and not (isinstance(initial_phase, str)
+                                                  and initial_phase == "uniform"):
+                raise ModelError(f"{self.model.name} has several state variables and no phase; "
+                                 f"give initial_state={{'{names[0]}': ...}} instead of "
+                                 f"initial_phase")
+            u = np.random.default_rng(seed).uniform(0.0, 1.0, self.n)
+            k, low, high = self._uniform_range()
+            if k is not None:
+                x[:, k] = low + u * (high - low)
+            return x
+        if not isinstance(values, dict) or not values or not set(values) <= set(names):
+            raise ModelError(f"initial_state must be a dict {{variable: number or {self.n} "
+                             f"values}} with variables among {', '.join(names)} (the others "
+                             f"start at 0); got {values!r:.60}")
+        for name, value in values.items():
+            try:
+                v = np.array(value, dtype=np.float64)
+            except (TypeError, ValueError):
+                raise ModelError(f"initial_state['{name}'] must be a number or {self.n} "
+                                 f"numbers") from None
+            if v.shape not in ((), (self.n,)) or not np.all(np.isfinite(v)):
+                raise ModelError(f"initial_state['{name}'] has shape {v.shape} or non-finite "
+                                 f"values; give a finite number or {self.n} finite numbers")
+            x[:, names.index(name)] = v
+        return x
+
+    def _uniform_range(self):
+        """(k, low, high): the first clamped variable the threshold tests with a positive
+        coefficient, its reset value and its threshold value with the other variables at 0,
+        per neuron (arrays of n); (None, 0, 0) when there is none."""
+        import sympy as sp
+        from .equations import symbol
+        model = self.model
+        for k in model.clamped:
+            if not (model.c[k].is_number and model.c[k] > 0):
+                continue
+            value = [e for t, op, e in model.reset_statements if t == model.variables[k]][-1]
+            if value.free_symbols & {symbol(v) for v in model.variables}:
+                continue
+            args = [symbol(p) for p in self.kernels.parameter_names]
+            P = np.broadcast_to(self._table[:, :len(args)], (self.n, len(args)))
+            at = sp.lambdify(args, [value, model.theta / model.c[k]], "numpy")
+            low, high = (np.broadcast_to(np.asarray(a, dtype=np.float64), (self.n,))
+                         for a in at(*P.T))
+            return k, low, high
+        return None, 0.0, 0.0
 
     def _check_state(self, state):
         """ModelError unless `state` (net.current, perhaps replaced or changed by hand) has the
@@ -168,6 +228,12 @@ class Network:
             raise bad("queue entries outside the synapse table")
         if not np.all(np.isfinite(state.phase)):
             raise bad("phases must be finite")
+        if self.linear:
+            shape = (self.n, len(self.model.variables))
+            x = state.sub_state
+            if not (isinstance(x, np.ndarray) and x.shape == shape and x.dtype.kind == "f"
+                    and np.all(np.isfinite(x))):
+                raise bad(f"sub_state must be a finite float array of shape {shape}")
 
     def inputs(self, state):
         """The loops' input streams at `state` (sparseprop.engine.inputs.Inputs, copies)."""
@@ -220,6 +286,8 @@ class Network:
         P = np.empty((rows, len(names)))
         for c, column in enumerate(columns):
             P[:, c] = column if rows > 1 else column.flat[0]
+        if self.linear:   # keyed by their next crossing: no period ("inf")
+            return np.ascontiguousarray(np.column_stack([P, np.full(rows, np.inf)])), None
         if rows == 1:
             self.kernels.params_with(**dict(zip(names[:-1], P[0, :-1])))   # numeric maps: fixed
         elif self.kernels.numeric_values is not None:
@@ -390,6 +458,9 @@ class Network:
     def phase(self, phase):
         """Set the phases of the neurons that fire on their own (in [0, T)); everything else
         in the state (subthreshold states, refractory periods, spikes in flight) stays."""
+        if self.linear:
+            raise ModelError(f"{self.model.name} has several state variables and no phase; set "
+                             f"its state with set_state(state={{...}})")
         phase, _ = self._initial_state(phase, None)
         self.current.phase = np.where(self.subthreshold, self.current.phase, phase)
 
@@ -415,7 +486,11 @@ class Network:
 
     @property
     def state(self):
-        """The state variable of every neuron at the current time (reset while refractory)."""
+        """The state variable of every neuron at the current time (reset while refractory); for
+        a LinearModel a dict variable -> n values."""
+        if self.linear:
+            return {v: self.current.sub_state[:, k].copy()
+                    for k, v in enumerate(self.model.variables)}
         jit, out = self.kernels.jit, np.empty(self.n)
         for k in range(self.n):
             row = self._row(k)
@@ -534,6 +609,10 @@ class Network:
         continues from the first, spikes in flight included. Returns a Result.
         """
         check_run_arguments(duration, max_spikes, engine)
+        if self.linear and (record_tape or engine == "reference"):
+            raise ModelError(f"{self.model.name} has several state variables: its gradients "
+                             f"(record_tape) and the reference engine are not built yet; run "
+                             f"it with engine='sparse' and record_tape=False")
         for flag, value in (("progress", progress), ("record_tape", record_tape)):
             if not (value is None and flag == "progress" or isinstance(value, (bool, np.bool_))):
                 raise ModelError(f"{flag} = {value!r:.60}: give True or False" + (
@@ -567,7 +646,7 @@ class Network:
             math.isfinite(t_stop) and senders.size < budget and not interrupted)
         end = run.finish(t_end)
         phase = np.where(self.subthreshold, np.nan, end.phase) if self._sub is not None \
-            else end.phase
+            else np.full(self.n, np.nan) if self.linear else end.phase
         result = Result(senders[neurons], times[neurons], self.n, self.t, t_end, phase, engine,
                         wall, populations=dict(self.populations) if self.populations else None)
         result.source_i = (senders[~neurons] - self.n).astype(np.int32)

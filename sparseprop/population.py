@@ -95,14 +95,15 @@ def build_network(model, populations, projections=(), seed=None, inputs=None,
     or uniform on [0, T_i) from `seed` (which also seeds the Poisson trains).
     """
     from .library import load_model
+    from .linear_model import LinearModel
     from .model import NeuronModel
     from .network import Network
 
     if isinstance(model, str):
         model = load_model(model)
-    if not isinstance(model, NeuronModel):
-        raise ModelError(f"build_network: model must be a NeuronModel or a shipped model's "
-                         f"name such as 'lif'; got {type(model).__name__}")
+    if not isinstance(model, (NeuronModel, LinearModel)):
+        raise ModelError(f"build_network: model must be a NeuronModel, a LinearModel or a "
+                         f"shipped model's name such as 'lif'; got {type(model).__name__}")
     _check_seed(seed, "build_network")
     groups = _as_list(populations, "populations", "Population, SpikeSource or PoissonSource")
     sources = [p for p in groups if isinstance(p, (SpikeSource, PoissonSource))]

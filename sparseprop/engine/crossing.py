@@ -42,8 +42,24 @@ def value(rates, cf, k, t):
         for d in range(cf.shape[2] - 1, -1, -1):
             p = p * t + cf[k, j, d]
         if p != 0.0:
-            total += p * np.exp(rates[j] * t)
+            total += p if rates[j] == 0.0 else p * np.exp(rates[j] * t)
     return total
+
+
+@numba.njit(cache=True, _nrt=False)
+def _value_slope(rates, cf, k, t):
+    """F(k)(t) and its derivative, from the same exponentials."""
+    total, slope = 0.0, 0.0
+    for j in range(rates.size):
+        p, dp = 0.0, 0.0
+        for d in range(cf.shape[2] - 1, -1, -1):
+            dp = dp * t + p
+            p = p * t + cf[k, j, d]
+        if p != 0.0 or dp != 0.0:
+            e = 1.0 if rates[j] == 0.0 else np.exp(rates[j] * t)
+            total += p * e
+            slope += (dp + rates[j] * p) * e
+    return total, slope
 
 
 @numba.njit(cache=True, _nrt=False)
@@ -68,32 +84,66 @@ def _sign(rates, cf, k, t, far):
 
 
 @numba.njit(cache=True, _nrt=False)
+def _two_terms(rates, cf, k, a, b):
+    """The zero in (a, b) of F(k) when it is c1 exp(r1 t) + c2 exp(r2 t) (two constant
+    coefficients): log(-c1 / c2) / (r2 - r1), to a few units in the last place; NaN when F(k) is
+    not of that form or the zero is not in (a, b)."""
+    if cf.shape[2] > 1:
+        for j in range(rates.size):
+            for d in range(1, cf.shape[2]):
+                if cf[k, j, d] != 0.0:
+                    return np.nan
+    first, second = -1, -1
+    for j in range(rates.size):
+        if cf[k, j, 0] != 0.0:
+            if first < 0:
+                first = j
+            elif second < 0:
+                second = j
+            else:
+                return np.nan
+    if second < 0:
+        return np.nan
+    ratio = -cf[k, first, 0] / cf[k, second, 0]
+    t = np.log(ratio) / (rates[second] - rates[first]) if ratio > 0.0 else np.nan
+    return t if a < t < b else np.nan
+
+
+@numba.njit(cache=True, _nrt=False)
 def _refine(rates, cf, k, a, b, sa):
-    """The zero of F(k) in (a, b] where it has one sign change (sign sa at a, the other at b):
-    the smallest float t of the bracket with sign(F(k)(t)) != sa, to rounding."""
-    fa, fb = value(rates, cf, k, a), value(rates, cf, k, b)
-    side, step = 0, 0
-    while True:
-        if fa == fa and fb == fb and fa != fb and step % 3 != 2:
-            m = a + (b - a) * (fa / (fa - fb))   # false position
+    """The zero of F(k) in (a, b] where it has one sign change (sign sa at a, the other at b;
+    b = inf: somewhere after a): the smallest float t of the bracket with sign(F(k)(t)) != sa,
+    to rounding, or inf when there is none before HORIZON. Newton steps kept inside the bracket
+    (a bisection, or a doubling step while b is inf, when one leaves it or after 60 steps);
+    once a step is a few units in the last place, a probe just past the root closes the
+    bracket from the other side, and bisection ends at two neighbouring floats."""
+    x = a
+    f, slope = _value_slope(rates, cf, k, a)
+    grow = max(1.0, a)
+    for step in range(100000):
+        y = np.nan
+        if step < 60 and f == f and slope == slope and slope != 0.0:
+            y = x - f / slope
+            tiny = 4.0 * np.spacing(abs(y) + 1e-300)
+            if abs(y - x) <= tiny:   # converged: probe just past the root
+                y = y + tiny if x == a else y - tiny
+        if not (a < y < b):
+            if b == np.inf:
+                y = a + grow
+                grow *= 2.0
+                if y >= HORIZON:
+                    return np.inf
+            else:
+                y = a + 0.5 * (b - a)
+                if not (a < y < b):   # a and b are neighbouring floats
+                    return b
+        f, slope = _value_slope(rates, cf, k, y)
+        if f == f and np.sign(f) == sa and f != 0.0:
+            a = y
         else:
-            m = a + 0.5 * (b - a)
-        if not (a < m < b):                      # outside the bracket: bisect
-            m = a + 0.5 * (b - a)
-            if not (a < m < b):   # a and b are neighbouring floats
-                return b
-        fm = value(rates, cf, k, m)
-        if fm == fm and np.sign(fm) == sa and fm != 0.0:
-            a, fa = m, fm
-            if side == -1:        # Illinois: halve the stale end's weight
-                fb *= 0.5
-            side = -1
-        else:
-            b, fb = m, fm
-            if side == 1:
-                fa *= 0.5
-            side = 1
-        step += 1
+            b = y
+        x = y
+    return b
 
 
 @numba.njit(cache=True, _nrt=False)
@@ -144,24 +194,20 @@ def first_crossing(rates, coef, cf, zeros, count):
             if not last:
                 b = zeros[k + 1, i]
                 sb = _sign(rates, cf, k, b, far)
-            else:   # to infinity: a point beyond which F(k) has the sign `far`, if it changes
+            else:   # to infinity: F(k) changes sign after a only if its sign there is not `far`
                 if far == sa or far == 0.0:
                     break
-                step = max(1.0, a)
-                b = a + step
-                sb = _sign(rates, cf, k, b, far)
-                while sb == sa and b < HORIZON:
-                    step *= 2.0
-                    b = a + step
-                    sb = _sign(rates, cf, k, b, far)
-                if sb == sa:
-                    break
+                b, sb = np.inf, far
             if sa == 0.0:   # a zero at a: on (a, b], F(k) has b's sign (no other zero)
                 sa = sb
             elif sb != sa:  # one zero in (a, b]
-                t = b if sb == 0.0 else _refine(rates, cf, k, a, b, sa)
+                t = np.nan if k == 0 or sb == 0.0 else _two_terms(rates, cf, k, a, b)
+                if t != t:  # (a zero of F(k > 0) only splits intervals: a few ulps will do)
+                    t = b if sb == 0.0 else _refine(rates, cf, k, a, b, sa)
                 if k == 0:
                     return t
+                if t == np.inf:   # beyond HORIZON
+                    break
                 zeros[k, n] = t
                 n += 1
             a, sa = b, sb

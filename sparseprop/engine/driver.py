@@ -86,7 +86,16 @@ class Run:
         tf = state.t_free.copy() if network.timed else np.empty(0)
         self.sx = sx
         self.ws = np.empty(0)
-        if engine == "sparse":
+        if network.linear:   # state rows: variables, their (offset) time, refractory end
+            d = len(network.model.variables)
+            sx = np.empty((network.n, d + 2))
+            sx[:, :d], sx[:, d], sx[:, d + 1] = state.sub_state, 0.0, state.t_free - state.t
+            self.sx, self.ws, tf = sx, network.kernels.workspace(), np.empty(0)
+            keys = np.empty(network.n)
+            self.jit.start_keys(self.PT, sx, self.ws, keys)
+            self.hkey, self.hidx, self.pos = heap.new_heap(keys)
+            shift = state.t
+        elif engine == "sparse":
             T = np.broadcast_to(self.PT[:, -1], (network.n,))
             keys = T - state.phase
             if network.has_subthreshold:
@@ -184,7 +193,15 @@ class Run:
         state.t = t_end
         state.emitted = int(self.counters[_EMITTED])
         net = self.net
-        if self.engine == "sparse":
+        if net.linear:
+            t_base = self.clock[0]
+            self.jit.settle(self.PT, self.sx, t_end - t_base)
+            d = len(net.model.variables)
+            state.sub_state = self.sx[:, :d].copy()
+            state.t_free = self.sx[:, d + 1] + t_base
+            state.phase = np.zeros(net.n)
+            shift = t_base
+        elif self.engine == "sparse":
             t_base = self.clock[0]
             now = t_end - t_base
             T = np.broadcast_to(self.PT[:, -1], (net.n,))
@@ -204,7 +221,8 @@ class Run:
             if self.tf.size:
                 state.t_free = self.tf.copy()
             shift = 0.0
-        state.phase = phase
+        if not net.linear:
+            state.phase = phase
         if net.has_subthreshold:
             state.sub_state = self.sx
         inflight = entries(self.queue, self.counters, self.ring)
