@@ -262,7 +262,7 @@ class LinearKernels:
         rates = np.zeros(self.jit.TERMS)
         coef = np.zeros((self.jit.TERMS, self.jit.DEGREE + 1))
         return (rates, coef) + workspace(self.jit.TERMS, self.jit.DEGREE) + (
-            np.zeros(len(self.variables) + 2),)
+            np.zeros(len(self.variables) + 3),)
 
     def params_with(self, **overrides):
         """The parameter array with some values replaced."""
@@ -280,14 +280,14 @@ class LinearKernels:
         if x.shape != (d,):
             raise ModelError(f"a state has shape {x.shape}; give {d} values "
                              f"({', '.join(self.variables)})")
-        row = np.zeros(d + 2)
+        row = np.zeros(d + 3)   # (the loops' state row: time 0, not refractory)
         row[:d], row[d + 1] = x, -np.inf
         return row
 
     def flow(self, x, dt, refractory=False, **overrides):
         """The state dt ms after x (VARIABLES order) under the free flow (refractory=True: the
         clamped variables held)."""
-        row, out = self._state(x), np.zeros(len(self.variables) + 2)
+        row, out = self._state(x), np.zeros(len(self.variables) + 3)
         kernel = self.jit.flow_refractory if refractory else self.jit.flow_free
         kernel(row, float(dt), self.params_with(**overrides), out)
         return out[:len(self.variables)]

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from scipy.integrate import solve_ivp
 from scipy.optimize import brentq
 
-from sparseprop.engine.crossing import first_crossing, workspace
+from sparseprop.engine.crossing import first_crossing, lower_bound, workspace
 
 WORK = workspace(4, 2)
 
@@ -102,8 +102,18 @@ def _oracle(rates, coef, horizon=60.0, points=6001):
                   rtol=1e-15), grid
 
 
+def _padded(rates, coef):
+    coef = np.asarray(coef, float).reshape(len(rates), -1)
+    padded = np.zeros((len(rates), 3))
+    padded[:, :coef.shape[1]] = coef
+    return np.asarray(rates, float), padded
+
+
 def _check(rates, coef):
     ours = crossing(rates, coef)
+    bound, exact = lower_bound(*_padded(rates, coef))   # the engine's cheap key
+    if bound == bound:
+        assert bound == ours if exact else bound <= ours
     oracle, grid = _oracle(rates, coef)
     if ours < math.inf:
         assert g_mp(rates, coef, ours) >= -1e-12 * (1 + float(np.abs(coef).sum()))
@@ -149,3 +159,16 @@ def test_integrator_and_growing_terms():
     t = crossing([0.5, 0.0], [1e-3, -1.0])                          # grows over: ln(1000)/0.5
     assert t == pytest.approx(2 * math.log(1000.0), rel=1e-14)
     assert crossing([-1.0, 0.0], [2.0, -1.0]) == 0.0                # already over at t = 0
+
+
+def test_lower_bound_is_exact_or_below_and_not_far_below_for_an_lif_exp_neuron():
+    # g(t) = 0.1 + b e^(-t/10) + c e^(-t/2): v from 0.5, currents of both signs
+    rates = [0.0, -0.1, -0.5]
+    for current in (-0.4, 0.0, 0.4):
+        coef = [0.1, -0.6 - current * 2 / 8 * -1, current * 2 / 8 * -1]
+        ours = crossing(rates, coef)
+        bound, exact = lower_bound(*_padded(rates, coef))
+        assert not exact and 0.3 * ours < bound <= ours   # (tightness: fewer exact searches)
+    assert lower_bound(*_padded([0.0, -0.1], [-0.5, -0.2])) == (math.inf, True)   # decays away
+    assert lower_bound(*_padded([0.0, -0.1], [0.5, -0.2])) == (0.0, True)         # over at 0
+    assert math.isnan(lower_bound(*_padded([0.5, 0.0], [1e-3, -1.0]))[0])        # grows: search

@@ -215,3 +215,36 @@ def first_crossing(rates, coef, cf, zeros, count):
             return np.inf
         count[k] = n
     return np.inf
+
+
+@numba.njit(cache=True, _nrt=False)
+def lower_bound(rates, coef):
+    """A lower bound of first_crossing(rates, coef, ...) without exponentials: when g(0) < 0
+    and g'(t) <= S for every t >= 0, g stays below 0 before -g(0)/S. S sums a bound of each
+    term's slope: c r (if positive) for c exp(r t), |c1 + r c0| + |c1|/e for (c0 + c1 t)
+    exp(r t) with r < 0, c1 for c0 + c1 t. Returns (bound, exact): exact when it is the
+    crossing itself (0: g(0) >= 0; inf: g cannot increase); a term of another form (a
+    positive rate, a higher degree) gives (nan, False): search at once."""
+    g0, slope = 0.0, 0.0
+    width = coef.shape[1]
+    for j in range(rates.size):
+        c0 = coef[j, 0]
+        c1 = coef[j, 1] if width > 1 else 0.0
+        g0 += c0
+        for d in range(2, width):
+            if coef[j, d] != 0.0:
+                return np.nan, False
+        r = rates[j]
+        if r > 0.0:
+            return np.nan, False
+        if r == 0.0:
+            slope += max(c1, 0.0)
+        elif c1 == 0.0:
+            slope += max(c0 * r, 0.0)
+        else:
+            slope += abs(c1 + r * c0) + abs(c1) / np.e
+    if g0 >= 0.0:
+        return 0.0, True
+    if slope == 0.0:
+        return np.inf, True
+    return (-g0 / slope) * (1.0 - 1e-9), False

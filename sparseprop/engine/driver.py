@@ -86,9 +86,9 @@ class Run:
         tf = state.t_free.copy() if network.timed else np.empty(0)
         self.sx = sx
         self.ws = np.empty(0)
-        if network.linear:   # state rows: variables, their (offset) time, refractory end
+        if network.linear:   # state rows: variables, their (offset) time, refractory end, ...
             d = len(network.model.variables)
-            sx = np.empty((network.n, d + 2))
+            sx = np.empty((network.n, d + 3))   # (+ whether the key is exact: start_keys)
             sx[:, :d], sx[:, d], sx[:, d + 1] = state.sub_state, 0.0, state.t_free - state.t
             self.sx, self.ws, tf = sx, network.kernels.workspace(), np.empty(0)
             keys = np.empty(network.n)
