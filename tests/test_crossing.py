@@ -169,6 +169,6 @@ def test_lower_bound_is_exact_or_below_and_not_far_below_for_an_lif_exp_neuron()
         ours = crossing(rates, coef)
         bound, exact = lower_bound(*_padded(rates, coef))
         assert not exact and 0.3 * ours < bound <= ours   # (tightness: fewer exact searches)
-    assert lower_bound(*_padded([0.0, -0.1], [-0.5, -0.2])) == (math.inf, True)   # decays away
+    assert lower_bound(*_padded([0.0, -0.1], [-0.5, 0.2])) == (math.inf, True)    # only falls
     assert lower_bound(*_padded([0.0, -0.1], [0.5, -0.2])) == (0.0, True)         # over at 0
     assert math.isnan(lower_bound(*_padded([0.5, 0.0], [1e-3, -1.0]))[0])        # grows: search
