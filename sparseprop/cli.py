@@ -95,7 +95,9 @@ def main(argv=None):
     try:
         if args.command == "models":
             for name, description in list_models():
-                print(f"{name:8s} {description}")
+                print(f"{name:9s} {description}")
+                for line in load_model(name).equations.strip().splitlines():
+                    print(f"{'':9s}   {line.split('#')[0].strip()}")
             return 0
         if args.command == "simulate":
             return _simulate(args, load_model(args.model, **_parameters(args.param)))
@@ -106,7 +108,10 @@ def main(argv=None):
         if args.compile:
             kernels = model.compile()
             print(f"kernels: {kernels.path}")
-            if model.regime == "firing":
+            if hasattr(model, "variables"):
+                x = [0.0] * len(model.variables)
+                print(f"next crossing from the state 0: {kernels.next_crossing(x):.17g} ms")
+            elif model.regime == "firing":
                 half = kernels.period() / 2
                 print(f"PTC(T/2 = {half:.10g}, w = {args.w:g}) = {kernels.ptc(half, args.w):.17g}")
             else:
