@@ -296,7 +296,7 @@ class LinearKernels:
         """Time (ms) from state x to its first threshold crossing under the free flow (0 if at or
         over threshold, inf if never)."""
         return float(self.jit.next_key(self._state(x), self.params_with(**overrides),
-                                       self.workspace()))
+                                       self.workspace(), -np.inf))
 
     def check(self, firing=True, params=None):
         """Cheap numeric self-test of the flows (x(0) = x; x(a + b) = flow(flow(x, a), b));

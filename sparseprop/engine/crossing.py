@@ -33,7 +33,7 @@ def workspace(terms, degree):
             np.zeros(levels, np.int64))
 
 
-@numba.njit(cache=True, _nrt=False)
+@numba.njit(cache=True, error_model="numpy", _nrt=False)
 def value(rates, cf, k, t):
     """F(k)(t) = sum_j sum_d cf[k, j, d] t^d exp(rates[j] t) (a NaN from inf - inf stays)."""
     total = 0.0
@@ -46,23 +46,26 @@ def value(rates, cf, k, t):
     return total
 
 
-@numba.njit(cache=True, _nrt=False)
-def _value_slope(rates, cf, k, t):
-    """F(k)(t) and its derivative, from the same exponentials."""
-    total, slope = 0.0, 0.0
+@numba.njit(cache=True, error_model="numpy", _nrt=False)
+def _derivatives(rates, cf, k, t):
+    """F(k)(t) and its first two derivatives, from the same exponentials."""
+    f0, f1, f2 = 0.0, 0.0, 0.0
     for j in range(rates.size):
-        p, dp = 0.0, 0.0
+        p, dp, half = 0.0, 0.0, 0.0   # p, p' and p''/2 by Horner's scheme
         for d in range(cf.shape[2] - 1, -1, -1):
+            half = half * t + dp
             dp = dp * t + p
             p = p * t + cf[k, j, d]
-        if p != 0.0 or dp != 0.0:
-            e = 1.0 if rates[j] == 0.0 else np.exp(rates[j] * t)
-            total += p * e
-            slope += (dp + rates[j] * p) * e
-    return total, slope
+        if p != 0.0 or dp != 0.0 or half != 0.0:
+            r = rates[j]
+            e = 1.0 if r == 0.0 else np.exp(r * t)
+            f0 += p * e
+            f1 += (dp + r * p) * e
+            f2 += (2.0 * half + 2.0 * r * dp + r * r * p) * e
+    return f0, f1, f2
 
 
-@numba.njit(cache=True, _nrt=False)
+@numba.njit(cache=True, error_model="numpy", _nrt=False)
 def _sign_at_infinity(rates, cf, k):
     """The sign of F(k)(t) for every large enough t: that of the leading coefficient of the
     term with the largest rate (0 when F(k) is identically 0)."""
@@ -76,14 +79,14 @@ def _sign_at_infinity(rates, cf, k):
     return sign
 
 
-@numba.njit(cache=True, _nrt=False)
+@numba.njit(cache=True, error_model="numpy", _nrt=False)
 def _sign(rates, cf, k, t, far):
     """The sign of F(k)(t); where it evaluates to NaN (overflow), its sign at infinity `far`."""
     v = value(rates, cf, k, t)
     return far if v != v else np.sign(v)
 
 
-@numba.njit(cache=True, _nrt=False)
+@numba.njit(cache=True, error_model="numpy", _nrt=False)
 def _two_terms(rates, cf, k, a, b):
     """The zero in (a, b) of F(k) when it is c1 exp(r1 t) + c2 exp(r2 t) (two constant
     coefficients): log(-c1 / c2) / (r2 - r1), to a few units in the last place; NaN when F(k) is
@@ -109,22 +112,27 @@ def _two_terms(rates, cf, k, a, b):
     return t if a < t < b else np.nan
 
 
-@numba.njit(cache=True, _nrt=False)
+@numba.njit(cache=True, error_model="numpy", _nrt=False)
 def _refine(rates, cf, k, a, b, sa):
     """The zero of F(k) in (a, b] where it has one sign change (sign sa at a, the other at b;
-    b = inf: somewhere after a): the smallest float t of the bracket with sign(F(k)(t)) != sa,
-    to rounding, or inf when there is none before HORIZON. Newton steps kept inside the bracket
-    (a bisection, or a doubling step while b is inf, when one leaves it or after 60 steps);
-    once a step is a few units in the last place, a probe just past the root closes the
-    bracket from the other side, and bisection ends at two neighbouring floats."""
+    b = inf: somewhere after a), to rounding: a float t with sign(F(k)(t)) != sa as evaluated
+    and sign sa at t - 4 ulp (or t = b when the bracket closes to neighbouring floats); inf
+    when there is none before HORIZON. Halley steps (cubic convergence; the derivatives come
+    from the same exponentials) kept inside the bracket, else a bisection, or a doubling step
+    while b is inf; after 60 steps only those. A converged step probes just past the root, to
+    close the bracket from the other side."""
     x = a
-    f, slope = _value_slope(rates, cf, k, a)
+    f, f1, f2 = _derivatives(rates, cf, k, a)
     grow = max(1.0, a)
     for step in range(100000):
+        tiny = 4.0 * np.spacing(max(abs(a), abs(x)) + 1e-300)
+        if b - a <= tiny:
+            return b
         y = np.nan
-        if step < 60 and f == f and slope == slope and slope != 0.0:
-            y = x - f / slope
-            tiny = 4.0 * np.spacing(abs(y) + 1e-300)
+        if step < 60 and f == f and f1 == f1 and f1 != 0.0:
+            below = 2.0 * f1 * f1 - f * f2
+            y = x - (2.0 * f * f1 / below if below == below and below != 0.0 and
+                     abs(f * f2) < f1 * f1 else f / f1)
             if abs(y - x) <= tiny:   # converged: probe just past the root
                 y = y + tiny if x == a else y - tiny
         if not (a < y < b):
@@ -137,7 +145,7 @@ def _refine(rates, cf, k, a, b, sa):
                 y = a + 0.5 * (b - a)
                 if not (a < y < b):   # a and b are neighbouring floats
                     return b
-        f, slope = _value_slope(rates, cf, k, y)
+        f, f1, f2 = _derivatives(rates, cf, k, y)
         if f == f and np.sign(f) == sa and f != 0.0:
             a = y
         else:
@@ -146,7 +154,7 @@ def _refine(rates, cf, k, a, b, sa):
     return b
 
 
-@numba.njit(cache=True, _nrt=False)
+@numba.njit(cache=True, error_model="numpy", _nrt=False)
 def _chain(rates, coef, cf):
     """Fill cf[0] = g, cf[k+1] = F(k)' - mu_k F(k) (mu_k: the rate of F(k)'s first term, whose
     degree drops by one while the others keep theirs) until one constant term is left; returns
@@ -176,18 +184,21 @@ def _chain(rates, coef, cf):
         k += 1
 
 
-@numba.njit(cache=True, _nrt=False)
-def first_crossing(rates, coef, cf, zeros, count):
-    """The first t >= 0 with g(t) >= 0, g(t) = sum_j sum_d coef[j, d] t^d exp(rates[j] t)
-    (rates distinct), or inf. cf, zeros, count: a `workspace` at least this large."""
+@numba.njit(cache=True, error_model="numpy", _nrt=False)
+def first_crossing(rates, coef, cf, zeros, count, start=0.0):
+    """The first t >= start with g(t) >= 0, g(t) = sum_j sum_d coef[j, d] t^d exp(rates[j] t)
+    (rates distinct), or inf; the caller knows that g < 0 on [0, start) (start = 0, or a
+    `lower_bound`). cf, zeros, count: a `workspace` at least this large. The intervals of
+    every level of the chain begin at start: on a part of an interval where F(k) has at most
+    one zero, it still has at most one."""
     levels = _chain(rates, coef, cf)
-    if value(rates, cf, 0, 0.0) >= 0.0:
-        return 0.0
+    if value(rates, cf, 0, start) >= 0.0:
+        return start
     count[levels - 1] = 0   # a single term: no zero on (0, inf)
     for k in range(levels - 2, -1, -1):
         far = _sign_at_infinity(rates, cf, k)
         n = 0
-        a = 0.0
+        a = start
         sa = _sign(rates, cf, k, a, far)
         for i in range(count[k + 1] + 1):   # the intervals between the zeros of F(k+1)
             last = i == count[k + 1]
@@ -217,34 +228,46 @@ def first_crossing(rates, coef, cf, zeros, count):
     return np.inf
 
 
-@numba.njit(cache=True, _nrt=False)
+@numba.njit(cache=True, error_model="numpy", _nrt=False, inline="always")
 def lower_bound(rates, coef):
-    """A lower bound of first_crossing(rates, coef, ...) without exponentials: when g(0) < 0
-    and g'(t) <= S for every t >= 0, g stays below 0 before -g(0)/S. S sums a bound of each
-    term's slope: c r (if positive) for c exp(r t), |c1 + r c0| + |c1|/e for (c0 + c1 t)
-    exp(r t) with r < 0, c1 for c0 + c1 t. Returns (bound, exact): exact when it is the
-    crossing itself (0: g(0) >= 0; inf: g cannot increase); a term of another form (a
-    positive rate, a higher degree) gives (nan, False): search at once."""
-    g0, slope = 0.0, 0.0
+    """A lower bound of first_crossing(rates, coef, ...) without exponentials, from g(0) < 0,
+    g'(0) and bounds S >= g'(t) and M >= g''(t) for every t >= 0: g(t) <= g(0) + S t and
+    g(t) <= g(0) + g'(0) t + M t^2 / 2, so g < 0 before the first root of either. Each term's
+    share of S and M: c r and c r^2 (where positive) for c exp(r t); for (c0 + c1 t) exp(r t)
+    with r < 0, |c1 + r c0| + |c1| / e and |2 r c1 + r^2 c0| + |r c1| / e (t exp(r t) <=
+    1 / (e |r|)); c1 and 0 for c0 + c1 t. Returns (bound, exact): exact when it is the crossing
+    itself (0: g(0) >= 0; inf: g cannot increase); a term of another form (a positive rate, a
+    higher degree) gives (nan, False): search at once."""
+    g0, g1, slope, curve = 0.0, 0.0, 0.0, 0.0
     width = coef.shape[1]
     for j in range(rates.size):
         c0 = coef[j, 0]
         c1 = coef[j, 1] if width > 1 else 0.0
-        g0 += c0
         for d in range(2, width):
             if coef[j, d] != 0.0:
                 return np.nan, False
         r = rates[j]
         if r > 0.0:
             return np.nan, False
+        g0 += c0
+        g1 += c1 + r * c0
         if r == 0.0:
             slope += max(c1, 0.0)
         elif c1 == 0.0:
             slope += max(c0 * r, 0.0)
+            curve += max(c0 * r * r, 0.0)
         else:
             slope += abs(c1 + r * c0) + abs(c1) / np.e
+            curve += abs(2.0 * r * c1 + r * r * c0) + abs(r * c1) / np.e
     if g0 >= 0.0:
         return 0.0, True
     if slope == 0.0:
         return np.inf, True
-    return (-g0 / slope) * (1.0 - 1e-9), False
+    bound = -g0 / slope
+    if curve == 0.0:
+        if g1 <= 0.0:
+            return np.inf, True
+        bound = max(bound, -g0 / g1)
+    else:
+        bound = max(bound, -2.0 * g0 / (g1 + np.sqrt(g1 * g1 - 2.0 * curve * g0)))
+    return bound * (1.0 - 1e-9), False
