@@ -609,10 +609,9 @@ class Network:
         continues from the first, spikes in flight included. Returns a Result.
         """
         check_run_arguments(duration, max_spikes, engine)
-        if self.linear and (record_tape or engine == "reference"):
+        if self.linear and record_tape:
             raise ModelError(f"{self.model.name} has several state variables: its gradients "
-                             f"(record_tape) and the reference engine are not built yet; run "
-                             f"it with engine='sparse' and record_tape=False")
+                             f"(record_tape) are not built yet; run it with record_tape=False")
         for flag, value in (("progress", progress), ("record_tape", record_tape)):
             if not (value is None and flag == "progress" or isinstance(value, (bool, np.bool_))):
                 raise ModelError(f"{flag} = {value!r:.60}: give True or False" + (

@@ -86,15 +86,20 @@ class Run:
         tf = state.t_free.copy() if network.timed else np.empty(0)
         self.sx = sx
         self.ws = np.empty(0)
-        if network.linear:   # state rows: variables, their (offset) time, refractory end, ...
+        if network.linear:   # state rows: variables, their time, refractory end, ...
             d = len(network.model.variables)
             sx = np.empty((network.n, d + 3))   # (+ whether the key is exact: start_keys)
             sx[:, :d], sx[:, d], sx[:, d + 1] = state.sub_state, 0.0, state.t_free - state.t
             self.sx, self.ws, tf = sx, network.kernels.workspace(), np.empty(0)
-            keys = np.empty(network.n)
-            self.jit.start_keys(self.PT, sx, self.ws, keys)
-            self.hkey, self.hidx, self.pos = heap.new_heap(keys)
-            shift = state.t
+            if engine == "sparse":   # (offset times)
+                keys = np.empty(network.n)
+                self.jit.start_keys(self.PT, sx, self.ws, keys)
+                self.hkey, self.hidx, self.pos = heap.new_heap(keys)
+                shift = state.t
+            else:                    # (absolute times; each neuron's next crossing, to search)
+                sx[:, d:d + 2] += state.t
+                self.cross = np.full(network.n, np.inf)
+                shift = 0.0
         elif engine == "sparse":
             T = np.broadcast_to(self.PT[:, -1], (network.n,))
             keys = T - state.phase
@@ -117,7 +122,11 @@ class Run:
 
     def _call(self, out_i, out_t, tape, marks, work):
         self.counters[_TAPED] = self.counters[_MARKED] = 0
-        if self.engine == "sparse":
+        if self.net.linear and self.engine == "reference":
+            count, status = self.jit.run_reference_linear(
+                self.PT, self.sx, self.cross, self.clock, self.syn, self.queue, self.inputs,
+                self.ws, self.t_stop, work, out_i, out_t, self.counters)
+        elif self.engine == "sparse":
             count, status = self.jit.run_sparse(
                 self.PT, self.hkey, self.hidx, self.pos, self.clock, self.syn, self.queue,
                 self.inputs, self.sx, self.tf, self.ws, self.t_stop, work, out_i, out_t, tape,
@@ -194,7 +203,7 @@ class Run:
         state.emitted = int(self.counters[_EMITTED])
         net = self.net
         if net.linear:
-            t_base = self.clock[0]
+            t_base = self.clock[0] if self.engine == "sparse" else 0.0
             self.jit.settle(self.PT, self.sx, t_end - t_base)
             d = len(net.model.variables)
             state.sub_state = self.sx[:, :d].copy()
