@@ -119,8 +119,14 @@ def test_unsupported_expression(equations, fragments):
 # -- the shape of the equations -----------------------------------------------------------------
 
 def test_more_than_one_state_variable():
-    expect(lambda: lif(equations="dv/dt = (I - v)/tau : 1\ndu/dt = -u/tau : 1"),
+    # several equations make a LinearModel; the 1-D parser still refuses them
+    from sparseprop import LinearModel
+    model = lif(equations="dv/dt = (I - v + u)/tau : 1\ndu/dt = -u/tau : 1")
+    assert isinstance(model, LinearModel) and model.variables == ("v", "u")
+    expect(lambda: parse_equations("dv/dt = (I - v)/tau : 1\ndu/dt = -u/tau : 1", ("I", "tau")),
            "more than one state variable", "u")
+    expect(lambda: lif(equations="dv/dt = (I - v)/tau : 1\ndu/dt = -u/tau : 1", method="numeric"),
+           "method", "closed form")
 
 
 def test_no_differential_equation():

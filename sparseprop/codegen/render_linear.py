@@ -47,12 +47,12 @@ def _body(d, rename, outputs, targets):
     return lines
 
 
-def _kernel(name, args, doc, lines):
+def _kernel(name, args, doc, lines, inline=False):
     return environment().get_template("linear_kernel.py.j2").render(
-        name=name, args=args, doc=doc, lines=lines or ["pass"])
+        name=name, args=args, doc=doc, lines=lines or ["pass"], inline=inline)
 
 
-def _selector(name, doc, branches, d):
+def _selector(name, doc, branches, d):   # (inlined: a comparison or two)
     """The branch selector: the most special branches (most equalities) first."""
     order = sorted(range(1, len(branches)), key=lambda k: -len(
         sp.sympify(branches[k].condition).atoms(sp.Eq)))
@@ -62,15 +62,17 @@ def _selector(name, doc, branches, d):
     used = set().union(*(sp.sympify(b.condition).free_symbols for b in branches))
     unpack = [(f"par_{n}", k) for k, n in enumerate(d.parameters) if symbol(n) in used]
     return environment().get_template("linear_select.py.j2").render(
-        name=name, doc=doc, unpack=unpack, cases=cases, fallback=0)
+        name=name, doc=doc, unpack=unpack, cases=cases, fallback=0, inline=True)
 
 
-def _dispatch(name, args, doc, select, cases):
+def _dispatch(name, args, doc, select, cases, inline):
     return environment().get_template("linear_dispatch.py.j2").render(
-        name=name, args=args, doc=doc, select=select, cases=cases)
+        name=name, args=args, doc=doc, select=select, cases=cases, inline=inline)
 
 
 def _flows(d, which, branches, rename):
+    """The flow's kernels; the free flow (every input) inlined, the refractory one called."""
+    inline = which == "free"
     sources, cases = [], []
     n = len(d.variables)
     for k, branch in enumerate(branches):
@@ -79,12 +81,12 @@ def _flows(d, which, branches, rename):
         sources.append(_kernel(case, ("x", "dt", "params", "out"),
                                f"The {which} flow where {branch.condition}.",
                                _body(d, rename, list(branch.expressions),
-                                     [f"out[{i}]" for i in range(n)])))
+                                     [f"out[{i}]" for i in range(n)]), inline))
     sources.append(_selector(f"branch_{which}", f"Which branch of the {which} flow holds.",
                              branches, d))
     sources.append(_dispatch(f"flow_{which}", ("x", "dt", "params", "out"),
                              f"The state dt after x under the {which} flow, into out (out may "
-                             f"be x).", f"branch_{which}", cases))
+                             f"be x).", f"branch_{which}", cases, inline))
     return sources
 
 
@@ -104,11 +106,11 @@ def _terms(d, rename):
         targets.append("return")
         sources.append(_kernel(case, ("x", "params", "rates", "coef"),
                                f"g(x(dt)) as exponential terms where {branch.condition}.",
-                               _body(d, rename, outputs, targets)))
+                               _body(d, rename, outputs, targets), True))
     sources.append(_dispatch("threshold_terms", ("x", "params", "rates", "coef"),
                              "g(x(dt)) = sum_j (sum_d coef[j, d] dt^d) exp(rates[j] dt) under "
                              "the free flow from x: fills rates and coef, returns the number "
-                             "of terms.", "branch_free", cases))
+                             "of terms.", "branch_free", cases, True))
     return sources
 
 
@@ -125,13 +127,13 @@ def _jumps(d, rename):
                                    f"An input of weight w on port '{port}'" + (
                                        " while refractory" if held else "") + ", in place.",
                                    _body(d, rename, [e for _, e in items],
-                                         [f"x[{k}]" for k, _ in items])))
+                                         [f"x[{k}]" for k, _ in items]), True))
         lines = []
         for p, case in enumerate(cases):
             lines += [f"if port == {p}:", f"    {case}(x, w, params)", "    return"]
         sources.append(_kernel(name, ("x", "w", "port", "params"),
                                "An input of weight w on port (index into PORTS), in place" + (
-                                   ", clamped variables kept." if held else "."), lines))
+                                   ", clamped variables kept." if held else "."), lines, True))
     return sources
 
 
