@@ -3,9 +3,11 @@ engine against the independent solve_ivp oracle (tests/oracle_linear.py, due_inp
 an input to a neuron due to fire at that instant is applied and the neuron still fires), and
 against closed forms: recurrent networks with delays (zero ones too), ports, sources and
 refractory periods; per-neuron parameters (with the degenerate tau_s == tau_m branch); a run
-split in two; brief threshold crossings; refractory clamping; ModelErrors of ill-formed models;
-states at or over threshold firing at once. Two strict xfails mark what the engine does not do
-yet: bit-identical continuation, and firing at once from a state exactly at threshold.
+split in two; brief threshold crossings; the sparse engine against the reference loop over
+10^4 spikes of each model, Poisson inputs and sources on both, two equal current time
+constants as one current; refractory clamping; ModelErrors of ill-formed models;
+states at or over threshold (exactly at it too) firing at once. A run split in two equals one
+run to 1e-12 relative, not bit for bit: the split moves every state to the split time.
 
 The oracle's A, b, c, theta, reset and ports are built from the model itself (its SymPy
 system at the network's parameter values), so these tests follow the model files."""
@@ -313,16 +315,6 @@ def test_two_runs_continue_one_run(models, name, stop):
         np.testing.assert_allclose(halves.state[v], whole.state[v], rtol=0, atol=1e-12)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "not bit-identical: a run's end settles every neuron's state to t_end "
-    "(driver.Run.finish -> jit.settle) and rebases times, so the next run flows from "
-    "re-rounded states: spike times differ by ~1e-13 ms after the split (the 1-D engines "
-    "behave alike; their tests use rtol=1e-12)"))
-def test_two_halves_bit_identical_to_one_run(models):
-    one, (first, second), _, _ = _split_runs(models["lif_exp2"], duration=DURATION / 2)
-    assert np.array_equal(np.concatenate([first.t, second.t]), one.t)
-
-
 # -- 4. brief threshold crossings (issue acceptance) --------------------------------------------
 
 TAU_M, TAU_S, IE_SUB = 10.0, 2.0, 0.9     # Ie < 1: the neuron fires only when inputs lift it
@@ -522,16 +514,72 @@ def test_state_over_threshold_fires_at_once(models, name):
     assert res.i.tolist() == [0] and res.t.tolist() == [0.0]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "next_crossing from a state exactly at threshold (v = 1: g = c.x - theta = 0, 'at or "
-    "over threshold' gives 0 by its docstring) is not 0: the threshold function's exponential "
-    "form evaluated at t = 0 rounds g below 0, so the search returns a tiny time where v rises "
-    "(alif [1, 0.1, 0]: 5.6e-16 ms) or, where v falls, its return to threshold (lif_exp at "
-    "its file's values: next_crossing([1, -0.15]) = 1.693 ms; at Ie = 1.2 [1, -0.25]: 0.913 "
-    "ms) or inf; a neuron set exactly at threshold with v falling does not fire at t = 0 (alif "
-    "[1, -0.55, 0] at Ie = 1.5 fires at 0.385 ms)"))
 @pytest.mark.parametrize("name", SHIPPED)
 def test_state_exactly_at_threshold_fires_at_once(models, name):
     keys, res = _fires_at_once(models[name], 1.0)
     assert keys == [0.0, 0.0, 0.0]
     assert res.i.tolist() == [0] and res.t.tolist() == [0.0]
+
+
+# -- the two engines: sparse (lower-bound keys, heap) against the conventional loop --------------
+# (in this file so that one test worker compiles each model's loops)
+
+def ei_network(model, seed=5, inputs=None, sources=None):
+    """An E/I network of 40 neurons with delays (some 0), a refractory period and per-neuron
+    drives; E projects on the model's first port, I on its last. Inhibition dominates (as in
+    DESIGN.md 3.4): the engines' roundings are not amplified."""
+    rng = np.random.default_rng(seed)
+    first, last = model.ports[0], model.ports[-1]
+    delays = lambda n: rng.integers(0, 30, n) * 0.1   # noqa: E731
+    projections = [
+        spp.Projection("E", "E", spp.fixed_outdegree(3, 0.05, seed=1, delay=delays(30 * 3)), first),
+        spp.Projection("E", "I", spp.fixed_outdegree(2, 0.05, seed=2, delay=delays(30 * 2)), first),
+        spp.Projection("I", "E", spp.fixed_outdegree(4, -0.8, seed=3, delay=delays(10 * 4)), last),
+        spp.Projection("I", "I", spp.fixed_outdegree(2, -0.8, seed=4, delay=delays(10 * 2)), last)]
+    drive = rng.uniform(1.05, 1.3, 40)
+    populations = [spp.Population("E", 30, parameters={"Ie": drive[:30], "refractory": 2.0}),
+                   spp.Population("I", 10, parameters={"Ie": drive[30:], "refractory": 2.0})]
+    if sources is not None:
+        populations.append(sources)
+        projections.append(spp.Projection(sources.name, "E", spp.fixed_outdegree(
+            5, 0.5, seed=6, delay=1.0), first))
+    return spp.build_network(model, populations, projections, seed=seed, inputs=inputs,
+                            initial_state={model.variables[0]: rng.uniform(0, 1, 40)})
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_sparse_equals_reference_over_ten_thousand_spikes(name):
+    model = spp.load_model(name)
+    runs = [ei_network(model).run(max_spikes=10_000, engine=engine)
+            for engine in ("sparse", "reference")]
+    a, b = runs
+    assert a.n_spikes == b.n_spikes == 10_000
+    differ = np.flatnonzero(a.i != b.i)
+    k = differ[0] if differ.size else a.n_spikes
+    assert k == a.n_spikes, f"{name}: the spike order parts at spike {k}"
+    relative = np.abs(a.t - b.t) / np.maximum(1.0, np.abs(a.t))
+    assert relative.max() < 1e-12
+    assert len(set(a.i.tolist())) >= 35          # (nearly) every neuron took part
+
+
+def test_poisson_input_and_sources_on_both_engines():
+    model = spp.load_model("lif_exp")
+    drive = spp.PoissonInput("E", 20, 5.0, 0.2)
+    source = spp.PoissonSource("ext", 5, 20.0)
+    runs = [ei_network(model, inputs=[drive], sources=source).run(duration=300.0, engine=e)
+            for e in ("sparse", "reference")]
+    a, b = runs
+    assert a.n_spikes > 200 and np.array_equal(a.i, b.i)
+    assert np.max(np.abs(a.t - b.t)) < 1e-9
+    assert np.max(np.abs(a.source_t - b.source_t)) < 1e-9 and a.source_t.size > 20
+
+
+def test_two_currents_with_equal_time_constants_are_one_current():
+    # lif_exp2 with tau_exc == tau_inh: g(t) has two terms of one rate; it must equal lif_exp
+    # fed the same inputs on its single current
+    two = spp.load_model("lif_exp2", tau_exc=2.0, tau_inh=2.0)
+    one = spp.load_model("lif_exp", tau_s=2.0)
+    a = ei_network(two).run(max_spikes=2000)
+    b = ei_network(one).run(max_spikes=2000)
+    assert np.array_equal(a.i, b.i)
+    assert np.max(np.abs(a.t - b.t) / np.maximum(1.0, b.t)) < 1e-12

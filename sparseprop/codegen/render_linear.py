@@ -5,6 +5,8 @@ Kernels (x: a state row, its variables in VARIABLES order; params: a row of para
     flow_refractory(x, dt, params, out)   the same with the clamped variables held
     threshold_terms(x, params, rates, coef)  g(x(dt)) = sum_j (sum_d coef[j, d] dt^d) e^(rates[j] dt):
                                           fills the arrays, returns the number of terms
+    above(x, params)                      g(x) >= 0, from x itself (the terms' sum at dt = 0
+                                          may round the other way)
     jump(x, w, port, params)              an input of weight w on port (index) changes x in place
     jump_held(x, w, port, params)         the same while refractory (clamped variables kept)
     reset(x, params)                      the reset after a spike, in place
@@ -144,6 +146,9 @@ def render_linear_module(derivation):
     rename = _names(d)
     kernels = _flows(d, "free", d.free, rename) + _flows(d, "refractory", d.refractory, rename)
     kernels += _terms(d, rename)
+    kernels.append(_kernel("above", ("x", "params"), "g(x) = c . x - theta >= 0: at or over "
+                           "threshold (from the state itself, not the threshold terms).",
+                           _body(d, rename, [sp.Ge(d.threshold, 0)], ["return"]), True))
     kernels += _jumps(d, rename)
     kernels.append(_kernel("reset", ("x", "params"), "The reset after a spike, in place.",
                            _body(d, rename, list(d.reset.values()),
