@@ -18,6 +18,7 @@ import engine  # noqa: E402
 import first_run  # noqa: E402
 import interrupt  # noqa: E402
 import latency  # noqa: E402
+import linear  # noqa: E402
 import numeric  # noqa: E402
 import spike_queue  # noqa: E402
 
@@ -49,6 +50,7 @@ def main():
     poisson = delays.poisson_cost(10**5, args.repeat, log=log)
     queue_costs = [spike_queue.measure(rows, 1 / 3000, args.repeat, log=log)[0]
                    for rows in (100, 10**5)]
+    linear_rows = [(n, *linear.spike_costs(n, args.repeat, log=log)) for n in sizes]
     built = construction.measure([10**5] + ([] if args.quick else [10**6]), args.repeat, log=log)
     text = "\n".join([
         "# Benchmark results",
@@ -86,6 +88,13 @@ def main():
         f"The queue alone (benchmarks/spike_queue.py, about 9000 spikes in flight, K = 100): "
         f"{queue_costs[0] * 1e9:.0f} ns per delivery with cached rows, "
         f"{queue_costs[1] * 1e9:.0f} ns with 10^5 rows.",
+        "",
+        "## A synaptic current: lif_exp against the delta LIF",
+        "",
+        "Same network, lif_exp (tau_s 2 ms) with the weight on the current scaled by tau_m/tau_s "
+        "(benchmarks/linear.py).",
+        "",
+        linear.table(linear_rows, args.repeat),
         "",
         "## Building a network",
         "",
