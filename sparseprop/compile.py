@@ -94,3 +94,39 @@ def _from_cache(model, key, discard):
             return kernels
         log.info("%s: cached %s does not fit these parameter values (%s)", model.name, path, problem)
     return None
+
+
+class Pipeline:
+    """What both model classes (NeuronModel, LinearModel) do with the pipeline: derive (cached
+    on the model), source, compile (cached on the model), and the check of with_parameters."""
+
+    _derivation = None
+    _kernels = None
+
+    def derive(self, timeout=None):
+        """The symbolic derivation (a derive.Derivation, or a derive_linear.LinearDerivation).
+
+        timeout: seconds SymPy may take (1-D models; default: SPARSEPROP_SYMPY_TIMEOUT or 60).
+        """
+        if self._derivation is None:
+            self._derivation = derivation(self, timeout=timeout)
+        return self._derivation
+
+    def source(self):
+        """The generated kernel module's Python source (derives the model if needed)."""
+        return source(self)
+
+    def compile(self):
+        """Compiled kernels (numba), loaded from the on-disk cache when possible."""
+        if self._kernels is None:
+            self._kernels = compile_model(self)
+        return self._kernels
+
+    def _changed_parameters(self, values):
+        """The model's parameters with `values` replacing some (ModelError for an unknown one)."""
+        unknown = [k for k in values if k not in self.parameters]
+        if unknown:
+            raise ModelError(f"'{unknown[0]}' is not a parameter of {self.name}; its parameters "
+                             f"are {', '.join(self.parameters) or 'none'}")
+        return dict(self.parameters, **values)
+

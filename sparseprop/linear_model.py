@@ -16,7 +16,7 @@ from .errors import ModelError
 DEFAULT_PORT = "pre"   # the port's name when on_pre is one text
 
 
-class LinearModel:
+class LinearModel(pipeline.Pipeline):
     """A neuron model with several state variables and linear free dynamics.
 
     equations: one differential equation per state variable, e.g.
@@ -70,8 +70,6 @@ class LinearModel:
             for port, text in ports.items()}
         self.ports = tuple(ports)
         self._check_used()
-        self._derivation = None
-        self._kernels = None
 
     def _linear_form(self, g):
         """(c, theta): g = c . x - theta, c and theta free of the state (ModelError if not)."""
@@ -101,24 +99,7 @@ class LinearModel:
     def _values_text(self):
         return values_text(self.parameters)
 
-    # -- the pipeline ---------------------------------------------------------------------------
-    def derive(self, timeout=None):
-        """The symbolic derivation (flows, threshold terms, jumps, reset), checked numerically;
-        see sparseprop.derive_linear.LinearDerivation."""
-        if self._derivation is None:
-            self._derivation = pipeline.derivation(self, timeout=timeout)
-        return self._derivation
-
-    def source(self):
-        """The generated kernel module's Python source (derives the model if needed)."""
-        return pipeline.source(self)
-
-    def compile(self):
-        """Compiled kernels (numba), from the on-disk cache when possible."""
-        if self._kernels is None:
-            self._kernels = pipeline.compile_model(self)
-        return self._kernels
-
+    # -- the pipeline (derive, source, compile: compile.Pipeline) -------------------------------
     def explain(self):
         """The derivation as text: A and b, the flow's branches, the threshold's terms."""
         from .explain import explain_linear
@@ -126,12 +107,8 @@ class LinearModel:
 
     def with_parameters(self, **values):
         """A copy of the model with some parameter values changed."""
-        unknown = [k for k in values if k not in self.parameters]
-        if unknown:
-            raise ModelError(f"'{unknown[0]}' is not a parameter of {self.name}; its parameters "
-                             f"are {', '.join(self.parameters) or 'none'}")
         return LinearModel(self.equations, self.threshold, self.reset, self.on_pre,
-                           dict(self.parameters, **values), self.name, self.refractory)
+                           self._changed_parameters(values), self.name, self.refractory)
 
     def spec(self):
         """A canonical text of everything the generated code depends on (for cache keys)."""

@@ -18,7 +18,7 @@ from .errors import ModelError
 from .explain import explain as explain_model
 
 
-class NeuronModel:
+class NeuronModel(pipeline.Pipeline):
     """A 1-D integrate-and-fire neuron model declared in Brian2-style equations (equations with
     several state variables give a sparseprop.LinearModel, see there).
 
@@ -86,8 +86,6 @@ class NeuronModel:
         if method == "numeric" and self.regime != "firing":
             raise ModelError(f"a numeric phase map needs a neuron that fires on its own; "
                              f"{self.name} does not at {self._values_text()} (use method 'auto')")
-        self._derivation = None
-        self._kernels = None
 
     # -- numeric checks at the parameter values -------------------------------------------------
     def value_of(self, expr):
@@ -151,37 +149,14 @@ class NeuronModel:
         return rhs_function(self.rhs, self.state, self.parameters)
 
     # -- the pipeline ---------------------------------------------------------------------------
-    def derive(self, timeout=None):
-        """The symbolic derivation (phase map, inverse, period, PTC, derivatives); see `Derivation`.
-
-        timeout: seconds SymPy may take (default: SPARSEPROP_SYMPY_TIMEOUT or 60).
-        """
-        if self._derivation is None:
-            self._derivation = pipeline.derivation(self, timeout=timeout)
-        return self._derivation
-
-    def source(self):
-        """The generated kernel module's Python source (derives the model if needed)."""
-        return pipeline.source(self)
-
-    def compile(self):
-        """Compiled kernels (numba), loaded from the on-disk cache when possible; see `Kernels`."""
-        if self._kernels is None:
-            self._kernels = pipeline.compile_model(self)
-        return self._kernels
-
     def explain(self):
         """The derivation as readable text and LaTeX (`.text`, `.latex`)."""
         return explain_model(self)
 
     def with_parameters(self, **values):
         """A copy of the model with some parameter values changed."""
-        unknown = [k for k in values if k not in self.parameters]
-        if unknown:
-            raise ModelError(f"'{unknown[0]}' is not a parameter of {self.name}; its parameters "
-                             f"are {', '.join(self.parameters) or 'none'}")
         return NeuronModel(self.equations, self.threshold, self.reset, self.on_pre,
-                           dict(self.parameters, **values), self.name, self.method,
+                           self._changed_parameters(values), self.name, self.method,
                            self.refractory)
 
     def spec(self):
