@@ -583,3 +583,23 @@ def test_two_currents_with_equal_time_constants_are_one_current():
     b = ei_network(one).run(max_spikes=2000)
     assert np.array_equal(a.i, b.i)
     assert np.max(np.abs(a.t - b.t) / np.maximum(1.0, b.t)) < 1e-12
+
+
+# -- teaching views --------------------------------------------------------------------------
+
+def test_explain_shows_the_branches_and_the_threshold_terms():
+    text = spp.load_model("lif_exp").explain().text
+    assert "A = [[-1/tau_m, 1/tau_m], [0, -1/tau_s]]" in text
+    assert "where Eq(tau_m, tau_s):" in text and "v(t) = Ie + (I0*t/tau_s - Ie + v0)" in text
+    assert "input on port 'pre': I -> I + w" in text
+    assert "3 terms, rates 0, -1/tau_m, -1/tau_s" in text
+    worst = float(text.rsplit("discrepancy ", 1)[1])
+    assert worst < 1e-15
+
+
+def test_the_models_command_lists_equations(capsys):
+    from sparseprop.cli import main
+    assert main(["models"]) == 0
+    out = capsys.readouterr().out
+    assert "lif_exp2" in out and "dIinh/dt = -Iinh/tau_inh : 1" in out
+    assert "da/dt = -a/tau_a : 1" in out
