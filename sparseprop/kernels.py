@@ -284,12 +284,13 @@ class LinearKernels:
         row[:d], row[d + 1] = x, -np.inf
         return row
 
-    def flow(self, x, dt, refractory=False, **overrides):
+    def flow(self, x, dt, refractory=False, params=None, **overrides):
         """The state dt ms after x (VARIABLES order) under the free flow (refractory=True: the
-        clamped variables held)."""
+        clamped variables held); params: a row of parameter values (default: the model's)."""
         row, out = self._state(x), np.zeros(len(self.variables) + 3)
         kernel = self.jit.flow_refractory if refractory else self.jit.flow_free
-        kernel(row, float(dt), self.params_with(**overrides), out)
+        kernel(row, float(dt), self.params_with(**overrides) if params is None else
+               np.ascontiguousarray(params, dtype=np.float64), out)
         return out[:len(self.variables)]
 
     def next_crossing(self, x, **overrides):
@@ -299,16 +300,17 @@ class LinearKernels:
                                        self.workspace(), -np.inf))
 
     def check(self, firing=True, params=None):
-        """Cheap numeric self-test of the flows (x(0) = x; x(a + b) = flow(flow(x, a), b));
-        returns a problem text or None."""
+        """Cheap numeric self-test of the flows (x(0) = x; x(a + b) = flow(flow(x, a), b)) at
+        the model's values or a row `params`; returns a problem text or None."""
         x = np.linspace(0.3, -0.7, len(self.variables))
         for refractory in (False, True):
-            kw = {"refractory": refractory}
+            kw = {"refractory": refractory, "params": params}
             y = self.flow(x, 3.0, **kw)
-            if not np.all(np.isfinite(y)) or np.max(np.abs(self.flow(x, 0.0, **kw) - x)) > 1e-15:
+            if not (np.all(np.isfinite(y)) and
+                    np.max(np.abs(self.flow(x, 0.0, **kw) - x)) <= 1e-15):
                 return f"flow(x, 0) != x or flow not finite ({y})"
             twice = self.flow(self.flow(x, 1.0, **kw), 2.0, **kw)
-            if np.max(np.abs(twice - y)) > 1e-12 * (1 + np.max(np.abs(y))):
+            if not np.max(np.abs(twice - y)) <= 1e-12 * (1 + np.max(np.abs(y))):
                 return f"flow(flow(x, 1), 2) = {twice} != flow(x, 3) = {y}"
         return None
 

@@ -70,6 +70,7 @@ class LinearModel(pipeline.Pipeline):
             for port, text in ports.items()}
         self.ports = tuple(ports)
         self._check_used()
+        self._check_finite()
 
     def _linear_form(self, g):
         """(c, theta): g = c . x - theta, c and theta free of the state (ModelError if not)."""
@@ -95,6 +96,20 @@ class LinearModel(pipeline.Pipeline):
         if unused:
             raise ModelError(f"parameter '{unused[0]}' is not used by the equations, threshold, "
                              f"reset or on_pre; remove it or check its spelling")
+
+    def _check_finite(self):
+        """A, b and the threshold must be finite numbers at the parameter values (tau = 0
+        divides by zero)."""
+        at = {eq.symbol(k): v for k, v in self.parameters.items()}
+        for what, exprs in (("the equations", list(self.system.A) + list(self.system.b)),
+                            (f"the threshold '{self.threshold}'", list(self.c) + [self.theta])):
+            for expr in exprs:
+                value = sp.sympify(expr).subs(at)
+                if value.has(sp.zoo, sp.nan, sp.oo, -sp.oo) or (value.is_number and not
+                                                                  value.is_finite):
+                    raise ModelError(f"{self._values_text()} makes {what} infinite or undefined "
+                                     f"({expr} = {value}); give the parameters values that keep "
+                                     f"them finite (a time constant: a positive number of ms)")
 
     def _values_text(self):
         return values_text(self.parameters)

@@ -287,6 +287,15 @@ class Network:
         for c, column in enumerate(columns):
             P[:, c] = column if rows > 1 else column.flat[0]
         if self.linear:   # keyed by their next crossing: no period ("inf")
+            unique, first = np.unique(P[:, :-1], axis=0, return_index=True)
+            for row, k in zip(unique, first):
+                problem = self.kernels.check(params=row)
+                if problem is not None:
+                    values = ", ".join(f"{name}={row[c]:g}" for c, name in enumerate(names[:-1]))
+                    raise ModelError(f"{'neuron ' + str(k) + ' ' if rows > 1 else ''}({values}): "
+                                     f"the flow of {self.model.name} is not finite or not a flow "
+                                     f"there ({problem}); give values that keep the equations "
+                                     f"finite (a time constant: a positive number of ms)")
             return np.ascontiguousarray(np.column_stack([P, np.full(rows, np.inf)])), None
         if rows == 1:
             self.kernels.params_with(**dict(zip(names[:-1], P[0, :-1])))   # numeric maps: fixed
@@ -534,7 +543,7 @@ class Network:
         from .connectivity import CSR
         csr = self.csr
         table = CSR(csr.n, csr.indptr, csr.indices, csr.weights, weight=csr.weight,
-                    n_post=csr.n_post, delays=delays, ports=csr.ports)     # checks the values, sorts rows
+                    n_post=csr.n_post, delays=delays, ports=csr.ports)   # checks, sorts rows
         given = np.asarray(delays, dtype=np.float64)
         if not np.array_equal(table.delays, given):
             s = int(np.argmax(table.delays != given))
@@ -609,13 +618,13 @@ class Network:
         continues from the first, spikes in flight included. Returns a Result.
         """
         check_run_arguments(duration, max_spikes, engine)
-        if self.linear and record_tape:
-            raise ModelError(f"{self.model.name} has several state variables: its gradients "
-                             f"(record_tape) are not built yet; run it with record_tape=False")
         for flag, value in (("progress", progress), ("record_tape", record_tape)):
             if not (value is None and flag == "progress" or isinstance(value, (bool, np.bool_))):
                 raise ModelError(f"{flag} = {value!r:.60}: give True or False" + (
                     " (or None: when stderr is a terminal)" if flag == "progress" else ""))
+        if self.linear and record_tape:
+            raise ModelError(f"{self.model.name} has several state variables: its gradients "
+                             f"(record_tape) are not built yet; run it with record_tape=False")
         if self.populations is not None:   # set by hand? checked before the run, not after
             self.populations = _check_populations(self.populations, self.n)
         self._check_table(self.csr.validate())

@@ -603,3 +603,14 @@ def test_the_models_command_lists_equations(capsys):
     out = capsys.readouterr().out
     assert "lif_exp2" in out and "dIinh/dt = -Iinh/tau_inh : 1" in out
     assert "da/dt = -a/tau_a : 1" in out
+
+
+def test_parameters_that_divide_by_zero_are_refused():
+    with pytest.raises(spp.ModelError, match="tau_s=0 makes the equations infinite"):
+        spp.load_model("lif_exp", tau_s=0.0)
+    with pytest.raises(spp.ModelError, match=r"neuron 1 \(Ie=1.1, tau_m=10, tau_s=0\)"):
+        spp.Network("lif_exp", 3, spp.fixed_outdegree(1, 0.1, seed=1),
+                    parameters={"tau_s": [2.0, 0.0, 2.0]})
+    with pytest.raises(spp.ModelError, match="gradients"):
+        spp.Network("lif_exp", 3, spp.fixed_outdegree(1, 0.1, seed=1)).run(duration=1.0,
+                                                                            record_tape=True)
