@@ -10,14 +10,17 @@ between two consecutive zeros of F1, g exp(-mu t) is monotone and g has at most 
 by the signs at the ends. The chain F0 = g, F(k+1) = F(k)' - mu_k F(k) ends in a single term,
 which has no zero on (0, inf); its zeros (none) split [0, inf) into the intervals where F(n-2)
 has at most one zero each, whose zeros split it for F(n-3), and so on up to g. Each zero is
-refined to rounding by bisection steps on a bracket where the weighted function is monotone
-(false position, Illinois variant, with a bisection every third step). A crossing that lasts
-less than a microsecond is found as long as g's maximum over it is above 0 in floating point;
-one whose maximum is 1e-9 below 0 is not (tests/test_crossing.py).
+refined inside a bracket where it is the only one: Halley steps (the derivatives come from the
+same exponentials), a bisection when a step leaves the bracket, a closed form (a logarithm)
+for a two-term level above g; a zero of F(k > 0) only splits intervals, so a few units in the
+last place will do. A crossing that lasts less than a microsecond is found as long as g's
+maximum over it is above 0 in floating point; one whose maximum is 1e-9 below 0 is not
+(tests/test_crossing.py). Repeated rates are allowed (they merge in the chain).
 
 Compiled with numba, without allocation (`workspace` gives the arrays once per network).
-Returns the smallest float t with g(t) >= 0 as evaluated (0 if g(0) >= 0), or inf when g stays
-below 0 for every t < HORIZON.
+Returns a float t with g(t) >= 0 as evaluated and g < 0 at t minus a few units in the last
+place (0 if g(0) >= 0), or inf when g stays below 0 for every t < HORIZON. `lower_bound` gives
+a bound below the crossing without any exponential (the engine's keys).
 """
 import numba
 import numpy as np
@@ -186,8 +189,8 @@ def _chain(rates, coef, cf):
 
 @numba.njit(cache=True, error_model="numpy", _nrt=False)
 def first_crossing(rates, coef, cf, zeros, count, start=0.0):
-    """The first t >= start with g(t) >= 0, g(t) = sum_j sum_d coef[j, d] t^d exp(rates[j] t)
-    (rates distinct), or inf; the caller knows that g < 0 on [0, start) (start = 0, or a
+    """The first t >= start with g(t) >= 0, g(t) = sum_j sum_d coef[j, d] t^d exp(rates[j] t),
+    or inf; the caller knows that g < 0 on [0, start) (start = 0, or a
     `lower_bound`). cf, zeros, count: a `workspace` at least this large. The intervals of
     every level of the chain begin at start: on a part of an interval where F(k) has at most
     one zero, it still has at most one."""
