@@ -117,6 +117,12 @@ class Network:
                                  f" and {self.n_sources} sources, so it needs {senders} rows "
                                  f"(neurons, then sources) into {self.n} neurons"
                                  if self.n_sources else ""))
+        ports = getattr(self.model, "ports", ("pre",))
+        if csr.ports is not None and int(csr.ports.max()) >= len(ports):
+            s = int(np.argmax(csr.ports >= len(ports)))
+            raise ModelError(f"synapse {s} uses input port {int(csr.ports[s])}, but "
+                             f"{self.model.name} has {len(ports)} port(s) "
+                             f"({', '.join(ports)}: indices 0..{len(ports) - 1})")
 
     def _start(self, initial_phase, initial_state, seed, t=0.0):
         """The state at time t: phases or states from initial_phase / initial_state, nothing

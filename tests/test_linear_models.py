@@ -614,3 +614,13 @@ def test_parameters_that_divide_by_zero_are_refused():
     with pytest.raises(spp.ModelError, match="gradients"):
         spp.Network("lif_exp", 3, spp.fixed_outdegree(1, 0.1, seed=1)).run(duration=1.0,
                                                                             record_tape=True)
+
+
+def test_a_table_with_ports_the_model_lacks_is_refused():
+    from sparseprop.connectivity import CSR
+    table = CSR(2, [0, 1, 1], [1], weight=0.1, ports=[1])   # port 1: lif_exp has one port
+    with pytest.raises(spp.ModelError, match="synapse 0 uses input port 1, but lif_exp has 1"):
+        spp.Network("lif_exp", 2, table)
+    with pytest.raises(spp.ModelError, match="uses input port 1, but lif has 1"):
+        spp.Network("lif", 2, table)
+    spp.Network("lif_exp2", 2, table)                          # exc, inh: port 1 is inh
