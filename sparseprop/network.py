@@ -466,8 +466,9 @@ class Network:
 
     @property
     def phase(self):
-        """Every neuron's phase now (time since reset; 0 for a subthreshold neuron)."""
-        return self.current.phase
+        """Every neuron's phase now (time since reset; 0 for a subthreshold neuron; NaN for a
+        linear model's neurons, which have no phase: see `state`)."""
+        return np.full(self.n, np.nan) if self.linear else self.current.phase
 
     @phase.setter
     def phase(self, phase):
