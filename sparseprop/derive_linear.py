@@ -9,7 +9,12 @@ event-driven simulator needs, as SymPy expressions, checked numerically before c
                       for each free branch: the input of sparseprop.engine.crossing, which
                       finds the first crossing without ever missing one;
     jumps, reset      the state after an input on each port, and after a spike, as
-                      expressions of the state before it (statements apply in order).
+                      expressions of the state before it (statements apply in order);
+    sensitivities     for the reverse sweep (gradients), d x(dt) / d p of each flow branch
+                      for each parameter p of A or b: the flow of the system extended by
+                      S = dx/dp, S' = A S + (dA/dp) x + db/dp, S(0) = 0 (its degenerate
+                      branches are exact where the flow's are, which differentiating a
+                      branch's expression, with the equality substituted, would not be).
 
 Each branch that holds at the model's parameter values (or, for a degenerate branch, at those
 values with its equalities imposed) is checked against mpmath's high-precision integration
@@ -47,6 +52,7 @@ class LinearDerivation:
     max_terms: int
     max_degree: int
     checked: list         # (which flow, branch index, discrepancy) of the numeric checks
+    sensitivity: dict     # flow ("free", "refractory") -> per branch {parameter: [dx_i/dp]}
 
 
 def _in_order(statements, variables, initial):
@@ -75,6 +81,43 @@ def _check(model, system, branches, which):
                      "the model's values", model.name, which, k, branch.condition)
             continue
         out.append((which, k, linear.check_flow(system, branch, values, tol=_CHECK_TOL)))
+    return out
+
+
+def _sensitivities(system, branches, initial):
+    """Per branch of `system`'s flow, {parameter: [d x_i(TIME) / d parameter]} for each parameter
+    of A or b: the flow of the extended system (x, S), S = dx/dp, S(0) = 0, the branch whose
+    condition is the same as the flow's (ModelError if none is)."""
+    d = len(system.variables)
+    taken = set(system.variables) | set(system.parameters)
+    out = [dict() for _ in branches]
+    for name in system.parameters:
+        p = symbol(name)
+        dA, db = system.A.diff(p), system.b.diff(p)
+        if dA.is_zero_matrix and db.is_zero_matrix:
+            continue
+        extra = []
+        for v in system.variables:
+            candidate = f"d{v}_d{name}"
+            while candidate in taken:
+                candidate += "_"
+            extra.append(candidate)
+        A = sp.zeros(2 * d, 2 * d)
+        A[:d, :d], A[d:, d:], A[d:, :d] = system.A, system.A, dA
+        b = sp.Matrix.vstack(sp.Matrix(system.b), sp.Matrix(db))
+        extended = linear.LinearSystem(system.variables + tuple(extra), sp.ImmutableMatrix(A),
+                                       sp.ImmutableMatrix(b), system.parameters)
+        start = linear.initial_symbols(extended)
+        at_start = dict(zip(start[:d], initial))
+        at_start.update({s0: sp.Integer(0) for s0 in start[d:]})
+        by_condition = {branch.condition: branch for branch in linear.flow(extended)}
+        for k, branch in enumerate(branches):
+            match = by_condition.get(branch.condition)
+            if match is None:
+                raise ModelError(f"the sensitivity of the flow of {', '.join(system.variables)} "
+                                 f"to {name} has no branch for the case {branch.condition}; "
+                                 f"its gradients cannot be derived")
+            out[k][name] = [e.xreplace(at_start) for e in match.expressions[d:]]
     return out
 
 
@@ -108,8 +151,11 @@ def derive_linear(model):
     if max_terms == 0:
         raise ModelError(f"the threshold '{model.threshold}' of {model.name} does not depend on "
                          f"the state; test a state variable, e.g. 'v >= 1'")
+    sensitivity = {"free": _sensitivities(system, free, initial),
+                   "refractory": _sensitivities(held_system, refractory, initial)}
     return LinearDerivation(name=model.name, variables=system.variables,
                             parameters=system.parameters, system=system, initial=initial,
                             free=free, refractory=refractory, clamped=tuple(model.clamped),
                             threshold=threshold, terms=terms, jumps=jumps, reset=reset,
-                            max_terms=max_terms, max_degree=max_degree, checked=checked)
+                            max_terms=max_terms, max_degree=max_degree, checked=checked,
+                            sensitivity=sensitivity)

@@ -14,7 +14,10 @@ class Tape:
     """What a recorded run keeps for the reverse sweep: every input's target phase before its
     jump (8 bytes per synaptic event) in order of delivery, one mark per group of inputs
     delivered together (24 bytes: the spike that sent it, its first synapse, the spikes before
-    it), and the run's senders in emission order (4 bytes per spike, sources included).
+    it), and the run's senders in emission order (4 bytes per spike, sources included). For a
+    linear model with d state variables, `entries` holds rows instead of phases: the target's
+    state before each input, and the spiker's before each spike (d + 2 values: its variables,
+    the time since they were set, its refractory end since then).
     It also notes what it belongs to: the network, its revision and synapse table, the state
     the run started from, and a digest of its result's spikes (`bind`), so that a backward
     sweep over anything else is refused."""
@@ -23,7 +26,9 @@ class Tape:
         self.network = network
         self.revision = network.revision
         self.csr = network.csr
-        self.pre_phase = np.concatenate([p[0] for p in pieces]) if pieces else np.empty(0)
+        width = len(network.model.variables) + 2 if network.linear else None
+        self.entries = np.concatenate([p[0] for p in pieces]) if pieces else np.empty(
+            (0, width) if width else 0)
         self.marks = (np.concatenate([p[1] for p in pieces]) if pieces
                       else np.empty((0, 3), np.int64))
         self.senders = np.ascontiguousarray(senders, dtype=np.int32)
@@ -39,8 +44,8 @@ class Tape:
 
     @property
     def nbytes(self):
-        """Memory of the tape proper (pre-jump phases, marks and senders), bytes."""
-        return self.pre_phase.nbytes + self.marks.nbytes + self.senders.nbytes
+        """Memory of the tape proper (entries, marks and senders), bytes."""
+        return self.entries.nbytes + self.marks.nbytes + self.senders.nbytes
 
 
 @dataclass
@@ -49,9 +54,11 @@ class Gradients:
 
     weight: one value per synapse, in the order of `network.synapses()`;
     delay: one value per synapse (dL/d delay, ms^-1 units of L);
-    initial_phase: one value per neuron (the phases at the start of the run);
+    initial_phase: one value per neuron (the phases at the start of the run; NaN for a
+        linear model's neurons, which have no phase);
     initial_state: one value per neuron, dL/d(state variable at the start) (0 for a
-        subthreshold neuron: its state moves no spike time);
+        subthreshold neuron: its state moves no spike time); for a linear model, a dict
+        variable name -> one value per neuron;
     parameters: model parameter name -> number (shared parameters) or array of n (per-neuron);
     source_t: one value per source spike of the result (dL/d result.source_t);
     input_weight: one value per PoissonInput of the network (dL/d its weight)."""
@@ -111,6 +118,8 @@ def backward(network, result, dloss_dt, dloss_dphase=None):
     if np.count_nonzero(neurons) != i.size or not np.array_equal(senders[neurons], i):
         raise ModelError("the tape does not belong to these spikes (its senders do not match)")
     dloss_dt = _array(dloss_dt, t.shape, "dloss_dt")
+    if network.linear:
+        return _backward_linear(network, tape, neurons, dloss_dt, dloss_dphase)
     table = network.table.copy()             # (a writable copy for the kernels)
     P = table[:, :-2]                           # the model parameters (not refractory, period)
     dT = np.empty_like(P)                       # d period / d parameters, rows like P
@@ -133,7 +142,7 @@ def backward(network, result, dloss_dt, dloss_dphase=None):
     grad_time = np.zeros(senders.size)
     drive = network.inputs(network.current).weight
     grad_drive = np.zeros(drive.size)
-    network.kernels.jit.run_backward(table, dT, senders, dt_all, tape.first, tape.pre_phase,
+    network.kernels.jit.run_backward(table, dT, senders, dt_all, tape.first, tape.entries,
                                      tape.marks, synapses(csr), drive, adjoint, grad_weight,
                                      grad_delay, grad, grad_time, grad_drive)
     np.add.at(grad, rows, adjoint[:, None] * dT[rows])   # initial key = t0 + T - initial phase
@@ -148,6 +157,49 @@ def backward(network, result, dloss_dt, dloss_dphase=None):
         dstate0[k] = dphase0[k] * jit.dphase_dstate(jit.state(tape.start_phase[k], row), row)
     return Gradients(weight=grad_weight, initial_phase=dphase0, parameters=parameters,
                      delay=grad_delay, initial_state=dstate0, source_t=grad_time[~neurons],
+                     input_weight=grad_drive[network.inputs(network.current).kind == DRIVE])
+
+
+def _backward_linear(network, tape, neurons, dloss_dt, dloss_dphase):
+    """backward for a linear model (engine_backward_linear.py.j2): the adjoint of every
+    neuron's state row carried back through its events."""
+    model = network.model
+    if dloss_dphase is not None:
+        raise ModelError(f"{model.name} has several state variables and no phase: "
+                         f"dloss_dphase has no meaning for it; give dloss_dt only")
+    csr = network.csr
+    if csr.n:
+        sender = np.repeat(np.arange(csr.indptr.size - 1), np.diff(csr.indptr))
+        delay = csr.delays if csr.delays is not None else np.full(csr.nnz, float(csr.delay))
+        autapse = np.flatnonzero((csr.indices == sender) & (delay == 0.0))
+        if autapse.size:
+            j = int(sender[autapse[0]])
+            raise ModelError(f"neuron {j} has a synapse onto itself with delay 0: its input "
+                             f"arrives at the instant it fires, where the spike time has no "
+                             f"derivative; give that synapse a delay > 0 (or remove it) for "
+                             f"gradients")
+    senders = tape.senders
+    table = network.table.copy()
+    m = table.shape[1] - 2
+    d = len(model.variables)
+    dt_all = np.zeros(senders.size)
+    dt_all[neurons] = dloss_dt
+    lam = np.zeros((network.n, d + 2))
+    grad = np.zeros((table.shape[0], m))
+    grad_weight, grad_delay = np.zeros(csr.nnz), np.zeros(csr.nnz)
+    grad_time = np.zeros(senders.size)
+    drive = network.inputs(network.current).weight
+    grad_drive = np.zeros(drive.size)
+    network.kernels.jit.run_backward_linear(table, senders, dt_all, tape.first, tape.entries,
+                                            tape.marks, synapses(csr), drive, lam, grad_weight,
+                                            grad_delay, grad, grad_time, grad_drive)
+    names = network.kernels.parameter_names
+    parameters = {name: (grad[:, c].copy() if table.shape[0] > 1 else float(grad[0, c]))
+                  for c, name in enumerate(names)}
+    return Gradients(weight=grad_weight, initial_phase=np.full(network.n, np.nan),
+                     parameters=parameters, delay=grad_delay,
+                     initial_state={v: lam[:, k].copy() for k, v in enumerate(model.variables)},
+                     source_t=grad_time[~neurons],
                      input_weight=grad_drive[network.inputs(network.current).kind == DRIVE])
 
 

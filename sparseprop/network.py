@@ -621,7 +621,9 @@ class Network:
         progress: print a progress line to stderr on runs longer than a few seconds (default:
         when stderr is a terminal). record_tape: keep what the reverse sweep needs (every
         input's target phase before its jump, 8 bytes per synaptic event, and 24 bytes per
-        group of inputs) so that `result.backward(...)` gives gradients. A second run
+        group of inputs; for a model with d state variables, the target's state row before
+        each input and each spike, 8 (d + 2) bytes) so that `result.backward(...)` gives
+        gradients. A second run
         continues from the first, spikes in flight included. Returns a Result.
         """
         check_run_arguments(duration, max_spikes, engine)
@@ -629,9 +631,6 @@ class Network:
             if not (value is None and flag == "progress" or isinstance(value, (bool, np.bool_))):
                 raise ModelError(f"{flag} = {value!r:.60}: give True or False" + (
                     " (or None: when stderr is a terminal)" if flag == "progress" else ""))
-        if self.linear and record_tape:
-            raise ModelError(f"{self.model.name} has several state variables: its gradients "
-                             f"(record_tape) are not built yet; run it with record_tape=False")
         if self.populations is not None:   # set by hand? checked before the run, not after
             self.populations = _check_populations(self.populations, self.n)
         self._check_table(self.csr.validate())

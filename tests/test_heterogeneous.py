@@ -238,7 +238,7 @@ def test_gradients_with_refractory_periods_match_finite_differences():
         return net.run(max_spikes=150, record_tape=True)
 
     result = run(drives)
-    assert np.isnan(result.tape.pre_phase).sum() > 10
+    assert np.isnan(result.tape.entries).sum() > 10
     c = np.random.default_rng(4).normal(size=result.n_spikes)
     g = result.backward(c)
     h = 1e-6
@@ -276,7 +276,7 @@ def test_gradients_through_subthreshold_neurons_match_finite_differences(engine)
     net, result = run()
     sub = net.subthreshold
     assert 5 < sub.sum() < n - 5 and result.counts[sub].sum() > 20
-    assert np.isinf(result.tape.pre_phase).sum() > 20          # pushes over threshold
+    assert np.isinf(result.tape.entries).sum() > 20          # pushes over threshold
     c = np.random.default_rng(4).normal(size=result.n_spikes)
     g = result.backward(c, dloss_dphase=np.ones(n))
     assert np.all(np.isfinite(g.weight)) and np.all(g.parameters["I"][sub] == 0)

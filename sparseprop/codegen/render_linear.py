@@ -10,6 +10,13 @@ Kernels (x: a state row, its variables in VARIABLES order; params: a row of para
     jump(x, w, port, params)              an input of weight w on port (index) changes x in place
     jump_held(x, w, port, params)         the same while refractory (clamped variables kept)
     reset(x, params)                      the reset after a spike, in place
+and, for the reverse sweep (lam: the adjoint, dL/d of the map's result; out: d + 1 + m values,
+dL/d its state argument, then its time step or weight, then its parameters):
+    flow_free_vjp(x, dt, params, lam, out), flow_refractory_vjp(...)   through a flow
+    jump_vjp(x, w, port, held, params, lam, out)                       through an input
+    reset_vjp(x, params, lam, out)                                     through the reset
+    threshold_grad(x, params, out)        dg/dx, 0, dg/dparams at state x
+    field_free(x, params, out)            the free vector field A x + b at x
 One case kernel per branch (_flow_free_0, ...), chosen by branch_free / branch_refractory.
 """
 import sympy as sp
@@ -24,7 +31,8 @@ from .render import environment
 
 TEMPLATES = ("module_linear.py.j2", "linear_kernel.py.j2", "linear_select.py.j2",
              "linear_dispatch.py.j2")
-ENGINES = ("engine_loop.py.j2", "neuron_linear.py.j2", "engine_reference_linear.py.j2")
+ENGINES = ("engine_loop.py.j2", "neuron_linear.py.j2", "engine_reference_linear.py.j2",
+           "engine_backward_linear.py.j2")
 
 
 def _names(d):
@@ -44,9 +52,16 @@ def _body(d, rename, outputs, targets):
              if sp.Symbol(f"par_{name}") in used]
     lines += [f"x0_{k} = x[{k}]" for k in range(len(d.variables))
               if sp.Symbol(f"x0_{k}") in used]
+    lines += [f"lam_{k} = lam[{k}]" for k in range(len(d.variables))
+              if _lam(k) in used]
     lines += [f"{lhs} = {rhs}" for lhs, rhs in temps]
     lines += [f"return {r}" if t == "return" else f"{t} = {r}" for t, r in zip(targets, results)]
     return lines
+
+
+def _lam(k):
+    """The symbol of the k-th adjoint component in the reverse-sweep kernels."""
+    return sp.Symbol(f"lam_{k}")
 
 
 def _kernel(name, args, doc, lines, inline=False):
@@ -139,6 +154,80 @@ def _jumps(d, rename):
     return sources
 
 
+def _vjp_outputs(d, changed, extra, held=()):
+    """dL/dx_j = sum_i lam_i d new_i / d x_j (new_i = changed[i], or x_i itself), then
+    sum_i lam_i d new_i / d `extra` (a symbol, or 0), then the parameters' likewise."""
+    n = len(d.variables)
+    new = [changed.get(i, d.initial[i]) if i not in held else d.initial[i] for i in range(n)]
+    total = sum((_lam(i) * e for i, e in enumerate(new)), sp.Integer(0))
+    outputs = [sp.diff(total, x0) for x0 in d.initial]
+    outputs.append(sp.diff(total, extra) if extra is not None else sp.Integer(0))
+    outputs += [sp.diff(total, symbol(p)) for p in d.parameters]
+    return outputs
+
+
+def _flow_vjps(d, which, branches, rename):
+    """Through each branch of a flow: dL/dx0 and dL/ddt from the branch's expressions, dL/dp
+    from its sensitivities (sparseprop.derive_linear)."""
+    sources, cases = [], []
+    n = len(d.variables)
+    for k, branch in enumerate(branches):
+        case = f"_flow_{which}_vjp_{k}"
+        cases.append(case)
+        outputs = _vjp_outputs(d, dict(enumerate(branch.expressions)), TIME)[:n + 1]
+        sensitivity = d.sensitivity[which][k]
+        outputs += [sum((_lam(i) * e for i, e in enumerate(sensitivity[p])), sp.Integer(0))
+                    if p in sensitivity else sp.Integer(0) for p in d.parameters]
+        sources.append(_kernel(case, ("x", "dt", "params", "lam", "out"),
+                               f"Back through the {which} flow where {branch.condition}.",
+                               _body(d, rename, outputs,
+                                     [f"out[{i}]" for i in range(len(outputs))])))
+    sources.append(_dispatch(f"flow_{which}_vjp", ("x", "dt", "params", "lam", "out"),
+                             f"Back through the {which} flow over dt from x: lam = dL/dx(dt) "
+                             f"in; out: dL/dx, dL/ddt, dL/dparams.", f"branch_{which}", cases,
+                             False))
+    return sources
+
+
+def _backward_kernels(d, rename):
+    """The reverse sweep's kernels: through the flows, the jumps, the reset; the threshold's
+    gradient and the free vector field."""
+    n = len(d.variables)
+    sources = _flow_vjps(d, "free", d.free, rename) + _flow_vjps(d, "refractory",
+                                                                 d.refractory, rename)
+    lines = []
+    for held in (False, True):
+        for p, (port, change) in enumerate(d.jumps.items()):
+            case = f"_jump{'_held' if held else ''}_vjp_{port}"
+            outputs = _vjp_outputs(d, change, symbol(WEIGHT), d.clamped if held else ())
+            sources.append(_kernel(case, ("x", "w", "params", "lam", "out"),
+                                   f"Back through an input on port '{port}'" + (
+                                       " while refractory." if held else "."),
+                                   _body(d, rename, outputs,
+                                         [f"out[{i}]" for i in range(len(outputs))])))
+            lines += [f"if port == {p} and held == {held}:",
+                      f"    {case}(x, w, params, lam, out)", "    return"]
+    sources.append(_kernel("jump_vjp", ("x", "w", "port", "held", "params", "lam", "out"),
+                           "Back through an input of weight w on port (index into PORTS) at "
+                           "state x (held: while refractory): out = dL/dx, dL/dw, "
+                           "dL/dparams.", lines))
+    outputs = _vjp_outputs(d, d.reset, None)
+    sources.append(_kernel("reset_vjp", ("x", "params", "lam", "out"),
+                           "Back through the reset at state x: out = dL/dx, 0, dL/dparams.",
+                           _body(d, rename, outputs, [f"out[{i}]" for i in range(len(outputs))])))
+    outputs = [sp.diff(d.threshold, x0) for x0 in d.initial] + [sp.Integer(0)] + [
+        sp.diff(d.threshold, symbol(p)) for p in d.parameters]
+    sources.append(_kernel("threshold_grad", ("x", "params", "out"),
+                           "The threshold function's gradient at x: out = dg/dx, 0, dg/dparams.",
+                           _body(d, rename, outputs, [f"out[{i}]" for i in range(len(outputs))])))
+    x = sp.Matrix(d.initial)
+    field = list(d.system.A * x + d.system.b)
+    sources.append(_kernel("field_free", ("x", "params", "out"),
+                           "The free vector field A x + b at x, into out.",
+                           _body(d, rename, field, [f"out[{i}]" for i in range(n)])))
+    return sources
+
+
 def render_linear_module(derivation):
     """The Python source of the kernel module of a LinearDerivation."""
     d = derivation
@@ -153,6 +242,7 @@ def render_linear_module(derivation):
     kernels.append(_kernel("reset", ("x", "params"), "The reset after a spike, in place.",
                            _body(d, rename, list(d.reset.values()),
                                  [f"x[{k}]" for k in d.reset])))
+    kernels += _backward_kernels(d, rename)
     equations = [f"d{v}/dt = {rhs}" for v, rhs in zip(
         d.variables, (d.system.A * sp.Matrix([symbol(v) for v in d.variables]) + d.system.b))]
     return environment().get_template("module_linear.py.j2").render(

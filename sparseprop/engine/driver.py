@@ -99,6 +99,7 @@ class Run:
             else:                    # (absolute times; each neuron's next crossing, to search)
                 sx[:, d:d + 2] += state.t
                 self.cross = np.full(network.n, np.inf)
+                self.last = sx[:, :d + 2].copy() if record else np.empty((0, d + 2))
                 shift = 0.0
         elif engine == "sparse":
             T = np.broadcast_to(self.PT[:, -1], (network.n,))
@@ -125,7 +126,8 @@ class Run:
         if self.net.linear and self.engine == "reference":
             count, status = self.jit.run_reference_linear(
                 self.PT, self.sx, self.cross, self.clock, self.syn, self.queue, self.inputs,
-                self.ws, self.t_stop, work, out_i, out_t, self.counters)
+                self.ws, self.t_stop, work, out_i, out_t, self.last, tape, marks,
+                self.counters)
         elif self.engine == "sparse":
             count, status = self.jit.run_sparse(
                 self.PT, self.hkey, self.hidx, self.pos, self.clock, self.syn, self.queue,
@@ -141,6 +143,13 @@ class Run:
             refill(self.queue, self.counters, content, self.syn.indices)
         return count, status
 
+    def _tape(self, rows):
+        """A tape of `rows` entries: pre-jump phases, or a linear model's state rows (variables,
+        time since the row's time, refractory end since then)."""
+        if self.net.linear:
+            return np.empty((rows, len(self.net.model.variables) + 2))
+        return np.empty(rows)
+
     def now(self):
         """The loop's current absolute time."""
         return self.clock[0] + (self.clock[1] if self.engine == "sparse" else 0.0)
@@ -149,7 +158,7 @@ class Run:
         """Call the compiled loop until it stops. The first call, with empty outputs, only
         compiles (timed apart)."""
         start = time.perf_counter()
-        self._call(np.empty(0, np.int32), np.empty(0), np.empty(0), np.empty((0, 3), np.int64),
+        self._call(np.empty(0, np.int32), np.empty(0), self._tape(0), np.empty((0, 3), np.int64),
                    0)
         compiled = time.perf_counter()
         pieces_i, pieces_t, tape_pieces = [np.empty(0, np.int32)], [np.empty(0)], []
@@ -162,7 +171,7 @@ class Run:
             while total < self.budget and not interrupted:
                 size = int(min(_CHUNK, self.budget - total))
                 out_i, out_t = np.empty(size, np.int32), np.empty(size, np.float64)
-                tape = np.empty(work + widest + 1 if self.record else 0)
+                tape = self._tape(work + widest + 2 if self.record else 0)
                 marks = np.empty((work + 1 if self.record else 0, 3), np.int64)
                 before = (int(self.counters[_EMITTED]), self.now(), int(self.counters[QSIZE]))
                 count, status = self._call(out_i, out_t, tape, marks, work)
