@@ -65,8 +65,8 @@ def compile_model(model):
         kernels = _kernels(model, cache.load(path), path)
     problem = kernels.check(_firing(model))
     if problem is not None:
-        raise ModelError(f"the compiled kernels of {model.name} fail their self-test ({problem}); "
-                         f"please report this with the model")
+        raise ModelError(f"the compiled kernels of {model.name} fail their self-test at "
+                         f"{model.parameters} ({problem})")
     log.info("%s: kernels generated and compiled into %s", model.name, path)
     return kernels
 

@@ -300,18 +300,26 @@ class LinearKernels:
                                        self.workspace(), -np.inf))
 
     def check(self, firing=True, params=None):
-        """Cheap numeric self-test of the flows (x(0) = x; x(a + b) = flow(flow(x, a), b)) at
-        the model's values or a row `params`; returns a problem text or None."""
+        """Cheap numeric self-test of the flows (x(0) = x; x(a + b) = flow(flow(x, a), b), both
+        to 1e-12 relative) at the model's values or a row `params`; returns a problem text or
+        None. Where two rates nearly coincide (time constants within about 1e-3 relative),
+        the generic branch's closed form cancels (its error grows as 1e-16 / the rates'
+        relative difference) and fails this test: a precision limit, said as such."""
         x = np.linspace(0.3, -0.7, len(self.variables))
         for refractory in (False, True):
             kw = {"refractory": refractory, "params": params}
             y = self.flow(x, 3.0, **kw)
-            if not (np.all(np.isfinite(y)) and
-                    np.max(np.abs(self.flow(x, 0.0, **kw) - x)) <= 1e-15):
-                return f"flow(x, 0) != x or flow not finite ({y})"
+            if not np.all(np.isfinite(y)):
+                return f"the flow is not finite ({y})"
+            at0 = self.flow(x, 0.0, **kw)
             twice = self.flow(self.flow(x, 1.0, **kw), 2.0, **kw)
-            if not np.max(np.abs(twice - y)) <= 1e-12 * (1 + np.max(np.abs(y))):
-                return f"flow(flow(x, 1), 2) = {twice} != flow(x, 3) = {y}"
+            if not (np.max(np.abs(at0 - x)) <= 1e-12 and
+                    np.max(np.abs(twice - y)) <= 1e-12 * (1 + np.max(np.abs(y)))):
+                return (f"the flow is not exact to 1e-12 there: flow(x, 0) - x = {at0 - x}, "
+                        f"flow(flow(x, 1), 2) - flow(x, 3) = {twice - y}; where two time "
+                        f"constants nearly coincide (within about 1e-3 relative) its closed "
+                        f"form cancels: make them equal (an exact branch of its own) or "
+                        f"further apart")
         return None
 
     def __repr__(self):

@@ -299,8 +299,8 @@ class Network:
                 if problem is not None:
                     values = ", ".join(f"{name}={row[c]:g}" for c, name in enumerate(names[:-1]))
                     raise ModelError(f"{'neuron ' + str(k) + ' ' if rows > 1 else ''}({values}): "
-                                     f"the flow of {self.model.name} is not finite or not a flow "
-                                     f"there ({problem}); give values that keep the equations "
+                                     f"the flow of {self.model.name} fails its check there "
+                                     f"({problem}); give values that keep the equations "
                                      f"finite (a time constant: a positive number of ms)")
             return np.ascontiguousarray(np.column_stack([P, np.full(rows, np.inf)])), None
         if rows == 1:

@@ -22,6 +22,11 @@ def _kth_spike_times(result, network, neurons, k):
             positions[n] = where[k - 1]
             times[n] = result.t[where[k - 1]]
         else:
+            if network.linear:
+                raise ModelError(
+                    f"neuron {neuron} has no spike {k} in this run, and {network.model.name} "
+                    f"(several state variables) has no phase from which to predict one; run "
+                    f"longer, or train times of spikes that happen")
             period = periods[neuron]
             if not np.isfinite(period):
                 raise ModelError(
@@ -42,7 +47,7 @@ def _gradients_of_times(result, network, neurons, positions, dtimes):
             dloss_dt[position] += d
         else:                                   # predicted time = ... - final phase
             dloss_dphase[neuron] -= d
-    return dloss_dt, dloss_dphase
+    return dloss_dt, (None if network.linear else dloss_dphase)
 
 
 def _check_neurons(neurons, network):
@@ -58,7 +63,8 @@ class SpikeTimeLoss:
 
     A neuron without a k-th spike in the run is scored by its predicted free-running spike time
     (t_end + T - its final phase, plus T per further missing spike); its gradient then flows
-    through its final phase, pushing it to fire. A warning names such neurons."""
+    through its final phase, pushing it to fire. A warning names such neurons. (A linear
+    model's neurons have no phase: a missing spike is a ModelError.)"""
 
     def __init__(self, neurons, targets, k=1):
         try:
@@ -172,8 +178,8 @@ def fit(network, loss, duration, steps=100, train=("weight",), lr=1e-3, decay=1.
     gradients clipped to norm `clip` if given). Spike losses jump where the spike order
     changes: a step after which the loss grew more than `backtrack`-fold is undone and the
     learning rate halved (None: never). `train` names what is trained: "weight",
-    "initial_phase" and/or model parameter names. The network keeps the trained values and its
-    initial state. optimiser: "adam" or "sgd" (plain gradient descent, whose steps follow the
+    "initial_phase" (not for a linear model: it has no phase) and/or model parameter names.
+    The network keeps the trained values and its initial state. optimiser: "adam" or "sgd" (plain gradient descent, whose steps follow the
     gradient's size: the better choice when few synapses matter much and many a little).
     Returns a History (loss and gradient norm per step). An error or Ctrl-C during a step leaves
     the network with the values of the steps before it and its initial state."""
@@ -190,13 +196,15 @@ def fit(network, loss, duration, steps=100, train=("weight",), lr=1e-3, decay=1.
     backtrack = None if backtrack is None else _positive(backtrack, "backtrack", "2.0")
     if isinstance(train, str):
         train = (train,)
-    known = {"weight", "initial_phase", *network.kernels.parameter_names}
+    known = {"weight", *network.kernels.parameter_names} | (
+        set() if network.linear else {"initial_phase"})
     unknown = [t for t in train if t not in known]
     if unknown:
         raise ModelError(f"cannot train '{unknown[0]}'; choose from {', '.join(sorted(known))}")
     if optimiser not in ("adam", "sgd"):
         raise ModelError(f"optimiser {optimiser!r} is not known; use 'adam' or 'sgd'")
     network.store("sparseprop.fit")      # the initial state of every training run
+    phased = not network.linear           # (a linear model's neurons have no phase)
     start_phase = network.phase.copy()
     optimiser = Adam(lr=lr) if optimiser == "adam" else SGD(lr=lr)
     history, began = History(), time.perf_counter()
@@ -204,8 +212,9 @@ def fit(network, loss, duration, steps=100, train=("weight",), lr=1e-3, decay=1.
     try:   # an error or Ctrl-C (sparseprop.Interrupted) keeps the steps taken so far
         for step in range(steps):
             network.restore("sparseprop.fit")
-            start_phase = np.minimum(start_phase, np.nextafter(network.period, 0))
-            network.phase = start_phase
+            if phased:
+                start_phase = np.minimum(start_phase, np.nextafter(network.period, 0))
+                network.phase = start_phase
             result = network.run(duration=duration, engine=engine, record_tape=True,
                                  progress=False)
             value, dloss_dt, dloss_dphase = loss(result, network)
@@ -231,7 +240,8 @@ def fit(network, loss, duration, steps=100, train=("weight",), lr=1e-3, decay=1.
             start_phase = _apply(network, optimiser.step(values, grads), start_phase)
     finally:
         network.restore("sparseprop.fit")
-        network.phase = np.minimum(start_phase, np.nextafter(network.period, 0))
+        if phased:
+            network.phase = np.minimum(start_phase, np.nextafter(network.period, 0))
         network.forget("sparseprop.fit")
     return history
 

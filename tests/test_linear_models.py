@@ -621,3 +621,52 @@ def test_a_table_with_ports_the_model_lacks_is_refused():
     with pytest.raises(spp.ModelError, match="uses input port 1, but lif has 1"):
         spp.Network("lif", 2, table)
     spp.Network("lif_exp2", 2, table)                          # exc, inh: port 1 is inh
+
+
+def test_time_constants_near_each_other_are_exact_or_refused_with_the_reason():
+    """tau_m 10 % and 0.1 % from tau_s: the generic branch, to 1e-12 of the closed form; within
+    3e-4 it would cancel: a ModelError that says so (equal values take their exact branch)."""
+    x0 = np.array([0.3, -0.7])
+    for tau_m in (5.5, 5.005):
+        kernels = spp.load_model("lif_exp", tau_m=tau_m, tau_s=5.0).compile()
+        for t in (0.0, 0.7, 3.0, 40.0):
+            want = lif_exp_voltage(t, 0.3, -0.7, 1.1, tau_m, 5.0)
+            assert abs(kernels.flow(x0, t)[0] - want) <= 1e-12 * (1 + abs(want))
+    with pytest.raises(spp.ModelError, match="nearly coincide"):
+        spp.load_model("lif_exp", tau_m=5.0015, tau_s=5.0).compile()
+    with pytest.raises(spp.ModelError, match=r"neuron 1 .*nearly coincide"):
+        spp.Network("lif_exp", 2, spp.fixed_outdegree(1, 0.1, seed=1),
+                    parameters={"tau_m": [10.0, 2.00001]})
+
+
+def test_gradients_on_the_degenerate_branch():
+    """tau_m == tau_s (the t e^(-t/tau) branch): dL/dtau_m + dL/dtau_s against a central
+    difference along tau_m = tau_s (which stays on that branch) to 1e-6, and each partial
+    against a Richardson-extrapolated difference across the generic branch (steps 0.4 % and
+    0.2 %) to 1e-5."""
+    n = 12
+    rng = np.random.default_rng(4)
+    weights, v0 = rng.uniform(-0.2, 0.5, n * 3), rng.uniform(0, 0.9, n)
+
+    def run(tau_m, tau_s, tape=False):
+        net = spp.Network(spp.load_model("lif_exp", tau_m=tau_m, tau_s=tau_s), n,
+                          spp.fixed_outdegree(3, weights, seed=2, delay=0.7),
+                          initial_state={"v": v0})
+        return net.run(max_spikes=80, record_tape=tape)
+
+    base = run(5.0, 5.0, tape=True)
+    c = rng.normal(size=base.t.size)
+    g = base.backward(c).parameters
+
+    def difference(h, both=False, which="tau_m"):
+        up, down = [run(5.0 + s * h if both or which == "tau_m" else 5.0,
+                        5.0 + s * h if both or which == "tau_s" else 5.0) for s in (1, -1)]
+        assert np.array_equal(up.i, base.i) and np.array_equal(down.i, base.i)
+        return float(c @ (up.t - down.t)) / (2 * h)
+
+    diagonal = g["tau_m"] + g["tau_s"]
+    assert abs(difference(1e-6, both=True) - diagonal) <= 1e-6 * abs(diagonal)
+    for which in ("tau_m", "tau_s"):
+        coarse, fine = difference(0.02, which=which), difference(0.01, which=which)
+        richardson = (4 * fine - coarse) / 3
+        assert abs(richardson - g[which]) <= 1e-5 * abs(g[which]), (which, richardson, g)

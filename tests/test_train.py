@@ -128,3 +128,24 @@ def test_fit_with_subthreshold_neurons_keeps_their_initial_state():
     assert quiet.size
     with pytest.raises(spp.ModelError, match=f"neuron {quiet[0]} does not fire on its own"):
         SpikeTimeLoss([quiet[0]], [1.0])(first, net)
+
+
+def test_fit_trains_a_linear_model_and_refuses_what_it_has_not():
+    """lif_exp (two state variables): weights and tau_s trained 10-fold down on a spike-time
+    task; it has no phase, so 'initial_phase' cannot be trained and a missing spike is an
+    error, not a NaN."""
+    def make():
+        return spp.Network("lif_exp", 10, spp.fixed_outdegree(3, 0.2, seed=1, delay=0.5),
+                           initial_state={"v": np.linspace(0.0, 0.8, 10)})
+    first = make().run(duration=30.0)
+    chosen = np.array([0, 1, 2])
+    targets = np.array([first.t[first.i == c][0] for c in chosen]) + [0.4, -0.3, 0.2]
+    net = make()
+    history = fit(net, SpikeTimeLoss(chosen, targets), duration=30.0, steps=60, lr=1e-2,
+                  train=("weight", "tau_s"))
+    assert history.loss[-1] <= history.loss[0] / 10
+    assert net.parameters["tau_s"] != 2.0
+    with pytest.raises(spp.ModelError, match="cannot train 'initial_phase'"):
+        fit(make(), SpikeTimeLoss(chosen, targets), 30.0, steps=2, train=("initial_phase",))
+    with pytest.raises(spp.ModelError, match="has no spike 1 in this run"):
+        fit(make(), SpikeTimeLoss(chosen, targets), 1.0, steps=2)
