@@ -44,3 +44,19 @@ def test_second_process_uses_the_warm_cache(tmp_path):
     assert runs[0].stdout == runs[1].stdout
     assert "generated and compiled" in runs[0].stderr
     assert "kernels from cache" in runs[1].stderr
+
+
+def test_every_module_that_generates_kernel_source_is_in_the_cache_key():
+    """A change to any module the kernel source is generated from must change the model key
+    (else a stale cached module would be loaded): the derivations, the flows, the printers."""
+    import inspect
+    from pathlib import Path
+
+    from sparseprop import derive, derive_linear, equations, linear, numeric
+    from sparseprop.codegen import cache, printer, render, render_linear
+    package = Path(cache.__file__).resolve().parent.parent
+    covered = {(package / name).resolve() for name in cache._GENERATOR_FILES}
+    for module in (derive, derive_linear, equations, linear, numeric, printer, render,
+                   render_linear):
+        path = Path(inspect.getsourcefile(module)).resolve()
+        assert path in covered or any(d in path.parents for d in covered), path

@@ -26,7 +26,8 @@ from ..errors import ModelError
 log = logging.getLogger("sparseprop")
 
 _PACKAGE = Path(__file__).resolve().parent.parent
-_GENERATOR_FILES = ("derive.py", "numeric.py", "codegen/printer.py", "codegen/render.py",
+_GENERATOR_FILES = ("derive.py", "numeric.py", "equations.py", "linear.py", "derive_linear.py",
+                    "codegen/printer.py", "codegen/render.py", "codegen/render_linear.py",
                     "templates", "engine")
 HASH_LENGTH = 16        # hex digits of a hash in a file name
 LOCK_WAIT = 600.0       # seconds to wait for another process generating the same model
