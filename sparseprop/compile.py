@@ -14,7 +14,7 @@ import sys
 
 from .codegen import cache
 from .codegen.render import render_module
-from .codegen.render_linear import render_linear_module
+from .codegen.render_linear import render_linear_module, render_set_module
 from .derive import derive
 from .derive_linear import derive_linear
 from .errors import ModelError
@@ -35,7 +35,10 @@ def derivation(model, timeout=None):
 
 
 def source(model):
-    """The generated kernel module's Python source for `model` (derives it if needed)."""
+    """The generated kernel module's Python source for `model` (derives it if needed; a
+    ModelSet: one module for its members)."""
+    if hasattr(model, "models"):
+        return render_set_module(model, model.derive())
     return (render_linear_module if _linear(model) else render_module)(model.derive())
 
 

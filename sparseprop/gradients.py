@@ -195,7 +195,7 @@ def _backward_linear(network, tape, neurons, dloss_dt, dloss_dphase):
                                             grad_delay, grad, grad_time, grad_drive)
     names = network.kernels.parameter_names
     parameters = {name: (grad[:, c].copy() if table.shape[0] > 1 else float(grad[0, c]))
-                  for c, name in enumerate(names)}
+                  for c, name in enumerate(names) if not (network.mixed and c == 0)}
     return Gradients(weight=grad_weight, initial_phase=np.full(network.n, np.nan),
                      parameters=parameters, delay=grad_delay,
                      initial_state={v: lam[:, k].copy() for k, v in enumerate(model.variables)},

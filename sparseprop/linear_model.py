@@ -4,6 +4,7 @@ x' = A x + b (synaptic currents, alpha kernels, adaptation), declared in Brian2-
 The model declares and checks; sparseprop.derive_linear derives, sparseprop.compile renders,
 caches and loads its kernels (the same pipeline as a 1-D NeuronModel's).
 """
+import numpy as np
 import sympy as sp
 
 from . import compile as pipeline
@@ -110,6 +111,28 @@ class LinearModel(pipeline.Pipeline):
                     raise ModelError(f"{self._values_text()} makes {what} infinite or undefined "
                                      f"({expr} = {value}); give the parameters values that keep "
                                      f"them finite (a time constant: a positive number of ms)")
+
+    def uniform_state(self, values, u):
+        """Default initial states (n, variables): every variable 0 but the first clamped one
+        the threshold tests with a positive coefficient (v), at its reset value + u (threshold
+        - reset value), the threshold taken with the other variables at 0. values: parameter
+        name -> n values; u: n numbers in [0, 1)."""
+        x = np.zeros((u.size, len(self.variables)))
+        states = {eq.symbol(v) for v in self.variables}
+        for k in self.clamped:
+            if not (self.c[k].is_number and self.c[k] > 0):
+                continue
+            value = [e for t, op, e in self.reset_statements if t == self.variables[k]][-1]
+            if value.free_symbols & states:
+                continue
+            names = tuple(self.parameters)
+            at = sp.lambdify([eq.symbol(p) for p in names], [value, self.theta / self.c[k]],
+                             "numpy")
+            low, high = (np.broadcast_to(np.asarray(a, dtype=np.float64), u.shape)
+                         for a in at(*(np.asarray(values[p], dtype=np.float64) for p in names)))
+            x[:, k] = low + u * (high - low)
+            break
+        return x
 
     def _values_text(self):
         return values_text(self.parameters)

@@ -74,12 +74,16 @@ class Network:
         from .library import load_model
         from .linear_model import LinearModel
         from .model import NeuronModel
+        from .model_set import ModelSet
         if isinstance(model, str):
             model = load_model(model)
-        if not isinstance(model, (NeuronModel, LinearModel)):
-            raise ModelError(f"model = {model!r:.60}: give a NeuronModel, a LinearModel or the "
-                             f"name of a shipped model (sparseprop.list_models())")
-        self.linear = isinstance(model, LinearModel)   # several state variables
+        if not isinstance(model, (NeuronModel, LinearModel, ModelSet)):
+            raise ModelError(f"model = {model!r:.60}: give a NeuronModel, a LinearModel, a "
+                             f"ModelSet or the name of a shipped model "
+                             f"(sparseprop.list_models())")
+        # several state variables, or several models: the linear engine
+        self.linear = isinstance(model, (LinearModel, ModelSet))
+        self.mixed = isinstance(model, ModelSet)
         if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n <= 0:
             raise ModelError(f"n = {n!r}: the number of neurons must be a positive integer")
         _check_seed(seed, "Network")
@@ -123,6 +127,16 @@ class Network:
             raise ModelError(f"synapse {s} uses input port {int(csr.ports[s])}, but "
                              f"{self.model.name} has {len(ports)} port(s) "
                              f"({', '.join(ports)}: indices 0..{len(ports) - 1})")
+        if self.mixed and csr.ports is not None:   # each target's model must have the port
+            which = self.model_index[csr.indices]
+            wrong = np.flatnonzero(~self.model.accepts()[which, csr.ports])
+            if wrong.size:
+                s = int(wrong[0])
+                member = self.model.models[which[s]]
+                raise ModelError(f"synapse {s} goes to input port "
+                                 f"'{self.model.ports[csr.ports[s]]}' of neuron "
+                                 f"{int(csr.indices[s])}, a {member.name} neuron, whose ports "
+                                 f"are {', '.join(member.ports)}")
 
     def _start(self, initial_phase, initial_state, seed, t=0.0):
         """The state at time t: phases or states from initial_phase / initial_state, nothing
@@ -149,7 +163,7 @@ class Network:
         """The (n, variables) states of a linear model's neurons: from values ({variable: number
         or n values}, the others 0, as Brian2), or by default ("uniform") every variable 0 but
         the first clamped one the threshold tests (v), uniform between its reset value and the
-        threshold (from `seed`)."""
+        threshold (from `seed`; LinearModel.uniform_state)."""
         names = self.model.variables
         x = np.zeros((self.n, len(names)))
         if values is None:
@@ -159,10 +173,9 @@ class Network:
                                  f"give initial_state={{'{names[0]}': ...}} instead of "
                                  f"initial_phase")
             u = np.random.default_rng(seed).uniform(0.0, 1.0, self.n)
-            k, low, high = self._uniform_range()
-            if k is not None:
-                x[:, k] = low + u * (high - low)
-            return x
+            P = np.broadcast_to(self._table, (self.n, self._table.shape[1]))
+            return self.model.uniform_state(
+                {p: P[:, c] for c, p in enumerate(self.kernels.parameter_names)}, u)
         if not isinstance(values, dict) or not values or not set(values) <= set(names):
             raise ModelError(f"initial_state must be a dict {{variable: number or {self.n} "
                              f"values}} with variables among {', '.join(names)} (the others "
@@ -178,27 +191,6 @@ class Network:
                                  f"values; give a finite number or {self.n} finite numbers")
             x[:, names.index(name)] = v
         return x
-
-    def _uniform_range(self):
-        """(k, low, high): the first clamped variable the threshold tests with a positive
-        coefficient, its reset value and its threshold value with the other variables at 0,
-        per neuron (arrays of n); (None, 0, 0) when there is none."""
-        import sympy as sp
-        from .equations import symbol
-        model = self.model
-        for k in model.clamped:
-            if not (model.c[k].is_number and model.c[k] > 0):
-                continue
-            value = [e for t, op, e in model.reset_statements if t == model.variables[k]][-1]
-            if value.free_symbols & {symbol(v) for v in model.variables}:
-                continue
-            args = [symbol(p) for p in self.kernels.parameter_names]
-            P = np.broadcast_to(self._table[:, :len(args)], (self.n, len(args)))
-            at = sp.lambdify(args, [value, model.theta / model.c[k]], "numpy")
-            low, high = (np.broadcast_to(np.asarray(a, dtype=np.float64), (self.n,))
-                         for a in at(*P.T))
-            return k, low, high
-        return None, 0.0, 0.0
 
     def _check_state(self, state):
         """ModelError unless `state` (net.current, perhaps replaced or changed by hand) has the
@@ -283,6 +275,15 @@ class Network:
                                  f"values; give a finite number or {self.n} finite numbers, one "
                                  f"per neuron")
             columns.append(column)
+        if self.mixed:   # column 0: each neuron's model, an index into model.models
+            which = np.ravel(columns[0])
+            bad = np.flatnonzero((which != np.round(which)) | (which < 0)
+                                 | (which >= len(self.model.models)))
+            if bad.size:
+                raise ModelError(f"parameter 'model' = {float(which[bad[0]])!r}" + (
+                    f" for neuron {int(bad[0])}" if columns[0].ndim else "") + ": a neuron's "
+                    f"model is an index into {self.model!r}, an integer in [0, "
+                    f"{len(self.model.models)})")
         if np.any(columns[-1] < 0):
             k = int(np.argmax(np.ravel(columns[-1]) < 0))
             raise ModelError(f"refractory = {float(np.ravel(columns[-1])[k])!r}" + (
@@ -501,12 +502,24 @@ class Network:
         return self._sub is not None
 
     @property
+    def model_index(self):
+        """A network of several models: each neuron's model (index into model.models)."""
+        if not self.mixed:
+            raise ModelError(f"this network has one model ({self.model.name}); model_index is "
+                             f"for networks of several models")
+        column = self._table[:, 0].astype(np.int64)
+        return np.broadcast_to(column, (self.n,)) if column.size == 1 else column
+
+    @property
     def state(self):
         """The state variable of every neuron at the current time (reset while refractory); for
-        a LinearModel a dict variable -> n values."""
+        a LinearModel a dict variable -> n values (several models: NaN where a neuron's model
+        lacks the variable)."""
         if self.linear:
-            return {v: self.current.sub_state[:, k].copy()
-                    for k, v in enumerate(self.model.variables)}
+            x = self.current.sub_state.copy()
+            if self.mixed:
+                x[~self.model.has_variable(self.model_index)] = np.nan
+            return {v: x[:, k].copy() for k, v in enumerate(self.model.variables)}
         jit, out = self.kernels.jit, np.empty(self.n)
         for k in range(self.n):
             row = self._row(k)

@@ -26,24 +26,30 @@ __all__ = ["Population", "Projection", "build_network", "label"]
 
 
 class Population:
-    """A named group of `n` neurons of the network's model.
+    """A named group of `n` neurons of one model.
 
     name: an identifier (e.g. "E"). parameters: model parameter values of this population, each
     a number or an array of n values (e.g. {"I": 1.1, "refractory": 2.0}); a parameter left
     out keeps the model's value. initial_phase: None or "uniform" (uniform on [0, T_i), drawn
     from build_network's seed) or an array of n phases (time since reset, in [0, T_i)).
+    model: this population's model (a model or a shipped model's name); default the network's
+    (build_network's first argument). Populations of different models make a network of
+    several models (sparseprop.model_set: each must have linear dynamics, e.g. lif beside
+    lif_exp).
     """
 
-    def __init__(self, name, n, parameters=None, initial_phase=None):
+    def __init__(self, name, n, parameters=None, initial_phase=None, model=None):
         self.name = _check_name(name, "Population")
         where = f"population '{self.name}'"
         self.n = _check_n(n, where)
         self.parameters = _check_parameters(parameters, where, self.n)
         self.initial_phase = _check_phase(initial_phase, where, self.n)
+        self.model = _check_model(model, where) if model is not None else None
 
     def __repr__(self):
         extra = "".join(f", {k}={'<array>' if isinstance(v, np.ndarray) else repr(v)}"
                         for k, v in self.parameters.items())
+        extra += f", model={self.model.name!r}" if self.model is not None else ""
         return f"Population({self.name!r}, n={self.n}{extra})"
 
 
@@ -94,16 +100,10 @@ def build_network(model, populations, projections=(), seed=None, inputs=None,
     into a source is refused: sources receive nothing. Initial phases: each population's array,
     or uniform on [0, T_i) from `seed` (which also seeds the Poisson trains).
     """
-    from .library import load_model
-    from .linear_model import LinearModel
-    from .model import NeuronModel
     from .network import Network
 
-    if isinstance(model, str):
-        model = load_model(model)
-    if not isinstance(model, (NeuronModel, LinearModel)):
-        raise ModelError(f"build_network: model must be a NeuronModel, a LinearModel or a "
-                         f"shipped model's name such as 'lif'; got {type(model).__name__}")
+    if model is not None:
+        model = _check_model(model, "build_network")
     _check_seed(seed, "build_network")
     groups = _as_list(populations, "populations", "Population, SpikeSource or PoissonSource")
     sources = [p for p in groups if isinstance(p, (SpikeSource, PoissonSource))]
@@ -126,11 +126,13 @@ def build_network(model, populations, projections=(), seed=None, inputs=None,
     if senders > _MAX_N:
         raise ModelError(f"build_network: the populations hold {senders} neurons and sources; "
                          f"indices are int32, so at most {_MAX_N}")
-    csr = _merge(senders, slices, projections, [_port(model, q) for q in projections])
+    model, parameters, member = _models(model, pops)
+    post = {p.name: k for k, p in enumerate(pops)}
+    csr = _merge(senders, slices, projections,
+                 [_port(model, q, member[post[q.post]]) for q in projections])
     if sources:   # rows for every sender, targets among the neurons only
         csr = CSR(senders, csr.indptr, csr.indices, csr.weights, weight=csr.weight, n_post=n,
                   delays=csr.delays, delay=csr.delay, ports=csr.ports)
-    parameters = _merge_parameters(model, pops)
     if initial_state is not None and any(p.initial_phase is not None for p in pops):
         raise ModelError("build_network: give initial_state or populations' initial_phase, "
                          "not both")
@@ -237,7 +239,8 @@ def _check_populations(populations):
             raise ModelError(f"build_network: populations must be Population objects; got "
                              f"{type(p).__name__} ({p!r:.60})")
         # checked again: its attributes may have been changed since it was made
-        pops[k] = p = Population(p.name, p.n, p.parameters, p.initial_phase)
+        pops[k] = p = Population(p.name, p.n, p.parameters, p.initial_phase,
+                                 getattr(p, "model", None))
         if p.name in seen:
             raise ModelError(f"build_network: two populations are named '{p.name}'; names "
                              f"must be unique")
@@ -268,9 +271,82 @@ def _check_projections(projections, pops, sources=()):
     return projections
 
 
-def _port(model, projection):
+def _check_model(model, where):
+    """A model object (a shipped model's name loaded), or ModelError."""
+    from .library import load_model
+    from .linear_model import LinearModel
+    from .model import NeuronModel
+    if isinstance(model, str):
+        model = load_model(model)
+    if not isinstance(model, (NeuronModel, LinearModel)):
+        raise ModelError(f"{where}: model must be a NeuronModel, a LinearModel or a shipped "
+                         f"model's name such as 'lif'; got {type(model).__name__}")
+    return model
+
+
+def _models(model, pops):
+    """(the network's model, its parameters, each population's member index): the one model
+    of every population, or a ModelSet of their distinct models. Parameters: per population,
+    its values, else its own model's (a ModelSet: `model`, every parameter of the set, a
+    population's model lacking one takes the set's value, unused)."""
+    from .model_set import MODEL, ModelSet
+    own = [p.model if p.model is not None else model for p in pops]
+    missing = next((p.name for p, m in zip(pops, own) if m is None), None)
+    if missing is not None:
+        raise ModelError(f"build_network: population '{missing}' has no model; give "
+                         f"build_network a model or the population one (Population(..., "
+                         f"model='lif'))")
+    distinct, member = [], []
+    for m in own:
+        spec = m.spec()
+        k = next((k for k, d in enumerate(distinct) if d.spec() == spec), None)
+        if k is None:
+            k = len(distinct)
+            distinct.append(m)
+        member.append(k)
+    for p, m in zip(pops, own):
+        unknown = [k for k in p.parameters if k not in m.parameters and k != "refractory"]
+        if unknown:
+            raise ModelError(f"population '{p.name}' gives parameter '{unknown[0]}', which "
+                             f"{m.name} does not have (its parameters are "
+                             f"{', '.join(m.parameters) or 'none'}, and refractory)")
+    if len(distinct) == 1:
+        net = model if model is not None and model.spec() == distinct[0].spec() else distinct[0]
+        names = _union([[k for k in p.parameters] for p in pops]
+                       + [[k for k, v in _model_values(m).items()
+                           if _model_values(net).get(k) != v] for m in own])
+        return net, _merge_parameters(names, pops, own), member
+    net = ModelSet(distinct)
+    names = list(net.parameters) + ["refractory"]
+    given = [dict(p.parameters, **{MODEL: float(k)}) for p, k in zip(pops, member)]
+    filler = dict(net.parameters, refractory=0.0)
+    merged = _merge_parameters(names, [_Values(p.n, g) for p, g in zip(pops, given)],
+                               own, filler)
+    return net, merged, member
+
+
+class _Values:
+    """A population's size and values (as _merge_parameters reads them)."""
+
+    def __init__(self, n, parameters):
+        self.n, self.parameters = n, parameters
+
+
+def _union(groups):
+    out = []
+    for group in groups:
+        out += [name for name in group if name not in out]
+    return out
+
+
+def _port(model, projection, member=0):
     """The index of a projection's port among the model's ports (ModelError if it has none
-    of that name)."""
+    of that name); a ModelSet: the port of member `member`, the target population's model."""
+    if hasattr(model, "models"):
+        try:
+            return model.port_index(projection.port, member)
+        except ModelError as exc:
+            raise ModelError(f"projection {projection.pre} -> {projection.post}: {exc}") from None
     ports = getattr(model, "ports", ("pre",))
     if projection.port is None:
         return 0
@@ -360,36 +436,25 @@ def _sort_rows(indptr, indices, weights, delays=None, ports=None):
         ports[:] = ports[order]
 
 
-def _merge_parameters(model, pops):
-    """name -> number (one value for every neuron) or concatenated array, for the parameters
-    that some population gives; the others keep the model's values (not passed)."""
-    names = []
-    for p in pops:
-        names += [k for k in p.parameters if k not in names]
-    partial = [name for name in names if any(name not in p.parameters for p in pops)]
-    defaults = _model_values(model, partial) if partial else {}
+def _merge_parameters(names, pops, models, filler=None):
+    """name -> number (one value for every neuron) or concatenated array, for `names`: each
+    population's value, else its model's (models: one per population), else filler[name]."""
     merged = {}
     for name in names:
-        if name in partial and name not in defaults:
-            givers = [p.name for p in pops if name in p.parameters]
-            others = [p.name for p in pops if name not in p.parameters]
-            raise ModelError(
-                f"population '{givers[0]}' gives parameter '{name}', which {model.name} does "
-                f"not have (its parameters are {', '.join(model.parameters) or 'none'}), so "
-                f"population '{others[0]}' has no value to take: check the spelling, or give "
-                f"'{name}' for every population")
-        parts = [np.broadcast_to(np.asarray(p.parameters[name] if name in p.parameters
-                                            else defaults[name], dtype=np.float64), (p.n,))
-                 for p in pops]
+        parts = []
+        for p, m in zip(pops, models):
+            own = _model_values(m)
+            value = p.parameters[name] if name in p.parameters else own[name] \
+                if name in own else filler[name]
+            parts.append(np.broadcast_to(np.asarray(value, dtype=np.float64), (p.n,)))
         column = np.concatenate(parts)
         merged[name] = float(column[0]) if np.all(column == column[0]) else column
     return merged
 
 
-def _model_values(model, names):
-    """The model's values of `names`: its parameters and its refractory period."""
-    values = dict(model.parameters, refractory=model.refractory)
-    return {k: v for k, v in values.items() if k in names}
+def _model_values(model):
+    """The model's values: its parameters and its refractory period."""
+    return dict(model.parameters, refractory=model.refractory)
 
 
 def _in_context(text, pops, slices):
