@@ -452,15 +452,11 @@ def test_build_network_mistakes(lif):
 
 def test_unknown_parameter_names_the_population(lif):
     bad = Population("I", 2, parameters={"Idrive": 1.2})
-    # given by every population: the Network's error, prefixed with the population
-    with pytest.raises(ModelError, match=r"population 'I' \(parameter 'Idrive'\): 'Idrive' is "
-                                         r"not a parameter of lif"):
-        build_network(lif, [bad], [])
-    # given by one population only: no model value to fill in for the other
-    with pytest.raises(ModelError, match=r"population 'I' gives parameter 'Idrive', which lif "
-                                         r"does not have \(its parameters are I, tau\), so "
-                                         r"population 'E' has no value"):
-        build_network(lif, [Population("E", 3), bad], [])
+    for pops in ([bad], [Population("E", 3), bad]):   # given by every population or by one
+        with pytest.raises(ModelError, match=r"population 'I' gives parameter 'Idrive', which "
+                                             r"lif does not have \(its parameters are I, tau, "
+                                             r"and refractory\)"):
+            build_network(lif, pops, [])
 
 
 def test_bad_values_name_the_population(lif):
