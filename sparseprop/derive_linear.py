@@ -96,12 +96,7 @@ def _sensitivities(system, branches, initial):
         dA, db = system.A.diff(p), system.b.diff(p)
         if dA.is_zero_matrix and db.is_zero_matrix:
             continue
-        extra = []
-        for v in system.variables:
-            candidate = f"d{v}_d{name}"
-            while candidate in taken:
-                candidate += "_"
-            extra.append(candidate)
+        extra = [linear.fresh_name(f"d{v}_d{name}", taken) for v in system.variables]
         A = sp.zeros(2 * d, 2 * d)
         A[:d, :d], A[d:, d:], A[d:, :d] = system.A, system.A, dA
         b = sp.Matrix.vstack(sp.Matrix(system.b), sp.Matrix(db))

@@ -142,14 +142,16 @@ def initial_symbols(system):
     """The symbols of the initial state in `flow`'s expressions: v_0, I_0, ... (an underscore more
     where such a name is already a parameter)."""
     taken = set(system.variables) | set(system.parameters)
-    symbols = []
-    for name in system.variables:
-        candidate = f"{name}_0"
-        while candidate in taken:
-            candidate += "_"
-        taken.add(candidate)
-        symbols.append(eq.symbol(candidate))
-    return tuple(symbols)
+    return tuple(eq.symbol(fresh_name(f"{name}_0", taken)) for name in system.variables)
+
+
+def fresh_name(candidate, taken):
+    """`candidate`, with underscores appended until it is not in `taken` (a set, which gets
+    it)."""
+    while candidate in taken:
+        candidate += "_"
+    taken.add(candidate)
+    return candidate
 
 
 def flow(system):
@@ -498,5 +500,5 @@ def _compare(system, branch, at, A, b, x0_symbols, x0, times, tol):
     return float(worst)
 
 
-__all__ = ["TIME", "LinearSystem", "Branch", "analyze", "flow", "initial_symbols",
+__all__ = ["TIME", "LinearSystem", "Branch", "analyze", "flow", "initial_symbols", "fresh_name",
            "exponential_form", "check_flow"]

@@ -636,8 +636,8 @@ class Network:
         input's target phase before its jump, 8 bytes per synaptic event, and 24 bytes per
         group of inputs; for a model with d state variables, the target's state row before
         each input and each spike, 8 (d + 2) bytes) so that `result.backward(...)` gives
-        gradients. A second run
-        continues from the first, spikes in flight included. Returns a Result.
+        gradients. A second run continues from the first, spikes in flight included. Returns a
+        Result.
         """
         check_run_arguments(duration, max_spikes, engine)
         for flag, value in (("progress", progress), ("record_tape", record_tape)):

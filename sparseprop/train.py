@@ -179,8 +179,9 @@ def fit(network, loss, duration, steps=100, train=("weight",), lr=1e-3, decay=1.
     changes: a step after which the loss grew more than `backtrack`-fold is undone and the
     learning rate halved (None: never). `train` names what is trained: "weight",
     "initial_phase" (not for a linear model: it has no phase) and/or model parameter names.
-    The network keeps the trained values and its initial state. optimiser: "adam" or "sgd" (plain gradient descent, whose steps follow the
-    gradient's size: the better choice when few synapses matter much and many a little).
+    The network keeps the trained values and its initial state. optimiser: "adam" or "sgd"
+    (plain gradient descent, whose steps follow the gradient's size: the better choice when
+    few synapses matter much and many a little).
     Returns a History (loss and gradient norm per step). An error or Ctrl-C during a step leaves
     the network with the values of the steps before it and its initial state."""
     from .network import Network
@@ -198,6 +199,7 @@ def fit(network, loss, duration, steps=100, train=("weight",), lr=1e-3, decay=1.
         train = (train,)
     known = {"weight", *network.kernels.parameter_names} | (
         set() if network.linear else {"initial_phase"})
+    known.discard("model")   # (a network of several models: each neuron's model index)
     unknown = [t for t in train if t not in known]
     if unknown:
         raise ModelError(f"cannot train '{unknown[0]}'; choose from {', '.join(sorted(known))}")
