@@ -217,3 +217,18 @@ def test_what_a_mixed_network_refuses():
     table = CSR(2, [0, 1, 1], [1], weight=0.1, ports=[2])   # 'inh' into neuron 1, a lif one
     with pytest.raises(spp.ModelError, match="port 'inh' of neuron 1, a lif neuron"):
         spp.Network(ported, 2, table, parameters={"model": [0, 1]})
+
+
+def test_port_zero_is_each_members_first_port():
+    """A Projection without port= and a PoissonInput use port 0: lif_exp2's 'exc' for its
+    neurons, lif's 'pre' (v) for its; named ports by their index in the set."""
+    the_set = ModelSet([spp.load_model("lif_exp2"), spp.load_model("lif")])
+    jit = the_set.compile().jit
+    columns = {v: k for k, v in enumerate(the_set.variables)}    # v, Iexc, Iinh
+    for which, port, changed in ((0, 0, "Iexc"), (0, 1, "Iexc"), (0, 2, "Iinh"),
+                                 (1, 0, "v"), (1, 3, "v")):
+        row = np.array(list(the_set.parameters.values()), dtype=float)
+        row[0] = which
+        x = np.zeros(len(the_set.variables) + 3)
+        jit.jump(x, 0.25, port, row)
+        assert x[columns[changed]] == 0.25 and np.count_nonzero(x) == 1, (which, port, x)
