@@ -670,3 +670,15 @@ def test_gradients_on_the_degenerate_branch():
         coarse, fine = difference(0.02, which=which), difference(0.01, which=which)
         richardson = (4 * fine - coarse) / 3
         assert abs(richardson - g[which]) <= 1e-5 * abs(g[which]), (which, richardson, g)
+
+
+def test_the_tape_keeps_a_state_row_per_input_and_per_spike(models):
+    """record_tape on lif_exp (d = 2): one row of d + 2 values per delivered input and per
+    neuron spike, 8 (d + 2) bytes each (zero delays: every input of the run is delivered)."""
+    net = spp.Network(models["lif_exp"], 30, spp.fixed_outdegree(4, -0.2, seed=3), seed=4)
+    res = net.run(max_spikes=300, record_tape=True)
+    tape = res.tape
+    out_degree = np.diff(net.csr.indptr)
+    rows = int(out_degree[res.i].sum()) + res.i.size
+    assert tape.entries.shape == (rows, 4) and tape.entries.dtype == np.float64
+    assert tape.nbytes == 32 * rows + tape.marks.nbytes + tape.senders.nbytes
