@@ -56,13 +56,13 @@ class ModelSet(pipeline.Pipeline):
                                  f"several models uses for each neuron's model; rename it")
         self.models = tuple(members)
         self.name = "+".join(m.name for m in members)
-        self.variables = _union(m.variables for m in members)
-        names = _union(m.parameters for m in members)
+        self.variables = union(m.variables for m in members)
+        names = union(m.parameters for m in members)
         self.parameters = {MODEL: 0.0}
         for name in names:
             self.parameters[name] = next(float(m.parameters[name]) for m in members
                                          if name in m.parameters)
-        self.port_names = _union(m.ports for m in members)
+        self.port_names = union(m.ports for m in members)
         self.ports = ("first",) + self.port_names
         self.refractory = members[0].refractory
 
@@ -141,7 +141,8 @@ class ModelSet(pipeline.Pipeline):
         return f"ModelSet({', '.join(m.name for m in self.models)})"
 
 
-def _union(groups):
+def union(groups):
+    """The names of several sequences, each once, in order of first appearance."""
     out = []
     for group in groups:
         out += [name for name in group if name not in out]

@@ -288,7 +288,7 @@ class Network:
             k = int(np.argmax(np.ravel(columns[-1]) < 0))
             raise ModelError(f"refractory = {float(np.ravel(columns[-1])[k])!r}" + (
                 f" for neuron {k}" if columns[-1].ndim else "") + ": the refractory period must "
-                f"be a number of ms >= 0")
+                "be a number of ms >= 0")
         rows = self.n if any(c.ndim for c in columns) else 1   # any array: one row per neuron
         P = np.empty((rows, len(names)))
         for c, column in enumerate(columns):

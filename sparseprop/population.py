@@ -291,7 +291,7 @@ def _models(model, pops):
     of every population, or a ModelSet of their distinct models. Parameters: per population,
     its values, else its own model's (a ModelSet: `model`, every parameter of the set, a
     population's model lacking one takes the set's value, unused)."""
-    from .model_set import MODEL, ModelSet
+    from .model_set import MODEL, ModelSet, union
     own = [p.model if p.model is not None else model for p in pops]
     missing = next((p.name for p, m in zip(pops, own) if m is None), None)
     if missing is not None:
@@ -314,7 +314,7 @@ def _models(model, pops):
                              f"{', '.join(m.parameters) or 'none'}, and refractory)")
     if len(distinct) == 1:
         net = model if model is not None and model.spec() == distinct[0].spec() else distinct[0]
-        names = _union([[k for k in p.parameters] for p in pops]
+        names = union([list(p.parameters) for p in pops]
                        + [[k for k, v in _model_values(m).items()
                            if _model_values(net).get(k) != v] for m in own])
         return net, _merge_parameters(names, pops, own), member
@@ -332,13 +332,6 @@ class _Values:
 
     def __init__(self, n, parameters):
         self.n, self.parameters = n, parameters
-
-
-def _union(groups):
-    out = []
-    for group in groups:
-        out += [name for name in group if name not in out]
-    return out
 
 
 def _port(model, projection, member=0):

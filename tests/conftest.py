@@ -48,3 +48,17 @@ def model(request):
     m = MODELS[request.param]()
     m.compile()
     return m
+
+
+LINEAR = ("lif_exp", "lif_exp2", "lif_alpha", "alif")   # the shipped linear models
+
+
+@pytest.fixture(scope="session")
+def linear_models():
+    """Each shipped linear model, loaded and compiled once per worker."""
+    out = {}
+    for name in LINEAR:
+        m = spp.load_model(name)
+        m.compile()
+        out[name] = m
+    return out

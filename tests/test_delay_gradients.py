@@ -9,6 +9,7 @@ the same at every point of the stencil; else that parameter is skipped.
 """
 import numpy as np
 import pytest
+from rows import delay_gaps
 
 from sparseprop import (PoissonInput, Population, Projection, SpikeSource, build_network,
                         fixed_outdegree)
@@ -130,11 +131,7 @@ def test_delay_gradients(recorded):
     setup, stop, net, result, g, _ = recorded
     d0 = net.delays()
     indptr = net.csr.indptr
-    row_end = np.repeat(indptr[1:], np.diff(indptr))
-    row_start = np.repeat(indptr[:-1], np.diff(indptr))
-    index = np.arange(d0.size)
-    gap_before = np.where(index > row_start, d0 - np.roll(d0, 1), np.inf)
-    gap_after = np.where(index + 1 < row_end, np.roll(d0, -1) - d0, np.inf)
+    gap_before, gap_after = delay_gaps(d0, indptr)
     movable = np.flatnonzero((d0 > 0) & (gap_before > 1e-3) & (gap_after > 1e-3))
     pairs = []
     for s in np.random.default_rng(2).choice(movable, 8, replace=False):

@@ -21,6 +21,7 @@ enough of them were compared (the test cannot pass vacuously).
 """
 import numpy as np
 import pytest
+from rows import delay_gaps
 
 import sparseprop as spp
 from expect import expect
@@ -187,11 +188,7 @@ def delay_coordinates(setup, base, rng):
     differences: a delay cannot go below 0)."""
     d0 = base.delays()
     indptr = base.csr.indptr
-    row_end = np.repeat(indptr[1:], np.diff(indptr))
-    row_start = np.repeat(indptr[:-1], np.diff(indptr))
-    index = np.arange(d0.size)
-    gap_before = np.where(index > row_start, d0 - np.roll(d0, 1), np.inf)
-    gap_after = np.where(index + 1 < row_end, np.roll(d0, -1) - d0, np.inf)
+    gap_before, gap_after = delay_gaps(d0, indptr)
     movable = np.flatnonzero((d0 > 0) & (gap_before > 1e-3) & (gap_after > 1e-3))
     zero = np.flatnonzero((d0 == 0) & (gap_after > 1e-3))
     out = []
@@ -305,22 +302,12 @@ def prepare(name, model):
 
 # -- fixtures --------------------------------------------------------------------------------------
 
-@pytest.fixture(scope="module")
-def models():
-    out = {}
-    for name in SHIPPED:
-        m = spp.load_model(name)
-        m.compile()
-        out[name] = m
-    return out
-
-
 @pytest.fixture(scope="module", params=SHIPPED)
-def case(request, models):
+def case(request, linear_models):
     """(name, setup, the base forward result, group -> its finite differences, computed on
     first use and kept), once per model."""
     name = request.param
-    setup, result = prepare(name, models[name])
+    setup, result = prepare(name, linear_models[name])
     return name, setup, result, {}
 
 
@@ -416,11 +403,11 @@ def test_both_engines_give_the_same_gradients(case):
 
 # -- refusals --------------------------------------------------------------------------------------
 
-def test_zero_delay_autapse_is_refused(models):
+def test_zero_delay_autapse_is_refused(linear_models):
     """A lif_exp neuron whose spike reaches itself at once: its gradient is refused."""
     edges = ([0, 0, 1, 2, 1], [0, 1, 2, 0, 1], [0.2, 0.3, -0.2, 0.4, 0.1],
              [0.0, 0.5, 0.0, 1.0, 0.7])
-    net = spp.build_network(models["lif_exp"], [Population("N", 3, {"Ie": 1.3})],
+    net = spp.build_network(linear_models["lif_exp"], [Population("N", 3, {"Ie": 1.3})],
                             [Projection("N", "N", from_edges(*edges[:3], delay=edges[3]))],
                             initial_state={"v": [0.5, 0.2, 0.8]})
     result = net.run(max_spikes=20, record_tape=True)

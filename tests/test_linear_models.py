@@ -27,17 +27,6 @@ REFRACTORY = 2.0
 TIME_TOL = 1e-8          # ms: spike times engine vs oracle
 
 
-@pytest.fixture(scope="module")
-def models():
-    """Each shipped linear model, loaded and compiled once for this module."""
-    out = {}
-    for name in SHIPPED:
-        m = spp.load_model(name)
-        m.compile()
-        out[name] = m
-    return out
-
-
 # -- the oracle's arguments from a network ------------------------------------------------------
 
 def _symbols(model):
@@ -201,8 +190,8 @@ DURATION = 160.0
 
 
 @pytest.mark.parametrize("name", SHIPPED)
-def test_recurrent_network_matches_oracle(models, name):
-    model = models[name]
+def test_recurrent_network_matches_oracle(linear_models, name):
+    model = linear_models[name]
     net = recurrent_network(model, seed=11)
     if len(model.ports) > 1:   # both ports carry synapses
         assert set(np.unique(net.csr.ports)) == {0, 1}
@@ -212,12 +201,12 @@ def test_recurrent_network_matches_oracle(models, name):
 
 
 @pytest.mark.parametrize("name", SHIPPED)
-def test_input_to_a_neuron_due_at_that_instant_is_applied(models, name):
+def test_input_to_a_neuron_due_at_that_instant_is_applied(linear_models, name):
     """Neurons 0 and 1 start identical, so they reach threshold at the same instant; neuron 0
     fires first (index order) and its zero-delay inhibition reaches neuron 1, which is due:
     the input is applied and neuron 1 still fires at that instant (due_inputs="apply").
     Its later spikes depend on that input: the oracle's other rule ("lost") differs."""
-    model = models[name]
+    model = linear_models[name]
     n = 4
     edges = ([0, 1, 0, 2, 1, 2, 3, 3], [1, 0, 2, 0, 2, 1, 0, 1],
              [-0.5, -0.4, 0.3, 0.2, 0.25, -0.1, 0.15, 0.2],
@@ -239,10 +228,10 @@ def test_input_to_a_neuron_due_at_that_instant_is_applied(models, name):
 
 # -- 2. per-neuron parameters -------------------------------------------------------------------
 
-def test_per_neuron_parameters_match_oracle(models):
+def test_per_neuron_parameters_match_oracle(linear_models):
     """lif_exp with tau_s and Ie per neuron (the time-keyed engine); neuron 3 has
     tau_s == tau_m exactly, the degenerate branch with t e^(-t/tau) terms."""
-    model, n = models["lif_exp"], 30
+    model, n = linear_models["lif_exp"], 30
     rng = np.random.default_rng(5)
     tau_s = rng.uniform(1.0, 8.0, n)
     tau_s[3] = model.parameters["tau_m"]
@@ -256,10 +245,10 @@ def test_per_neuron_parameters_match_oracle(models):
     print(f"lif_exp per-neuron: max |t_engine - t_oracle| = {err:.3g} ms")
 
 
-def test_degenerate_branch_neuron_alone(models):
+def test_degenerate_branch_neuron_alone(linear_models):
     """One neuron with tau_s == tau_m, kicked by inputs: times against the closed form
     v(t) = Ie + (v0 - Ie) e^(-t/tau) + I0 t/tau e^(-t/tau) (brentq)."""
-    model = models["lif_exp"]
+    model = linear_models["lif_exp"]
     tau, Ie = model.parameters["tau_m"], 1.2
     k = model.compile()
     for v0, I0 in [(0.0, 0.0), (0.3, 0.4), (0.9, -0.5), (-0.2, 2.0)]:
@@ -301,11 +290,11 @@ def _split_runs(model, **stop):
 @pytest.mark.parametrize("stop", [{"duration": DURATION / 2}, {"max_spikes": 120}],
                          ids=["duration", "max_spikes"])
 @pytest.mark.parametrize("name", ["lif_exp2", "alif"])
-def test_two_runs_continue_one_run(models, name, stop):
+def test_two_runs_continue_one_run(linear_models, name, stop):
     """Two runs (split at 80 ms, or at the 120th spike) give the spikes of one run of 160 ms
     (same order, times to 1e-12 relative, as the 1-D engines' tests) and its final state, with
     spikes in flight and refractory periods under way at the split."""
-    model = models[name]
+    model = linear_models[name]
     one, (first, second), whole, halves = _split_runs(model, **stop)
     np.testing.assert_array_equal(np.concatenate([first.i, second.i]), one.i)
     np.testing.assert_allclose(np.concatenate([first.t, second.t]), one.t, rtol=1e-12, atol=0)
@@ -349,8 +338,8 @@ def _closed_form_crossings(v0, I0, t_peak):
 T_PEAK = 3.0
 
 
-def test_brief_crossing_found_by_next_crossing(models):
-    k = models["lif_exp"].compile()
+def test_brief_crossing_found_by_next_crossing(linear_models):
+    k = linear_models["lif_exp"].compile()
     v0, I0 = _peaking_state(T_PEAK, 1e-10)
     up, down = _closed_form_crossings(v0, I0, T_PEAK)
     assert 0 < down - up < 1e-3            # over threshold for less than a microsecond
@@ -358,8 +347,8 @@ def test_brief_crossing_found_by_next_crossing(models):
     assert abs(got - up) < 1e-9, (got, up, got - up)
 
 
-def test_peak_just_below_threshold_is_no_crossing(models):
-    k = models["lif_exp"].compile()
+def test_peak_just_below_threshold_is_no_crossing(linear_models):
+    k = linear_models["lif_exp"].compile()
     v0, I0 = _peaking_state(T_PEAK, -1e-9)
     peak = float(lif_exp_voltage(T_PEAK, v0, I0, IE_SUB, TAU_M, TAU_S))
     assert 1 - 1.1e-9 < peak < 1 - 0.9e-9
@@ -385,8 +374,8 @@ def _kicked_neuron(model, excess):
     return net, v0, I0
 
 
-def test_brief_crossing_through_a_network(models):
-    net, v0, I0 = _kicked_neuron(models["lif_exp"], 1e-10)
+def test_brief_crossing_through_a_network(linear_models):
+    net, v0, I0 = _kicked_neuron(linear_models["lif_exp"], 1e-10)
     up, down = _closed_form_crossings(v0, I0, T_PEAK)
     assert down - up < 1e-3
     res = net.run(duration=50.0)
@@ -394,8 +383,8 @@ def test_brief_crossing_through_a_network(models):
     assert abs(res.t[0] - (ARRIVAL + up)) < 1e-9, res.t[0] - (ARRIVAL + up)
 
 
-def test_peak_just_below_threshold_through_a_network(models):
-    net, _, _ = _kicked_neuron(models["lif_exp"], -1e-9)
+def test_peak_just_below_threshold_through_a_network(linear_models):
+    net, _, _ = _kicked_neuron(linear_models["lif_exp"], -1e-9)
     v0, I0 = _peaking_state(T_PEAK, -1e-9)
     res = net.run(duration=50.0)
     assert res.i.size == 0 and res.source_i.size == 1
@@ -426,13 +415,13 @@ def test_ill_formed_model_is_refused(equations, threshold, reset, on_pre, names)
         assert name in str(info.value), (name, str(info.value))
 
 
-def test_unknown_port_is_refused(models):
+def test_unknown_port_is_refused(linear_models):
     with pytest.raises(spp.ModelError) as info:
-        spp.build_network(models["lif_exp"], [spp.Population("E", 5)], [spp.Projection(
+        spp.build_network(linear_models["lif_exp"], [spp.Population("E", 5)], [spp.Projection(
             "E", "E", spp.fixed_outdegree(2, 0.1, seed=1), port="nope")])
     assert "'nope'" in str(info.value) and "pre" in str(info.value)
     with pytest.raises(spp.ModelError) as info:   # lif_exp2 has exc and inh only
-        spp.build_network(models["lif_exp2"], [spp.Population("E", 5)], [spp.Projection(
+        spp.build_network(linear_models["lif_exp2"], [spp.Population("E", 5)], [spp.Projection(
             "E", "E", spp.fixed_outdegree(2, 0.1, seed=1), port="pre")])
     assert "'pre'" in str(info.value) and "exc" in str(info.value)
 
@@ -440,11 +429,11 @@ def test_unknown_port_is_refused(models):
 # -- 6. refractory periods ----------------------------------------------------------------------
 
 @pytest.mark.parametrize("name", ["lif_exp", "alif"])
-def test_refractory_clamps_v_while_currents_evolve(models, name):
+def test_refractory_clamps_v_while_currents_evolve(linear_models, name):
     """A neuron over threshold fires at t = 0; during its 2 ms refractory period v stays exactly
     0 while I decays and takes an input at 0.7 ms (and alif's a, raised by b, decays); after
     it, v follows the closed form from 0."""
-    model = models[name]
+    model = linear_models[name]
     p = dict(model.parameters)
     Ie, tm, ts = p["Ie"], p["tau_m"], p["tau_s"]
     I0, w, t_in = 0.5, 0.25, 0.7
@@ -508,15 +497,15 @@ def _fires_at_once(model, v):
 
 
 @pytest.mark.parametrize("name", SHIPPED)
-def test_state_over_threshold_fires_at_once(models, name):
-    keys, res = _fires_at_once(models[name], 1.001)
+def test_state_over_threshold_fires_at_once(linear_models, name):
+    keys, res = _fires_at_once(linear_models[name], 1.001)
     assert keys == [0.0, 0.0, 0.0]
     assert res.i.tolist() == [0] and res.t.tolist() == [0.0]
 
 
 @pytest.mark.parametrize("name", SHIPPED)
-def test_state_exactly_at_threshold_fires_at_once(models, name):
-    keys, res = _fires_at_once(models[name], 1.0)
+def test_state_exactly_at_threshold_fires_at_once(linear_models, name):
+    keys, res = _fires_at_once(linear_models[name], 1.0)
     assert keys == [0.0, 0.0, 0.0]
     assert res.i.tolist() == [0] and res.t.tolist() == [0.0]
 
@@ -672,10 +661,10 @@ def test_gradients_on_the_degenerate_branch():
         assert abs(richardson - g[which]) <= 1e-5 * abs(g[which]), (which, richardson, g)
 
 
-def test_the_tape_keeps_a_state_row_per_input_and_per_spike(models):
+def test_the_tape_keeps_a_state_row_per_input_and_per_spike(linear_models):
     """record_tape on lif_exp (d = 2): one row of d + 2 values per delivered input and per
     neuron spike, 8 (d + 2) bytes each (zero delays: every input of the run is delivered)."""
-    net = spp.Network(models["lif_exp"], 30, spp.fixed_outdegree(4, -0.2, seed=3), seed=4)
+    net = spp.Network(linear_models["lif_exp"], 30, spp.fixed_outdegree(4, -0.2, seed=3), seed=4)
     res = net.run(max_spikes=300, record_tape=True)
     tape = res.tape
     out_degree = np.diff(net.csr.indptr)
