@@ -5,7 +5,7 @@ The LIF network of benchmarks/engine.py (N neurons, K = 100 fixed out-degree, dr
 10 ms, w = -0.1, about 8 Hz) and the same network of lif_exp neurons (tau_m 10 ms, tau_s 2 ms)
 with w = -0.1 x tau_m / tau_s = -0.5 on the current, so that an input moves v by the same
 total amount. Both run by the sparse engine (lif: the phase engine; lif_exp: keyed by a lower
-bound of each neuron's next crossing, made exact at the heap's root).
+bound of each neuron's next crossing, refined and made exact at the heap's root).
 
     python benchmarks/linear.py [--sizes 1e3,1e4,1e5,1e6] [--repeat 5]
 """
