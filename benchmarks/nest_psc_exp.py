@@ -484,7 +484,6 @@ def excursion(net, arr, i_sp, t_sp, k):
     """Spike k of a list: its neuron's exact first crossing given the list's inputs, the peak
     of v - 1 within the piece between events where it happens, when v comes back below
     threshold (None: still above at the next event) and the 0.1 ms grid points inside."""
-    import numpy as np
     j = int(i_sp[k])
     own = t_sp[(i_sp == j) & (t_sp < t_sp[k])]
     t_free, v, cur = start_state(net, j, arr[j], float(own[-1]) if own.size else None)

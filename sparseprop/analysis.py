@@ -166,7 +166,7 @@ def _excitable(texts, rest, unstable):
                  f"sampled states) and is positive again above it")
         free = f"stops at {state} = {unstable:.6g}"
     else:
-        fixed = (f"has " + (f"a stable fixed point at {state} = {rest:.6g}" if rest is not None
+        fixed = ("has " + (f"a stable fixed point at {state} = {rest:.6g}" if rest is not None
                             else f"d{state}/dt <= 0 already at the reset {low:g}") +
                  f" and an unstable one at {state} = {unstable:.6g}, above which it is positive "
                  f"again")

@@ -228,12 +228,12 @@ def test_input_to_a_neuron_due_at_that_instant_is_applied(linear_models, name):
 
 @pytest.mark.parametrize("name", ["lif_exp", "alif"])
 def test_identical_neurons_stay_tied_across_renormalisations(linear_models, name):
-    """Eight identical neurons (one state) driven by the same input spikes have identical histories, so
-    each spike instant is one tie, fired in index order, for 1 s (over 200 spikes); the engine
-    renormalises its times every 8 events (between instants, so that every key of one
-    instant is computed in the same frame: (s + c) - Phi and (s - Phi) + c can differ in the
-    last place, and a key refined or searched on either side of a renormalisation would split
-    the tie)."""
+    """Eight identical neurons (one state) driven by the same input spikes have identical
+    histories, so each spike instant is one tie, fired in index order, for 1 s (over 200
+    spikes); the engine renormalises its times every 8 events (between instants, so that
+    every key of one instant is computed in the same frame: (s + c) - Phi and (s - Phi) + c
+    can differ in the last place, and a key refined or searched on either side of a
+    renormalisation would split the tie)."""
     model, n = linear_models[name], 8
     rng = np.random.default_rng(3)
     times = np.sort(rng.uniform(0.0, 1000.0, 600))
