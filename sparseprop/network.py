@@ -13,6 +13,7 @@ from .engine.queue import no_entries
 from .engine.state import State
 from .errors import Interrupted, ModelError
 from .gradients import Tape
+from .monitor import Monitor
 from .result import Result, _check_populations, label
 from .sources import check_inputs, check_sources, streams
 
@@ -622,7 +623,7 @@ class Network:
         self._stored.pop(_state_name(name), None)
 
     def run(self, duration=None, max_spikes=None, engine="auto", progress=None,
-            record_tape=False):
+            record_tape=False, record=None):
         """Simulate from the current state for `duration` ms and/or until `max_spikes` spikes
         (neurons' and sources').
 
@@ -636,8 +637,13 @@ class Network:
         input's target phase before its jump, 8 bytes per synaptic event, and 24 bytes per
         group of inputs; for a model with d state variables, the target's state row before
         each input and each spike, 8 (d + 2) bytes) so that `result.backward(...)` gives
-        gradients. A second run continues from the first, spikes in flight included. Returns a
-        Result.
+        gradients. record: a state monitor, {variable: neurons, ..., "dt": ms} (samples at
+        the run's start and every dt before its end) or {variable: neurons, ..., "times":
+        increasing ms}, neurons as indices, a slice, a population name or True (all); each
+        sample is the exact state after every event at its time, O(recorded neurons) per
+        sample (sparseprop.monitor); result.state[variable] holds (neurons x times), with
+        result.state_times and result.state_neurons. A second run continues from the first,
+        spikes in flight included. Returns a Result.
         """
         check_run_arguments(duration, max_spikes, engine)
         for flag, value in (("progress", progress), ("record_tape", record_tape)):
@@ -658,9 +664,10 @@ class Network:
                      ", subthreshold neurons by their flow" if self._sub is not None else "",
                      ", refractory periods" if np.any(self._table[:, -2] > 0) else "",
                      ", delays" if self.csr.max_delay > 0 else "")
+        monitor = Monitor(self, record, self.t, t_stop) if record is not None else None
         start = self.current
         run = Run(self, start, engine, t_stop, budget, bool(record_tape))
-        senders, times, compile_time, wall, interrupted, pieces = run.go(progress)
+        senders, times, compile_time, wall, interrupted, pieces = run.go(progress, monitor)
         neurons = senders < self.n
         last = times[-1] if times.size else self.t
         if interrupted:   # where the loop stands: its last event (a spike or a delivery)
@@ -680,6 +687,9 @@ class Network:
         result.source_t = times[~neurons]
         result.sources = self.source_slices() or None
         result.compile_time = compile_time
+        if monitor is not None:
+            result.state, result.state_times = monitor.traces()
+            result.state_neurons = {v: w.copy() for v, w in monitor.neurons.items()}
         if record_tape:
             result.tape = Tape(self, start, senders, pieces, ended_at_last_spike=at_last_spike)
         self.current = end

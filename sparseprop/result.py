@@ -37,6 +37,9 @@ class Result:
         self.source_i, self.source_t = np.empty(0, np.int32), np.empty(0)
         self.sources = None                 # name -> slice of source indices, or None
         self.tape = None          # a gradients.Tape when run with record_tape=True
+        # state monitor (run(..., record=...)): variable -> (neurons x times), the times (ms)
+        # and variable -> the neuron indices of its rows
+        self.state, self.state_times, self.state_neurons = {}, np.empty(0), {}
 
     @property
     def tape(self):

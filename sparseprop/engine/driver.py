@@ -121,22 +121,22 @@ class Run:
                self.syn.indices)
         self.inputs.next[:] -= shift
 
-    def _call(self, out_i, out_t, tape, marks, work):
+    def _call(self, out_i, out_t, tape, marks, work, t_stop):
         self.counters[_TAPED] = self.counters[_MARKED] = 0
         if self.net.linear and self.engine == "reference":
             count, status = self.jit.run_reference_linear(
                 self.PT, self.sx, self.cross, self.clock, self.syn, self.queue, self.inputs,
-                self.ws, self.t_stop, work, out_i, out_t, self.last, tape, marks,
+                self.ws, t_stop, work, out_i, out_t, self.last, tape, marks,
                 self.counters)
         elif self.engine == "sparse":
             count, status = self.jit.run_sparse(
                 self.PT, self.hkey, self.hidx, self.pos, self.clock, self.syn, self.queue,
-                self.inputs, self.sx, self.tf, self.ws, self.t_stop, work, out_i, out_t, tape,
+                self.inputs, self.sx, self.tf, self.ws, t_stop, work, out_i, out_t, tape,
                 marks, self.counters)
         else:
             count, status = self.jit.run_reference(
                 self.PT, self.phase, self.clock, self.syn, self.queue, self.inputs, self.sx,
-                self.tf, self.t_stop, work, out_i, out_t, tape, marks, self.counters)
+                self.tf, t_stop, work, out_i, out_t, tape, marks, self.counters)
         if status == STOP_FULL and self.counters[QSIZE] == self.queue.time.size:
             content = entries(self.queue, self.counters, self.ring)   # grow the queue
             self.queue = new_queue(2 * self.queue.time.size)
@@ -154,12 +154,13 @@ class Run:
         """The loop's current absolute time."""
         return self.clock[0] + (self.clock[1] if self.engine == "sparse" else 0.0)
 
-    def go(self, progress):
-        """Call the compiled loop until it stops. The first call, with empty outputs, only
-        compiles (timed apart)."""
+    def go(self, progress, monitor=None):
+        """Call the compiled loop until it stops, and at each of the monitor's sample times
+        (a monitor.Monitor, or None) let the monitor take its sample. The first call, with
+        empty outputs, only compiles (timed apart)."""
         start = time.perf_counter()
         self._call(np.empty(0, np.int32), np.empty(0), self._tape(0), np.empty((0, 3), np.int64),
-                   0)
+                   0, self.t_stop)
         compiled = time.perf_counter()
         pieces_i, pieces_t, tape_pieces = [np.empty(0, np.int32)], [np.empty(0)], []
         net = self.net
@@ -167,18 +168,24 @@ class Run:
         widest = int(net.csr.out_degree().max()) if net.csr.n else 0
         total, shown, made_progress = 0, False, True
         t0 = self.state.t
+        samples = monitor.times if monitor is not None else np.empty(0)
+        # buffers for one call; what a call wrote is copied out before the next
+        size = int(min(_CHUNK, self.budget))
+        out_i, out_t = np.empty(size, np.int32), np.empty(size, np.float64)
+        tape = self._tape(work + widest + 2 if self.record else 0)
+        marks = np.empty((work + 1 if self.record else 0, 3), np.int64)
         with interrupt() as interrupted:
             while total < self.budget and not interrupted:
                 size = int(min(_CHUNK, self.budget - total))
-                out_i, out_t = np.empty(size, np.int32), np.empty(size, np.float64)
-                tape = self._tape(work + widest + 2 if self.record else 0)
-                marks = np.empty((work + 1 if self.record else 0, 3), np.int64)
+                k = monitor.taken if monitor is not None else 0
+                t_stop = min(samples[k], self.t_stop) if k < samples.size else self.t_stop
                 before = (int(self.counters[_EMITTED]), self.now(), int(self.counters[QSIZE]))
-                count, status = self._call(out_i, out_t, tape, marks, work)
+                count, status = self._call(out_i[:size], out_t[:size], tape, marks, work,
+                                           t_stop)
                 if status in (STOP_CASCADE, STOP_RANGE, STOP_NAN):
                     raise self._stop_error(status)
-                pieces_i.append(out_i[:count])
-                pieces_t.append(out_t[:count])
+                pieces_i.append(out_i[:count].copy())
+                pieces_t.append(out_t[:count].copy())
                 if self.record:
                     tape_pieces.append((tape[:self.counters[_TAPED]].copy(),
                                         marks[:self.counters[_MARKED]].copy()))
@@ -190,7 +197,12 @@ class Run:
                     print(f"\r  {100 * min(done, 1):5.1f}%  {total} spikes  "
                           f"{time.perf_counter() - compiled:.1f} s", end="", file=sys.stderr,
                           flush=True)
-                if status == STOP_TIME:
+                if status == STOP_TIME:   # at a sample time, or the end
+                    while k < samples.size and samples[k] <= t_stop:
+                        monitor.take(self)
+                        k += 1
+                    if t_stop < self.t_stop:
+                        continue
                     break
                 after = (int(self.counters[_EMITTED]), self.now(), int(self.counters[QSIZE]))
                 if after == before and not (self.record and self.counters[_MARKED]):
@@ -204,6 +216,31 @@ class Run:
             print(file=sys.stderr)
         return (np.concatenate(pieces_i), np.concatenate(pieces_t), compiled - start,
                 time.perf_counter() - compiled, bool(interrupted), tape_pieces)
+
+    def sample(self, who, t, columns):
+        """The state variables `columns` (indices into the model's variables; 1-D models: [0])
+        of neurons `who` (int64) at absolute time t, the loop stopped there: an array
+        (len(columns) x who.size). Reads the loop's arrays, changes nothing."""
+        out = np.empty((columns.size, who.size))
+        if self.net.linear:
+            frame = self.clock[0] if self.engine == "sparse" else 0.0
+            self.jit.sample_rows(self.PT, self.sx, who, t - frame, columns, out)
+            return out
+        hs = 1 if self.PT.shape[0] > 1 else 0
+        period = self.PT[who * hs, -1]
+        free = self.tf[who] if self.tf.size else np.full(who.size, -np.inf)
+        x = self.sx[who] if self.sx.size else np.zeros(who.size)
+        with np.errstate(invalid="ignore"):   # (a subthreshold neuron has no phase: inf - inf)
+            if self.engine == "sparse":   # offset times; the phase from the key
+                now = t - self.clock[0]
+                phase = np.minimum(period - self.hkey[self.pos[who]] + now, period)
+                since = free
+            else:                         # absolute times; phases and states at clock[0]
+                now = t
+                phase = self.phase[who] + (t - self.clock[0])
+                since = np.maximum(free, self.clock[0])
+        self.jit.sample_states(self.PT, who, phase, x, since, free, now, out[0])
+        return out
 
     def finish(self, t_end):
         """The state at t_end (the run's end: t_stop, or its last spike)."""
@@ -234,7 +271,9 @@ class Run:
             if self.tf.size:
                 state.t_free = self.tf + t_base
             shift = t_base
-        else:
+        else:   # the loop leaves every neuron at its last event: to t_end
+            t = self.clock[0]
+            self.jit.advance(self.PT, self.phase, self.sx, self.tf, t, t_end - t)
             phase = self.phase
             if self.tf.size:
                 state.t_free = self.tf.copy()
