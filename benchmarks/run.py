@@ -19,6 +19,7 @@ import first_run  # noqa: E402
 import interrupt  # noqa: E402
 import latency  # noqa: E402
 import linear  # noqa: E402
+import monitor  # noqa: E402
 import numeric  # noqa: E402
 import spike_queue  # noqa: E402
 
@@ -51,6 +52,7 @@ def main():
     queue_costs = [spike_queue.measure(rows, 1 / 3000, args.repeat, log=log)[0]
                    for rows in (100, 10**5)]
     linear_rows = [(n, *linear.spike_costs(n, args.repeat, log=log)) for n in sizes]
+    monitored = monitor.measure(10**5, args.repeat, log=log)
     built = construction.measure([10**5] + ([] if args.quick else [10**6]), args.repeat, log=log)
     text = "\n".join([
         "# Benchmark results",
@@ -95,6 +97,13 @@ def main():
         "(benchmarks/linear.py).",
         "",
         linear.table(linear_rows, args.repeat),
+        "",
+        "## State monitor",
+        "",
+        f"Same LIF network (and its lif_exp version), N = 10^5, {monitor.DURATION:g} ms, "
+        f"recording at dt = {monitor.DT:g} ms (benchmarks/monitor.py).",
+        "",
+        monitor.table(monitored, args.repeat),
         "",
         "## Building a network",
         "",

@@ -165,6 +165,15 @@ class Result:
         fields["source_i"], fields["source_t"] = _source_spikes(
             getattr(self, "source_i", None), getattr(self, "source_t", None), self.t_start,
             self.t_end, "Result")
+        traces = _traces(getattr(self, "state", {}), getattr(self, "state_times", None),
+                         getattr(self, "state_neurons", {}), self.n, self.t_start, self.t_end,
+                         "Result")
+        if traces[0]:
+            fields["state_names"] = np.array(list(traces[0]))
+            fields["state_times"] = traces[1]
+            for k, name in enumerate(traces[0]):
+                fields[f"state_values_{k}"] = traces[0][name]
+                fields[f"state_neurons_{k}"] = traces[2][name]
         if populations:
             fields["population_names"] = np.array(list(populations))
             fields["population_bounds"] = np.array(
@@ -204,6 +213,18 @@ def load_result(path):
                 raise ModelError(f"{path} is not a sparseprop result: it lacks '{missing[0]}'")
             fields = {f: data[f] for f in _FIELDS + _POPULATION_FIELDS + _SOURCE_FIELDS
                       if f in data.files}
+            names = data["state_names"] if "state_names" in data.files else np.empty(0, str)
+            if names.ndim != 1 or names.dtype.kind != "U" or not all(
+                    f"state_{part}_{k}" in data.files for k in range(names.size)
+                    for part in ("values", "neurons")) or (names.size and "state_times"
+                                                           not in data.files):
+                raise ModelError(f"the result file {path} is inconsistent (its state traces "
+                                 f"are incomplete)")
+            traces = ({str(name): data[f"state_values_{k}"] for k, name in
+                       enumerate(names.tolist())},
+                      data["state_times"] if names.size else np.empty(0),
+                      {str(name): data[f"state_neurons_{k}"] for k, name in
+                       enumerate(names.tolist())})
     except ValueError as exc:
         if isinstance(exc, ModelError):
             raise
@@ -240,6 +261,8 @@ def load_result(path):
         result.source_i, result.source_t = _source_spikes(
             fields.get("source_i", np.empty(0, np.int32)), fields.get("source_t", np.empty(0)),
             result.t_start, result.t_end, "Result")
+        result.state, result.state_times, result.state_neurons = _traces(
+            *traces, result.n, result.t_start, result.t_end, "Result")
     except ModelError as exc:
         raise ModelError(f"the result file {path} is inconsistent: {exc}") from None
     return result
@@ -322,6 +345,34 @@ def _fields(i, t, n, t_start, t_end, final_phase, engine, wall_time, populations
     wall_time = _number(wall_time, "wall_time (s)", low=0.0)
     return (i, t, n, t_start, t_end, final_phase, str(engine), wall_time,
             _check_populations(populations, n))
+
+
+def _traces(state, times, neurons, n, t_start, t_end, where):
+    """A state monitor's traces (name -> (neurons x times) floats, the times, name -> neuron
+    indices), checked: ModelError naming what does not fit."""
+    if not (isinstance(state, dict) and isinstance(neurons, dict)
+            and set(state) == set(neurons) and all(isinstance(k, str) for k in state)):
+        raise ModelError(f"{where}: state and state_neurons must be dicts with the same "
+                         f"variable names (a state monitor's traces)")
+    times = _real_array(times if times is not None else np.empty(0), f"{where}: state_times",
+                        copy=False)
+    if times.ndim != 1 or not (np.all(np.isfinite(times)) and np.all(np.diff(times) > 0)) or (
+            times.size and (times[0] < t_start or times[-1] > t_end)):
+        raise ModelError(f"{where}: state_times must be finite, increasing times inside the "
+                         f"run [{t_start:g}, {t_end:g}] ms")
+    values, rows = {}, {}
+    for name in state:
+        who = _plain(neurons[name], f"{where}: state_neurons[{name!r}]")
+        if who.ndim != 1 or (who.size and (who.dtype.kind not in "iu" or who.min() < 0
+                                           or who.max() >= n)):
+            raise ModelError(f"{where}: state_neurons[{name!r}] must hold neuron indices in "
+                             f"[0, {n})")
+        trace = _real_array(state[name], f"{where}: state[{name!r}]", copy=False)
+        if trace.shape != (who.size, times.size):
+            raise ModelError(f"{where}: state[{name!r}] must be (neurons x times) = "
+                             f"({who.size}, {times.size}); got shape {trace.shape}")
+        values[name], rows[name] = trace, who.astype(np.int64)
+    return values, times, rows
 
 
 def _source_spikes(i, t, t_start, t_end, where):

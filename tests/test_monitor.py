@@ -180,3 +180,19 @@ def test_bad_record_is_refused(lif, record, words):
 def test_dt_needs_a_duration(lif):
     with pytest.raises(spp.ModelError, match="duration"):
         feed_forward(lif).run(max_spikes=3, record={"v": [0], "dt": 0.1})
+
+
+def test_traces_are_saved_and_loaded(lif, tmp_path):
+    res = feed_forward(lif).run(duration=5.0, record={"v": [1, 0], "times": [0.5, 2.0, 4.0]})
+    res.save(tmp_path / "r.npz")
+    back = spp.load_result(tmp_path / "r.npz")
+    assert np.array_equal(back.state["v"], res.state["v"])
+    assert np.array_equal(back.state_times, res.state_times)
+    assert list(back.state_neurons["v"]) == [1, 0]
+    res.state["v"] = res.state["v"][:, :2]            # changed by hand: refused, nothing written
+    with pytest.raises(spp.ModelError, match="neurons x times"):
+        res.save(tmp_path / "s.npz")
+    assert not (tmp_path / "s.npz").exists()
+    plain = feed_forward(lif).run(duration=1.0)
+    plain.save(tmp_path / "p.npz")
+    assert spp.load_result(tmp_path / "p.npz").state == {}
