@@ -1,4 +1,4 @@
-"""The `sparseprop` command: simulate networks; list, explain and compile models."""
+"""The `sparseprop` command: simulate networks; plot results; list, explain and compile models."""
 import argparse
 import os
 import sys
@@ -61,6 +61,25 @@ def _simulate(args, model):
     return status
 
 
+def _plot(args):
+    """`sparseprop plot RESULT -o FILE`: a raster, rate or state plot of a saved result."""
+    from . import plot
+    from .result import load_result
+    result = load_result(args.result)
+    plot.pyplot()   # (a clear error first when matplotlib is missing)
+    import matplotlib
+    matplotlib.use("Agg")   # no display needed
+    if args.kind == "raster":
+        ax = result.plot_raster(sources=args.sources)
+    elif args.kind == "rate":
+        ax = result.plot_rate(bin=args.bin)
+    else:
+        ax = result.plot_state(args.variable)
+    target = plot.save(ax, args.out)
+    print(f"saved {target}")
+    return 0
+
+
 def main(argv=None):
     """Entry point of the `sparseprop` command."""
     parser = argparse.ArgumentParser(prog="sparseprop", description=__doc__)
@@ -90,6 +109,14 @@ def main(argv=None):
     sim.add_argument("--engine", choices=("auto", "sparse", "reference"), default="auto",
                      help="auto (the sparse engine), sparse or reference (the O(N) loop)")
     sim.add_argument("--out", default=None, help="save the spikes to this .npz file")
+    pl = sub.add_parser("plot", help="plot a saved result (raster, rate or states) to a file")
+    pl.add_argument("result", help="an .npz file written by Result.save or simulate --out")
+    pl.add_argument("-o", "--out", required=True, help="image file, e.g. raster.png (.pdf, .svg)")
+    pl.add_argument("--kind", choices=("raster", "rate", "state"), default="raster",
+                    help="raster (default), rate (population rate) or state (recorded traces)")
+    pl.add_argument("--bin", type=float, default=1.0, help="rate bin, ms (1)")
+    pl.add_argument("--variable", default=None, help="state variable for --kind state")
+    pl.add_argument("--sources", action="store_true", help="raster: show source spikes too")
     args = parser.parse_args(argv)
     from . import list_models, load_model
     try:
@@ -99,6 +126,8 @@ def main(argv=None):
                 for line in load_model(name).equations.strip().splitlines():
                     print(f"{'':9s}   {line.split('#')[0].strip()}")
             return 0
+        if args.command == "plot":
+            return _plot(args)
         if args.command == "simulate":
             return _simulate(args, load_model(args.model, **_parameters(args.param)))
         start = time.perf_counter()

@@ -138,6 +138,16 @@ class LinearModel(pipeline.Pipeline):
         return values_text(self.parameters)
 
     # -- the pipeline (derive, source, compile: compile.Pipeline) -------------------------------
+    def plot_phase_map(self, ax=None):
+        """A 1-D model's plot: a ModelError here that says what to plot instead."""
+        from .plot import phase_map
+        return phase_map(self, ax)
+
+    def plot_ptc(self, weights=None, ax=None):
+        """A 1-D model's plot: a ModelError here that says what to plot instead."""
+        from .plot import ptc
+        return ptc(self, weights, ax)
+
     def explain(self):
         """The derivation as text: A and b, the flow's branches, the threshold's terms."""
         from .explain import explain_linear

@@ -153,6 +153,16 @@ class NeuronModel(pipeline.Pipeline):
         """The derivation as readable text and LaTeX (`.text`, `.latex`)."""
         return explain_model(self)
 
+    def plot_phase_map(self, ax=None):
+        """Plot the derived phase map (state against time since reset); see sparseprop.plot."""
+        from .plot import phase_map
+        return phase_map(self, ax)
+
+    def plot_ptc(self, weights=None, ax=None):
+        """Plot the derived phase transition curve for a few weights; see sparseprop.plot."""
+        from .plot import ptc
+        return ptc(self, weights, ax)
+
     def with_parameters(self, **values):
         """A copy of the model with some parameter values changed."""
         return NeuronModel(self.equations, self.threshold, self.reset, self.on_pre,

@@ -3,15 +3,13 @@ save and load."""
 import math
 import numbers
 import operator
-import os
-import tempfile
 import zipfile
-from pathlib import Path
 
 import numpy as np
 
 from .connectivity import _check_n, _plain, _real_array
 from .errors import ModelError
+from .files import file_path, target_of, write_atomically
 from .gradients import Tape, backward
 
 _FIELDS = ("i", "t", "n", "t_start", "t_end", "final_phase", "engine", "wall_time")
@@ -61,6 +59,21 @@ class Result:
         tape = getattr(self, "_tape", None)   # set by hand past the setter? backward says so
         network = tape.network if isinstance(tape, Tape) else None
         return backward(network, self, dloss_dt, dloss_dphase)
+
+    def plot_raster(self, ax=None, sources=False):
+        """Spike raster (matplotlib, the `plot` extra); returns the Axes. See sparseprop.plot."""
+        from .plot import raster
+        return raster(self, ax, sources)
+
+    def plot_rate(self, bin=1.0, ax=None):
+        """Population rate in bins of `bin` ms (Hz); returns the Axes. See sparseprop.plot."""
+        from .plot import rate
+        return rate(self, bin, ax)
+
+    def plot_state(self, variable=None, neurons=None, ax=None):
+        """Recorded state traces (run(..., record=...)); returns the Axes."""
+        from .plot import state
+        return state(self, variable, neurons, ax)
 
     @property
     def n_spikes(self):
@@ -149,16 +162,7 @@ class Result:
         """Write to an .npz file atomically (a temporary file renamed into place). The fields
         are checked first (a result changed by hand is refused), and nothing is left behind
         when the file cannot be written."""
-        path = _path(path, "save the result to")
-        try:
-            target = Path(os.path.realpath(path))     # through links: the file they point to
-            unfit = target.exists() and not target.is_file()
-        except (OSError, ValueError) as exc:         # e.g. a name too long, a NUL character
-            raise ModelError(f"cannot save the result to {path}: {exc}") from None
-        if unfit:
-            raise ModelError(f"cannot save the result to {path}: it exists and is not a regular "
-                             f"file (a directory, device or pipe), which saving would replace; "
-                             f"give the path of a new or regular file")
+        target_of(path, "save the result to")      # (a bad path before the fields' checks)
         values = _fields(*(getattr(self, name) for name in _FIELDS), self.populations)
         fields = dict(zip(_FIELDS, values))
         populations = values[-1]
@@ -178,24 +182,13 @@ class Result:
             fields["population_names"] = np.array(list(populations))
             fields["population_bounds"] = np.array(
                 [(s.start, s.stop) for s in populations.values()], dtype=np.int64)
-        tmp = None
-        try:
-            fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp_", suffix=".npz")
-            with os.fdopen(fd, "wb") as handle:
-                np.savez(handle, **fields)
-            os.replace(tmp, target)
-        except BaseException as exc:
-            if tmp is not None and os.path.exists(tmp):
-                os.unlink(tmp)
-            if isinstance(exc, (OSError, ValueError)):
-                raise ModelError(f"cannot save the result to {path}: {exc}") from None
-            raise
+        write_atomically(path, "save the result to", lambda handle: np.savez(handle, **fields))
 
 
 def load_result(path):
     """Read a Result written by Result.save; ModelError for a file that is not one (or is
     damaged: every field is checked before the Result is built)."""
-    path = _path(path, "read a result from")
+    path = file_path(path, "read a result from")
     try:
         special = path.exists() and not path.is_file()
     except (OSError, ValueError) as exc:
@@ -277,18 +270,6 @@ def _scalar(array, name, path):
 
 
 # ----------------------------------------------------------------------------- checks
-
-def _path(path, doing):
-    """A file path (str or os.PathLike) as a Path; ModelError for anything else."""
-    if isinstance(path, (bytes, bytearray)) or not isinstance(path, (str, os.PathLike)):
-        raise ModelError(f"cannot {doing} {path!r:.60}: give a file path (a str or a "
-                         f"pathlib.Path) such as 'spikes.npz'")
-    try:
-        return Path(path)
-    except TypeError:       # an os.PathLike whose __fspath__ gives bytes
-        raise ModelError(f"cannot {doing} {path!r:.60}: give a file path (a str or a "
-                         f"pathlib.Path) such as 'spikes.npz'") from None
-
 
 def _number(value, what, low=-math.inf):
     """A finite float >= low from a real number (ModelError naming `what` otherwise)."""

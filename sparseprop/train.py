@@ -170,6 +170,11 @@ class History:
     loss: list = field(default_factory=list)
     grad_norm: list = field(default_factory=list)
 
+    def plot(self, ax=None):
+        """Loss and gradient norm per step (matplotlib); returns the Axes."""
+        from .plot import history
+        return history(self, ax)
+
 
 def fit(network, loss, duration, steps=100, train=("weight",), lr=1e-3, decay=1.0, clip=None,
         backtrack=2.0, optimiser="adam", engine="sparse", progress=False):

@@ -255,7 +255,7 @@ def _where(tmp_path, kind):
     (None, "give a file path"), (3, "give a file path"), (b"r.npz", "give a file path"),
     (["r.npz"], "give a file path"), ("directory", "not a regular file"),
     ("fifo", "not a regular file"), ("under-a-file", "cannot save"),
-    ("missing-folder", "no such file"), ("too-long", "too long"),
+    ("missing-folder", "does not exist"), ("too-long", "too long"),
 ])
 def test_save_refuses_a_bad_path_and_leaves_nothing(tmp_path, kind, fragment):
     where = _where(tmp_path, kind)
