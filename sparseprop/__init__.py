@@ -12,9 +12,10 @@ from .network import Network  # noqa: E402
 from .population import Population, Projection, build_network  # noqa: E402
 from .result import Result, load_result  # noqa: E402
 from .sources import PoissonInput, PoissonSource, SpikeSource  # noqa: E402
+from .storage import load_network  # noqa: E402
 
 __all__ = ["ModelError", "Interrupted", "NeuronModel", "LinearModel", "load_model", "list_models", "Network", "Result",
            "load_result", "fixed_outdegree", "fixed_indegree", "erdos_renyi", "from_edges",
            "from_networkx", "connectivity", "Population", "Projection", "build_network",
-           "SpikeSource", "PoissonSource", "PoissonInput",
+           "SpikeSource", "PoissonSource", "PoissonInput", "load_network",
            "__version__"]

@@ -605,6 +605,13 @@ class Network:
             raise ModelError("give phase (n phases) or state ({state name: values})")
         self.current = self._start(phase, state, None, t=float(t))
 
+    def save(self, path):
+        """Write the whole network (model equations, parameters, synapses, populations,
+        sources, the current and stored states) to an .npz file; sparseprop.load_network
+        reads it back and continues with the same spikes (sparseprop.storage)."""
+        from .storage import save_network
+        return save_network(self, path)
+
     def store(self, name="default"):
         """Remember the current state under `name` (as Brian2's Network.store): the time, the
         phases, the subthreshold neurons' states, the refractory periods under way, the spikes
