@@ -95,6 +95,53 @@ class Result:
         """Spike count of every neuron (length n)."""
         return np.bincount(self.i, minlength=self.n)
 
+    def isi_cv(self, population=None):
+        """Coefficient of variation of each neuron's inter-spike intervals (standard deviation
+        over mean, the population standard deviation as Elephant's cv): one value per neuron of
+        `population` (a name; default every neuron), NaN for a neuron with fewer than 3
+        spikes."""
+        s = self._slice(population) if population is not None else slice(0, self.n)
+        mask = (self.i >= s.start) & (self.i < s.stop)
+        i, t = self.i[mask] - s.start, self.t[mask]
+        order = np.lexsort((t, i))
+        i, t = i[order], t[order]
+        same = i[1:] == i[:-1]
+        who, isi = i[1:][same], np.diff(t)[same]
+        size = s.stop - s.start
+        count = np.bincount(who, minlength=size)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mean = np.bincount(who, isi, minlength=size) / count
+            var = np.bincount(who, (isi - mean[who]) ** 2, minlength=size) / count
+            cv = np.sqrt(var) / mean
+        cv[count < 2] = np.nan
+        return cv
+
+    def to_neo(self, population=None):
+        """The spikes as NEO SpikeTrains (the `neo` extra), one per neuron of `population` (a
+        name; default every neuron), times in ms over [t_start, t_end], each annotated with its
+        neuron index (and population), for Elephant's analyses."""
+        try:
+            import neo
+            import quantities as pq
+        except ImportError:
+            raise ModelError("to_neo needs neo: pip install 'sparseprop[neo]' (or pip install "
+                             "neo)") from None
+        s = self._slice(population) if population is not None else slice(0, self.n)
+        mask = (self.i >= s.start) & (self.i < s.stop)
+        i, t = self.i[mask], self.t[mask]
+        order = np.argsort(i, kind="stable")            # by neuron, each by time
+        bounds = np.searchsorted(i[order], np.arange(s.start, s.stop + 1))
+        times = t[order]
+        trains = []
+        for k, neuron in enumerate(range(s.start, s.stop)):
+            train = neo.SpikeTrain(times[bounds[k]:bounds[k + 1]] * pq.ms,
+                                   t_start=self.t_start * pq.ms, t_stop=self.t_end * pq.ms)
+            train.annotate(neuron=neuron)
+            if population is not None:
+                train.annotate(population=population)
+            trains.append(train)
+        return trains
+
     # ------------------------------------------------------------------------- populations
 
     def _slices(self):
