@@ -131,5 +131,14 @@ class Pipeline:
         if unknown:
             raise ModelError(f"'{unknown[0]}' is not a parameter of {self.name}; its parameters "
                              f"are {', '.join(self.parameters) or 'none'}")
+        if getattr(self, "units", None) is not None:   # declared with units: as given
+            return dict(self.units.parameters, **values)
         return dict(self.parameters, **values)
+
+    def _source(self):
+        """(equations, threshold, reset, on_pre) as the user gave them (with units, if any)."""
+        u = getattr(self, "units", None)
+        if u is not None:
+            return u.equations, u.threshold, u.reset, u.on_pre
+        return self.equations, self.threshold, self.reset, self.on_pre
 

@@ -36,6 +36,7 @@ import reprlib
 import numba
 import numpy as np
 
+from . import units
 from .errors import ModelError
 
 __all__ = ["CSR", "Connectivity", "fixed_outdegree", "fixed_indegree", "erdos_renyi",
@@ -272,6 +273,7 @@ class Connectivity:
         self.params = dict(params)
         self.n = None if n is None else _check_n(n, f"Connectivity {kind}")
         self._builder = builder
+        self.weight_dims = None   # a weight given with units: its dimensions (sparseprop.units)
 
     def build(self, n):
         """The synapse table (`CSR`) for a network of `n` neurons (n: an int > 0)."""
@@ -357,7 +359,8 @@ def fixed_outdegree(k, weight, seed=None, delay=0.0):
                   else np.zeros(n_pre + 1, np.int64))
         return _block(n_pre, n_post, indptr, indices, w, weights, d, delays)
 
-    return Connectivity(where, {"k": k, "weight": w, "delay": d, "seed": seed}, builder)
+    return _with_units(Connectivity(where, {"k": k, "weight": w, "delay": d, "seed": seed},
+                                    builder), weight)
 
 
 def fixed_indegree(k, weight, seed=None, delay=0.0):
@@ -386,7 +389,8 @@ def fixed_indegree(k, weight, seed=None, delay=0.0):
         indptr, indices = _kernels().fixed_indegree(n_pre, n_post, k, same, _seed32(seed))
         return _block(n_pre, n_post, indptr, indices, w, weights, d, delays)
 
-    return Connectivity(where, {"k": k, "weight": w, "delay": d, "seed": seed}, builder)
+    return _with_units(Connectivity(where, {"k": k, "weight": w, "delay": d, "seed": seed},
+                                    builder), weight)
 
 
 def erdos_renyi(p, weight, seed=None, delay=0.0):
@@ -424,7 +428,8 @@ def erdos_renyi(p, weight, seed=None, delay=0.0):
         indptr, indices = _kernels().erdos_renyi(n_pre, n_post, p, same, _seed32(seed))
         return _block(n_pre, n_post, indptr, indices, w, None, d, None)
 
-    return Connectivity(where, {"p": p, "weight": w, "delay": d, "seed": seed}, builder)
+    return _with_units(Connectivity(where, {"p": p, "weight": w, "delay": d, "seed": seed},
+                                    builder), weight)
 
 
 def from_edges(pre, post, weight, delay=0.0):
@@ -449,8 +454,9 @@ def from_edges(pre, post, weight, delay=0.0):
     weights = _values_for(w, pre.size, "len(pre)", where)
     d = _check_delay(delay, where)
     delays = _values_for(d, pre.size, "len(pre)", where, "delay")
-    return _edges_recipe(where, {"edges": pre.size, "weight": w, "delay": d}, pre, post,
-                         w, weights, d, delays)
+    recipe = _edges_recipe(where, {"edges": pre.size, "weight": w, "delay": d}, pre, post, w,
+                           weights, d, delays)
+    return _with_units(recipe, weight)
 
 
 def from_networkx(graph, weight="weight", default=None, delay="delay", default_delay=0.0):
@@ -665,6 +671,10 @@ def _check_scalar_delay(value, where):
 
 def _check_values(values, where, what):
     """A float (shared weight or delay) or a read-only float64 1-D array copy, checked."""
+    if what == "delay":
+        values = units.time(values, f"{where}: delay")
+    elif units.is_quantity(values):   # (its dimensions are checked against the model later)
+        values = units.quantity(values, f"{where}: weight")[0]
     if np.ndim(values) == 0:
         if isinstance(values, np.ndarray):
             values = values.item()
@@ -682,6 +692,12 @@ def _check_values(values, where, what):
                              f"{array[bad[0]]}")
     array.flags.writeable = False
     return array
+
+
+def _with_units(recipe, weight):
+    """The recipe, noting the dimensions of a weight given with units (None: a number)."""
+    recipe.weight_dims = units.dims_of(weight, f"{recipe.kind}: weight")
+    return recipe
 
 
 def _check_weight(weight, where):

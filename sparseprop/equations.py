@@ -202,15 +202,18 @@ def _statements(text):
                          f"e.g. 'dv/dt = (I - v)/tau : 1'")
 
 
-def _read_definitions(text):
+def _read_definitions(text, units=False):
     """Read equation text into (differential equations, subexpressions, declared parameters):
-    [(state, rhs text, line)], {name: (expression text, line)}, [name], in written order."""
+    [(state, rhs text, line)], {name: (expression text, line)}, [name], in written order.
+    Units other than 1 only with units=True (models with units reach the parsers converted
+    to ': 1' by sparseprop.units)."""
     diffs, subs, declared, seen = [], {}, [], set()
     for definition, unit, flags, line in _statements(text):
-        if unit != "1":
+        if unit != "1" and not units:
             raise ModelError(
-                f"unit '{unit}' in '{line}': only dimensionless equations (': 1') are supported "
-                f"for now; write times in ms and the other quantities as plain numbers")
+                f"unit '{unit}' in '{line}': the equations' units do not fit their parameters "
+                f"(give parameters with units, e.g. parameters={{'tau': '10 ms'}}), or write "
+                f"': 1' and plain numbers (ms)")
         for form in (_DIFF, _SUB, _DECL):
             match = form.match(definition)
             if match:
@@ -405,7 +408,7 @@ def parse_on_pre(text, state, names):
 def count_differential_equations(text):
     """How many differential equations `text` declares (0 if it cannot be read as equations)."""
     try:
-        return len(_read_definitions(text)[0])
+        return len(_read_definitions(text, units=True)[0])
     except ModelError:
         return 0
 

@@ -9,6 +9,7 @@ import sympy as sp
 
 from . import compile as pipeline
 from . import equations as eq
+from . import units
 from . import linear
 from .analysis import values_text
 from .checks import check_parameters, check_refractory
@@ -37,7 +38,11 @@ class LinearModel(pipeline.Pipeline):
 
     def __init__(self, equations, threshold, reset, on_pre=None, parameters=None, name=None,
                  refractory=0.0):
-        self.refractory = check_refractory(refractory)
+        self.refractory = check_refractory(units.time(refractory, "refractory"))
+        self.units = None        # declared with units: sparseprop.units.ModelUnits
+        if units.uses_units(equations, threshold, reset, on_pre, parameters):
+            equations, threshold, reset, on_pre, parameters, self.units = \
+                units.to_dimensionless(equations, threshold, reset, on_pre, parameters)
         self.parameters = check_parameters(parameters)
         self.name = name if name is not None else "model"
         if not isinstance(self.name, str) or not self.name:
@@ -155,8 +160,8 @@ class LinearModel(pipeline.Pipeline):
 
     def with_parameters(self, **values):
         """A copy of the model with some parameter values changed."""
-        return LinearModel(self.equations, self.threshold, self.reset, self.on_pre,
-                           self._changed_parameters(values), self.name, self.refractory)
+        return LinearModel(*self._source(), self._changed_parameters(values), self.name,
+                           self.refractory)
 
     def spec(self):
         """A canonical text of everything the generated code depends on (for cache keys)."""

@@ -11,6 +11,7 @@ import sympy as sp
 
 from . import compile as pipeline
 from . import equations as eq
+from . import units
 from .analysis import classify, rhs_function, values_text
 from .checks import check_parameters, check_refractory
 from .derive import METHODS
@@ -57,7 +58,11 @@ class NeuronModel(pipeline.Pipeline):
         if method not in METHODS:
             raise ModelError(f"method {method!r} is not known; use one of {', '.join(METHODS)}")
         self.method = method
-        self.refractory = check_refractory(refractory)
+        self.refractory = check_refractory(units.time(refractory, "refractory"))
+        self.units = None        # declared with units: sparseprop.units.ModelUnits
+        if units.uses_units(equations, threshold, reset, on_pre, parameters):
+            equations, threshold, reset, on_pre, parameters, self.units = \
+                units.to_dimensionless(equations, threshold, reset, on_pre, parameters)
         self.parameters = check_parameters(parameters)
         parsed = eq.parse_equations(equations, tuple(self.parameters))
         self.state = parsed.state
@@ -165,9 +170,8 @@ class NeuronModel(pipeline.Pipeline):
 
     def with_parameters(self, **values):
         """A copy of the model with some parameter values changed."""
-        return NeuronModel(self.equations, self.threshold, self.reset, self.on_pre,
-                           self._changed_parameters(values), self.name, self.method,
-                           self.refractory)
+        return NeuronModel(*self._source(), self._changed_parameters(values), self.name,
+                           self.method, self.refractory)
 
     def spec(self):
         """A canonical text of everything the generated code depends on (for cache keys).

@@ -12,6 +12,7 @@ import numbers
 
 import numpy as np
 
+from . import units
 from .errors import ModelError
 
 MAX_VALUES = 1 << 28    # samples x recorded neurons: 2 GiB of float64 traces
@@ -122,6 +123,8 @@ def _neurons(network, variable, who):
 
 def _times(dt, times, t_start, t_stop):
     """The absolute sample times: t_start + k dt before t_stop, or the given times."""
+    dt = units.time(dt, "record['dt']") if dt is not None else None
+    times = units.time(times, "record['times']") if times is not None else None
     if (dt is None) == (times is None):
         raise ModelError("record: give either 'dt' (ms between samples, from the run's start) "
                          "or 'times' (ms, increasing), not " + ("both" if dt is not None

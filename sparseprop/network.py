@@ -8,6 +8,7 @@ import sys
 
 import numpy as np
 
+from . import units
 from .engine.driver import Run, inputs_of
 from .engine.queue import no_entries
 from .engine.state import State
@@ -108,6 +109,11 @@ class Network:
                              f"sparseprop.fixed_outdegree(10, -0.1, seed=1) or a "
                              f"sparseprop.connectivity.CSR table")
         self._check_table(self.csr)
+        model_units = getattr(model, "units", None)
+        if isinstance(connectivity, Connectivity):
+            units.check_weight(model_units, None, connectivity.weight_dims, connectivity.kind)
+        for p in self.poisson_inputs:
+            units.check_weight(model_units, None, p.weight_dims, repr(p))
         self._streams = streams(self.n, self.sources, self.poisson_inputs, self.populations,
                                 seed)
         self.revision = 0         # counts changes of weights and parameters (tapes record it)
@@ -166,6 +172,7 @@ class Network:
         the first clamped one the threshold tests (v), uniform between its reset value and the
         threshold (from `seed`; LinearModel.uniform_state)."""
         names = self.model.variables
+        values = units.state_values(self.model, values)
         x = np.zeros((self.n, len(names)))
         if values is None:
             if initial_phase is not None and not (isinstance(initial_phase, str)
@@ -256,6 +263,7 @@ class Network:
         of subthreshold neurons (or None when there is none)."""
         if not isinstance(values, dict):
             raise ModelError("parameters must be a dict of name -> number or array of n values")
+        values = units.parameter_values(self.model, values)
         names = self.kernels.parameter_names + (REFRACTORY,)
         unknown = [k for k in values if k not in names]
         if unknown:
@@ -431,6 +439,7 @@ class Network:
         fires on its own gets the phase of its value (at or over threshold: phase T, it fires
         at once), a subthreshold neuron keeps the value itself."""
         name = self.model.state
+        values = units.state_values(self.model, values)
         if not isinstance(values, dict) or set(values) != {name}:
             raise ModelError(f"initial_state must be a dict {{'{name}': number or {self.n} "
                              f"values}} ({self.model.name}'s state variable is '{name}'); got "
@@ -652,6 +661,8 @@ class Network:
         result.state_times and result.state_neurons. A second run continues from the first,
         spikes in flight included. Returns a Result.
         """
+        if duration is not None:
+            duration = units.time(duration, "duration")
         check_run_arguments(duration, max_spikes, engine)
         for flag, value in (("progress", progress), ("record_tape", record_tape)):
             if not (value is None and flag == "progress" or isinstance(value, (bool, np.bool_))):

@@ -18,6 +18,7 @@ import re
 import numpy as np
 
 from .connectivity import _MAX_N, CSR, Connectivity, _check_n, _check_seed, _real_array
+from . import units
 from .errors import ModelError
 from .result import label
 from .sources import PoissonSource, SpikeSource
@@ -130,6 +131,10 @@ def build_network(model, populations, projections=(), seed=None, inputs=None,
                          f"indices are int32, so at most {_MAX_N}")
     model, parameters, member = _models(model, pops)
     post = {p.name: k for k, p in enumerate(pops)}
+    for q in projections:   # a weight given with units must fit its target's on_pre
+        target = model.models[member[post[q.post]]] if hasattr(model, "models") else model
+        units.check_weight(getattr(target, "units", None), q.port, getattr(
+            q.connectivity, "weight_dims", None), f"Projection {q.pre} -> {q.post}")
     csr = _merge(senders, slices, projections,
                  [_port(model, q, member[post[q.post]]) for q in projections])
     if sources:   # rows for every sender, targets among the neurons only
@@ -177,6 +182,10 @@ def _check_parameters(parameters, where, n):
         if not isinstance(name, str) or not name.isidentifier():
             raise ModelError(f"{where}: parameter name {name!r} is not an identifier; use "
                              f"names like 'I' or 'tau'")
+        if units.is_quantity(value) or isinstance(value, (list, tuple)) and any(
+                units.is_quantity(v) for v in value):
+            values[name] = value      # with units: converted against the model at build time
+            continue
         if isinstance(value, (bool, np.bool_)) or isinstance(value, str):
             raise ModelError(f"{where}: parameter '{name}' = {value!r} is not a number; give a "
                              f"number or {n} numbers, one per neuron")
@@ -312,6 +321,9 @@ def _models(model, pops):
             raise ModelError(f"population '{p.name}' gives parameter '{unknown[0]}', which "
                              f"{m.name} does not have (its parameters are "
                              f"{', '.join(m.parameters) or 'none'}, and refractory)")
+    # values given with units, as plain numbers (each checked against its model's dimensions)
+    pops = [_Values(p.n, units.parameter_values(m, p.parameters, f"population '{p.name}'"))
+            for p, m in zip(pops, own)]
     if len(distinct) == 1:
         net = model if model is not None and model.spec() == distinct[0].spec() else distinct[0]
         names = union([list(p.parameters) for p in pops]

@@ -17,6 +17,7 @@ import numpy as np
 
 from .connectivity import _check_n, _check_scalar, _integers, _real_array
 from .engine.inputs import DRIVE, LIST, POISSON, Inputs
+from . import units
 from .errors import ModelError
 
 __all__ = ["SpikeSource", "PoissonSource", "PoissonInput"]
@@ -39,7 +40,7 @@ class SpikeSource:
         where = f"SpikeSource '{self.name}'"
         self.n = _check_n(n, where, "n, the number of sources")
         self.indices = _integers(indices, f"{where}: indices", np.int64)
-        self.times = _real_array(times, f"{where}: times (ms)")
+        self.times = _real_array(units.time(times, f"{where}: times"), f"{where}: times (ms)")
         if self.indices.ndim != 1 or self.times.shape != self.indices.shape:
             raise ModelError(f"{where}: indices and times must be 1-D of equal length (one "
                              f"entry per spike); got shapes {self.indices.shape} and "
@@ -74,7 +75,7 @@ class PoissonSource:
         self.name = _name(name, "PoissonSource")
         where = f"PoissonSource '{self.name}'"
         self.n = _check_n(n, where, "n, the number of sources")
-        self.rate = _check_scalar(rate, where, "rate")
+        self.rate = _check_scalar(units.rate(rate, f"{where}: rate"), where, "rate")
 
     def __repr__(self):
         return f"PoissonSource({self.name!r}, n={self.n}, rate={self.rate:g} Hz)"
@@ -92,7 +93,10 @@ class PoissonInput:
         self.target = target
         where = f"PoissonInput into {target or 'every neuron'}"
         self.n = _check_n(n, where, "n, the number of inputs per neuron")
-        self.rate = _check_scalar(rate, where, "rate")
+        self.rate = _check_scalar(units.rate(rate, f"{where}: rate"), where, "rate")
+        self.weight_dims = units.dims_of(weight, f"{where}: weight")   # (checked by Network)
+        if self.weight_dims is not None:
+            weight = units.quantity(weight, f"{where}: weight")[0]
         self.weight = _check_scalar(weight, where, "weight")
 
     def __repr__(self):

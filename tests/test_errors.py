@@ -285,7 +285,8 @@ def test_fixed_point_between_sample_points():
 def test_negative_refractory_period():
     expect(lambda: lif(refractory=-1.0), "refractory", "-1.0", ">= 0")
     expect(lambda: load_model("lif", refractory=float("nan")), "refractory", ">= 0")
-    expect(lambda: lif(refractory="2 ms"), "refractory", "number of ms")
+    expect(lambda: lif(refractory="2 mV"), "refractory", "time")
+    expect(lambda: lif(refractory="soon"), "refractory", "number of ms")
 
 
 @pytest.mark.parametrize("changes", [
