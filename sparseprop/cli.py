@@ -30,22 +30,34 @@ def _check_out(path):
                          f"writable folder, e.g. --out spikes.npz)")
 
 
-def _simulate(args, model):
+def _simulate(args):
     from .connectivity import fixed_outdegree
     from .errors import Interrupted
+    from .library import load_model
     from .network import Network, check_run_arguments
+    from .network_file import read_network_file
     _check_out(args.out)
-    check_run_arguments(args.duration, args.max_spikes, args.engine)
     start = time.perf_counter()
-    weight = args.weight if args.weight is not None else -args.j0 / max(args.k, 1) ** 0.5
-    seed = args.net_seed if args.net_seed is not None else args.seed
-    net = Network(model, args.n, fixed_outdegree(args.k, weight, seed=seed), seed=args.seed)
-    setup = time.perf_counter() - start
-    print(f"{model.name}: N = {args.n}, K = {args.k}, w = {weight:g}, engine {args.engine}; "
-          f"set-up {setup:.2f} s", flush=True)
+    if args.network is not None:      # the network, duration and record from a file
+        net, run = read_network_file(args.network)
+        k = int(net.csr.out_degree().mean()) if net.csr.n else 0
+        setup = time.perf_counter() - start
+        print(f"{args.network}: {net.model.name}, N = {net.n}, {net.csr.nnz} synapses, "
+              f"engine {run['engine']}; set-up {setup:.2f} s", flush=True)
+    else:
+        model = load_model(args.model, **_parameters(args.param))
+        check_run_arguments(args.duration, args.max_spikes, args.engine)
+        weight = args.weight if args.weight is not None else -args.j0 / max(args.k, 1) ** 0.5
+        seed = args.net_seed if args.net_seed is not None else args.seed
+        net = Network(model, args.n, fixed_outdegree(args.k, weight, seed=seed), seed=args.seed)
+        run = {"duration": args.duration, "max_spikes": args.max_spikes, "engine": args.engine,
+               "record": None}
+        k = args.k
+        setup = time.perf_counter() - start
+        print(f"{model.name}: N = {args.n}, K = {args.k}, w = {weight:g}, engine "
+              f"{args.engine}; set-up {setup:.2f} s", flush=True)
     try:
-        result, status = net.run(duration=args.duration, max_spikes=args.max_spikes,
-                                 engine=args.engine, progress=True), 0
+        result, status = net.run(**run, progress=True), 0
     except Interrupted as stop:
         result, status = stop.result, 130
         print(f"interrupted (Ctrl-C): kept the {result.n_spikes} spikes up to "
@@ -54,7 +66,10 @@ def _simulate(args, model):
     print(f"spikes: {result.n_spikes} in {result.duration:g} ms; rate {result.rate:.4g} Hz")
     print(f"wall time {wall:.2f} s (after {result.compile_time:.2f} s of JIT compilation); "
           f"{result.n_spikes / max(wall, 1e-9):.4g} spikes/s; "
-          f"{result.n_spikes * args.k / max(wall, 1e-9):.4g} synaptic events/s")
+          f"{result.n_spikes * k / max(wall, 1e-9):.4g} synaptic events/s")
+    if result.state:
+        print(f"recorded {', '.join(result.state)} of {len(next(iter(result.state_neurons.values())))}"
+              f" neurons at {result.state_times.size} times")
     if args.out:
         result.save(args.out)
         print(f"saved {args.out}")
@@ -108,7 +123,12 @@ def main(argv=None):
                      help="override a parameter, or the refractory period: --param refractory=2")
     sim.add_argument("--engine", choices=("auto", "sparse", "reference"), default="auto",
                      help="auto (the sparse engine), sparse or reference (the O(N) loop)")
-    sim.add_argument("--out", default=None, help="save the spikes to this .npz file")
+    sim.add_argument("--out", default=None,
+                     help="save the spikes (and recorded states) to this .npz file")
+    sim.add_argument("--network", default=None, metavar="FILE",
+                     help="a network description file (TOML: model, populations, projections, "
+                          "inputs, duration, record; see sparseprop.network_file); the random "
+                          "network's options are then not used")
     pl = sub.add_parser("plot", help="plot a saved result (raster, rate or states) to a file")
     pl.add_argument("result", help="an .npz file written by Result.save or simulate --out")
     pl.add_argument("-o", "--out", required=True, help="image file, e.g. raster.png (.pdf, .svg)")
@@ -129,7 +149,7 @@ def main(argv=None):
         if args.command == "plot":
             return _plot(args)
         if args.command == "simulate":
-            return _simulate(args, load_model(args.model, **_parameters(args.param)))
+            return _simulate(args)
         start = time.perf_counter()
         model = load_model(args.model, **_parameters(args.param))
         explanation = model.explain()

@@ -66,7 +66,7 @@ NAMES = frozenset(name for name, _, _ in _spellings())   # every unit name, e.g.
 
 
 @functools.lru_cache(maxsize=None)
-def _si():
+def _sympy_units():
     import sympy.physics.units as si
     return si
 
@@ -74,7 +74,7 @@ def _si():
 @functools.lru_cache(maxsize=None)
 def table():
     """name -> SymPy Quantity (defined in SymPy's SI unit system) of every unit name."""
-    si = _si()
+    si = _sympy_units()
     from sympy.physics.units import Quantity
     from sympy.physics.units.systems import SI
     out = {}
@@ -103,7 +103,7 @@ def __getattr__(name):
 def _factor_dims(expr):
     """(SI factor, dimensions) of a SymPy expression of numbers and units."""
     from sympy.physics.units import convert_to
-    si = _si()
+    si = _sympy_units()
     basis = tuple(getattr(si, n) for n in _BASE_NAMES)
     base = convert_to(expr, basis)
     coeff, rest = base.as_coeff_Mul()
@@ -194,6 +194,15 @@ def is_quantity(value):
 def quantity(value, where):
     """(number in the coherent system, dimensions) of a quantity: a string ('-65 mV') or a
     SymPy expression (-65*mV); ModelError naming `where` otherwise."""
+    factor, dims = _si(value, where)
+    number = coherent(factor, dims)
+    if not math.isfinite(number):
+        raise ModelError(f"{where}: {value!r:.60} is not finite")
+    return number, dims
+
+
+def _si(value, where):
+    """(exact SI value, dimensions) of a quantity."""
     number, expr = _parse_unit_text(value, where) if isinstance(value, str) else (1, value)
     if not isinstance(expr, sp.Basic):
         raise ModelError(f"{where}: {value!r:.60} is not a quantity; give e.g. '-65 mV'")
@@ -207,10 +216,7 @@ def quantity(value, where):
         raise ModelError(f"{where}: {exc}") from None
     except (TypeError, ValueError, AttributeError):
         raise ModelError(f"{where}: {value!r:.60} is not a number times units") from None
-    number = coherent(factor, dims)
-    if not math.isfinite(number):
-        raise ModelError(f"{where}: {value!r:.60} is not finite")
-    return number, dims
+    return factor, dims
 
 
 def value(value, dims, where, strings=True):
@@ -241,11 +247,11 @@ def time(duration, where):
 def rate(value_, where):
     """A rate in Hz: a plain number, or a quantity of 1/time."""
     if is_quantity(value_):
-        number, dims = quantity(value_, where)
+        factor, dims = _si(value_, where)
         if dims != (0, 0, -1, 0, 0, 0, 0):
             raise ModelError(f"{where} = {value_!s:.60} has the dimensions of "
                              f"{describe(dims)}, but a rate (1/time, e.g. '10 Hz') is needed")
-        return number * 1000.0        # per ms -> Hz
+        return float(factor)          # Hz: the SI value, rounded once
     return value_
 
 

@@ -6,6 +6,7 @@ Run: python tutorials/01_declare_a_model.py   (writes qif_ptc.png with the `plot
 2. Read the derivation: phase map, inverse, period, phase transition curve (PTC).
 3. Check the derivation against a hand-made oracle: state -> jump -> phase.
 4. The theta neuron is the same model on a circle: its PTC is the QIF's.
+5. The same model declared with units (tau = 10 ms) derives the same kernels.
 """
 import math
 
@@ -32,6 +33,16 @@ print("max |PTC - phase(state + w)| =", np.max(np.abs(k.ptc(phases, -0.05) - by_
 # 4. The theta neuron (v = tan(theta/2)) has the same phase dynamics.
 theta = sparseprop.load_model("theta")
 print("theta PTC - QIF PTC:", np.max(np.abs(theta.compile().ptc(phases, -0.05) - k.ptc(phases, -0.05))))
+
+# 5. The same model with units: tau is a time (sparseprop.units, on SymPy's units). The
+#    dimensions are checked (v**2 + I is a pure number, so dv/dt is 1/time), then tau becomes
+#    10 (ms), so the derivation and the kernels are those above.
+qif_units = sparseprop.NeuronModel("dv/dt = (v**2 + I)/tau : 1", threshold="v >= inf",
+                                   reset="v = -inf", on_pre="v += w",
+                                   parameters={"I": 0.1, "tau": "10 ms"}, name="qif")
+same = np.array_equal(qif_units.compile().ptc(phases, -0.05), k.ptc(phases, -0.05))
+print(f"\nwith units: tau = {qif_units.parameters['tau']} ms; the same PTC: {same}")
+assert same
 
 try:
     import matplotlib

@@ -37,23 +37,35 @@ MODEL = sp.NeuronModel("dv/dt = (mu - v)/tau : 1", threshold=f"v >= {THETA}",
                        refractory=REFRACTORY, name="brunel2000")
 
 
-def brunel(g, eta, scale=1.0, seed=1):
-    """Brunel's model A network at (g, eta), N_E = 10,000 scale: a sparseprop Network."""
+# The same model declared with physical units (sparseprop.units, on SymPy's units): checked
+# for dimensions, then converted to ms and mV, so it runs the same kernels.
+MODEL_UNITS = sp.NeuronModel("dv/dt = (mu - v)/tau : volt", threshold=f"v >= {THETA}*mV",
+                             reset=f"v = {RESET}*mV", parameters={"mu": "25 mV",
+                                                                  "tau": f"{TAU} ms"},
+                             refractory=f"{REFRACTORY} ms", name="brunel2000")
+
+
+def brunel(g, eta, scale=1.0, seed=1, units=False):
+    """Brunel's model A network at (g, eta), N_E = 10,000 scale: a sparseprop Network; with
+    units=True written with units (mV, ms, Hz) throughout."""
     n_e = int(round(10_000 * scale))
     n_i = n_e // 4
     c_e, c_i = n_e // 10, n_i // 10
     nu_thr = THETA / (J * c_e * TAU) * 1000.0          # Hz
-    E = sp.Population("E", n_e, parameters={"mu": 0.0})
-    I = sp.Population("I", n_i, parameters={"mu": 0.0})
+    # a number in ms, mV or Hz, or the same as a quantity
+    q = (lambda x, unit: f"{x!r} {unit}") if units else (lambda x, unit: x)  # noqa: E731
+    E = sp.Population("E", n_e, parameters={"mu": q(0.0, "mV")})
+    I = sp.Population("I", n_i, parameters={"mu": q(0.0, "mV")})
+    j, inh, d = q(J, "mV"), q(-g * J, "mV"), q(DELAY, "ms")
     projections = [
-        sp.Projection("E", "E", sp.fixed_indegree(c_e, J, seed=seed, delay=DELAY)),
-        sp.Projection("E", "I", sp.fixed_indegree(c_e, J, seed=seed + 1, delay=DELAY)),
-        sp.Projection("I", "E", sp.fixed_indegree(c_i, -g * J, seed=seed + 2, delay=DELAY)),
-        sp.Projection("I", "I", sp.fixed_indegree(c_i, -g * J, seed=seed + 3, delay=DELAY))]
-    drive = [sp.PoissonInput(name, c_e, eta * nu_thr, J) for name in ("E", "I")]
+        sp.Projection("E", "E", sp.fixed_indegree(c_e, j, seed=seed, delay=d)),
+        sp.Projection("E", "I", sp.fixed_indegree(c_e, j, seed=seed + 1, delay=d)),
+        sp.Projection("I", "E", sp.fixed_indegree(c_i, inh, seed=seed + 2, delay=d)),
+        sp.Projection("I", "I", sp.fixed_indegree(c_i, inh, seed=seed + 3, delay=d))]
+    drive = [sp.PoissonInput(name, c_e, q(eta * nu_thr, "Hz"), j) for name in ("E", "I")]
     v0 = np.random.default_rng(seed + 4).uniform(0.0, THETA, n_e + n_i)   # as NEST's run
-    return sp.build_network(MODEL, [E, I], projections, seed=seed + 5, inputs=drive,
-                            initial_state={"v": v0})
+    return sp.build_network(MODEL_UNITS if units else MODEL, [E, I], projections,
+                            seed=seed + 5, inputs=drive, initial_state={"v": v0})
 
 
 def statistics(result, transient):
@@ -94,6 +106,12 @@ def main(scale, duration, transient):
               f"{population.std() / max(population.mean(), 1e-12):.2f}  ({result.wall_time:.1f} s "
               f"for {duration:g} ms, {result.n_spikes} spikes)")
         plot(regime, g, eta, result, population, transient)
+    with_units = brunel(*REGIMES["AI"], scale, units=True).run(duration=50.0, progress=False)
+    plain = brunel(*REGIMES["AI"], scale).run(duration=50.0, progress=False)
+    same = np.array_equal(with_units.i, plain.i) and np.array_equal(with_units.t, plain.t)
+    print(f"AI declared with units: {with_units.n_spikes} spikes in 50 ms, the same spikes as "
+          f"in plain numbers: {same}")
+    assert same
     return rows
 
 

@@ -190,12 +190,15 @@ class Run:
                     tape_pieces.append((tape[:self.counters[_TAPED]].copy(),
                                         marks[:self.counters[_MARKED]].copy()))
                 total += count
-                if progress and time.perf_counter() - compiled > _PROGRESS_AFTER:
+                elapsed = time.perf_counter() - compiled
+                if progress and elapsed > _PROGRESS_AFTER:
                     shown = True
-                    done = (self.now() - t0) / (self.t_stop - t0) if math.isfinite(
-                        self.t_stop) else total / self.budget
-                    print(f"\r  {100 * min(done, 1):5.1f}%  {total} spikes  "
-                          f"{time.perf_counter() - compiled:.1f} s", end="", file=sys.stderr,
+                    done = min((self.now() - t0) / (self.t_stop - t0) if math.isfinite(
+                        self.t_stop) else total / self.budget, 1.0)
+                    eta = elapsed * (1 - done) / done if done > 0 else math.inf
+                    print(f"\r  {100 * done:5.1f}%  {total} spikes, {total / elapsed:.3g} "
+                          f"spikes/s, {(self.now() - t0) / elapsed:.3g} ms simulated per s, "
+                          f"{elapsed:.1f} s, ETA {eta:.0f} s   ", end="", file=sys.stderr,
                           flush=True)
                 if status == STOP_TIME:   # at a sample time, or the end
                     while k < samples.size and samples[k] <= t_stop:
