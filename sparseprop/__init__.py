@@ -8,11 +8,10 @@ from .library import list_models, load_model  # noqa: E402
 from . import connectivity  # noqa: E402
 from .connectivity import (erdos_renyi, fixed_indegree, fixed_outdegree,  # noqa: E402
                            from_edges, from_networkx)
-from .network import Network  # noqa: E402
+from .network import Network, load_network  # noqa: E402
 from .population import Population, Projection, build_network  # noqa: E402
 from .result import Result, load_result  # noqa: E402
 from .sources import PoissonInput, PoissonSource, SpikeSource  # noqa: E402
-from .storage import load_network  # noqa: E402
 
 __all__ = ["ModelError", "Interrupted", "NeuronModel", "LinearModel", "load_model", "list_models", "Network", "Result",
            "load_result", "fixed_outdegree", "fixed_indegree", "erdos_renyi", "from_edges",

@@ -727,3 +727,15 @@ class Network:
         """Gradients of a loss of a recorded run of this network; see Result.backward."""
         from .gradients import backward
         return backward(self, result, dloss_dt, dloss_dphase)
+
+
+def load_network(path):
+    """The Network saved by `net.save(path)`, in the saved state (sparseprop.storage); a
+    ModelError for a file that is not one, is damaged, or was written by a newer format."""
+    from .storage import load_parts
+    kwargs, restore = load_parts(path)
+    try:
+        net = Network(**kwargs)
+    except ModelError as exc:
+        raise ModelError(f"the network file {path} is inconsistent: {exc}") from None
+    return restore(net)

@@ -5,7 +5,7 @@ One .npz file (numpy arrays, no pickles) keeps the definition, the model as its 
 refractory periods included), synapses (weights, delays, ports), populations, sources and
 Poisson inputs, and the state: the current one (time, phases or state rows, refractory ends,
 spikes in flight, every input stream's position and random generator) and the states kept by
-`net.store(name)`. A loaded network continues exactly as the saved one would have: the same
+`net.store(name)`. A loaded network (sparseprop.network.load_network) continues exactly as the saved one would have: the same
 spikes, to the last bit. The file says which format it is; a file of a newer format is refused.
 """
 import json
@@ -147,15 +147,16 @@ def _state(arrays, prefix):
     return State(queue=queue, **fields)
 
 
-def load_network(path):
-    """The Network saved by `net.save(path)`, in the saved state; ModelError for a file that is
-    not one, is damaged, or was written by a newer format."""
+def load_parts(path):
+    """What a network file holds, checked: (the keyword arguments of Network(...), and
+    restore(net), which puts the saved input streams and states into the network built from
+    them); sparseprop.network.load_network builds it. ModelError for a file that is not one,
+    is damaged, or was written by a newer format."""
     from .connectivity import CSR
-    from .network import Network
     from .sources import PoissonInput, PoissonSource, SpikeSource
     path = file_path(path, "read a network from")
     header, arrays = _read(path)
-    try:
+    with _inconsistent(path):
         model = _model(header["model"])
         n = int(header["n"])
         shared = header["shared"]
@@ -180,25 +181,46 @@ def load_network(path):
             raise ModelError("its parameter table does not fit the model")
         parameters = {p: table[:, c].copy() if table.shape[0] > 1 else float(table[0, c])
                       for c, p in enumerate(names)}
-        net = Network(model, n, csr, initial_phase=None, seed=0, parameters=parameters,
-                      populations=populations, sources=sources, inputs=inputs)
-        rng = arrays["stream_rng"]
-        if rng.shape != net._streams.rng.shape or rng.dtype != np.uint64:
-            raise ModelError("its input streams do not fit its sources and inputs")
-        net._streams = net._streams._replace(rng=rng)
         current = _state(arrays, "current_")
-        net._check_state(current)
-        net.current = current
-        for k, name in enumerate(header["stored"]):
-            state = _state(arrays, f"stored_{k}_")
-            net._check_state(state)
-            net._stored[str(name)] = state
-    except ModelError as exc:
-        raise ModelError(f"the network file {path} is inconsistent: {exc}") from None
-    except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
-        raise ModelError(f"the network file {path} is inconsistent or damaged ({exc!r:.80})") \
-            from None
-    return net
+        stored = {str(name): _state(arrays, f"stored_{k}_")
+                  for k, name in enumerate(header["stored"])}
+
+    def restore(net):
+        with _inconsistent(path):
+            rng = arrays["stream_rng"]
+            if rng.shape != net._streams.rng.shape or rng.dtype != np.uint64:
+                raise ModelError("its input streams do not fit its sources and inputs")
+            net._streams = net._streams._replace(rng=rng)
+            for state in [current, *stored.values()]:
+                net._check_state(state)
+            net.current = current
+            net._stored.update(stored)
+        return net
+
+    kwargs = dict(model=model, n=n, connectivity=csr, initial_phase=None, seed=0,
+                  parameters=parameters, populations=populations, sources=sources,
+                  inputs=inputs)
+    return kwargs, restore
 
 
-__all__ = ["FORMAT", "load_network", "save_network"]
+class _inconsistent:
+    """Turns what a damaged file makes fail into one ModelError naming the file."""
+
+    def __init__(self, path):
+        self.path = path
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, exc, tb):
+        if exc is None:
+            return False
+        if isinstance(exc, ModelError):
+            raise ModelError(f"the network file {self.path} is inconsistent: {exc}") from None
+        if isinstance(exc, (KeyError, TypeError, ValueError, AttributeError, IndexError)):
+            raise ModelError(f"the network file {self.path} is inconsistent or damaged "
+                             f"({exc!r:.80})") from None
+        return False
+
+
+__all__ = ["FORMAT", "load_parts", "save_network"]

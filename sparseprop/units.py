@@ -283,14 +283,22 @@ def uses_units(equations, threshold, reset, on_pre, parameters):
     given as a quantity, or a unit name in its threshold, reset or on_pre)."""
     from .equations import _statements
     try:
-        if any(unit.strip() != "1" for _, unit, _, _ in _statements(equations)):
-            return True
+        statements = list(_statements(equations))
     except ModelError:
         return False                  # the equations' own parser says what is wrong
+    if any(unit.strip() != "1" for _, unit, _, _ in statements):
+        return True
     if isinstance(parameters, dict) and any(is_quantity(v) for v in parameters.values()):
         return True
+    # a unit name in the texts that the model does not define itself (a variable V, a
+    # parameter S are the model's)
+    defined = set(parameters) if isinstance(parameters, dict) else set()
+    for definition, _, _, _ in statements:
+        lhs = definition.split("=")[0].strip()
+        match = re.match(r"^d\s*([A-Za-z_]\w*)\s*/\s*dt$", lhs)
+        defined.add(match.group(1) if match else lhs)
     texts = [threshold, reset] + (list(on_pre.values()) if isinstance(on_pre, dict) else [on_pre])
-    return any(isinstance(t, str) and set(re.findall(r"[A-Za-z_]\w*", t)) & NAMES
+    return any(isinstance(t, str) and (set(re.findall(r"[A-Za-z_]\w*", t)) - defined) & NAMES
                for t in texts)
 
 
