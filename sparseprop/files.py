@@ -62,4 +62,39 @@ def write_atomically(path, doing, write):
     return target
 
 
-__all__ = ["file_path", "target_of", "write_atomically"]
+def read_toml(source, what, limit, hint):
+    """The table of a TOML file (a path, or a resource with .open), at most `limit` bytes;
+    ModelError naming `what` (e.g. "model file x.toml") when it cannot be read, is larger
+    (`hint` says what such a file holds) or is not valid TOML."""
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10
+        import tomli as tomllib
+    try:
+        with (source.open("rb") if hasattr(source, "open") else open(source, "rb")) as handle:
+            data = handle.read(limit + 1)
+        if len(data) > limit:
+            raise ModelError(f"{what} is larger than {limit} bytes; {hint}")
+        return tomllib.loads(data.decode("utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ModelError(f"cannot read {what}: {exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ModelError(f"{what} is not valid TOML: {exc}") from None
+
+
+def check_fields(table, where, fields, required):
+    """`table` (from a TOML file) if it is a table with only `fields` and every `required`
+    one; ModelError naming `where` and the field otherwise."""
+    if not isinstance(table, dict):
+        raise ModelError(f"{where} must be a table (name = value lines); got {table!r:.60}")
+    unknown = sorted(set(table) - set(fields))
+    if unknown:
+        raise ModelError(f"unknown field '{unknown[0]}' in {where}; the fields are "
+                         f"{', '.join(sorted(fields))}")
+    missing = [f for f in required if f not in table]
+    if missing:
+        raise ModelError(f"{where} lacks '{missing[0]}' (required: {', '.join(required)})")
+    return table
+
+
+__all__ = ["check_fields", "file_path", "read_toml", "target_of", "write_atomically"]

@@ -1,13 +1,10 @@
 """The shipped models (models/*.toml) and user model files: load_model, list_models."""
 import importlib.resources
 import os
-try:
-    import tomllib
-except ModuleNotFoundError:  # Python 3.10
-    import tomli as tomllib
 from pathlib import Path
 
 from .errors import ModelError
+from .files import check_fields, read_toml
 from .model import NeuronModel
 
 _FIELDS = {"name", "description", "reference", "time_unit", "equations", "threshold", "reset",
@@ -33,24 +30,9 @@ def _shipped():
 def read_model_file(path_or_resource):
     """The table of a model file, checked for required and unknown fields."""
     where = str(path_or_resource)
-    try:
-        with path_or_resource.open("rb") as handle:
-            data = handle.read(_MAX_BYTES + 1)
-        if len(data) > _MAX_BYTES:
-            raise ModelError(f"model file {where} is larger than {_MAX_BYTES} bytes; a model "
-                             f"file holds a few fields of text (see models/lif.toml)")
-        table = tomllib.loads(data.decode("utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ModelError(f"cannot read model file {where}: {exc}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ModelError(f"model file {where} is not valid TOML: {exc}") from None
-    unknown = sorted(set(table) - _FIELDS)
-    if unknown:
-        raise ModelError(f"unknown field '{unknown[0]}' in model file {where}; the fields are "
-                         f"{', '.join(sorted(_FIELDS))}")
-    missing = [f for f in _REQUIRED if f not in table]
-    if missing:
-        raise ModelError(f"model file {where} lacks '{missing[0]}' (required: {', '.join(_REQUIRED)})")
+    table = read_toml(path_or_resource, f"model file {where}", _MAX_BYTES,
+                      "a model file holds a few fields of text (see models/lif.toml)")
+    check_fields(table, f"model file {where}", _FIELDS, _REQUIRED)
     if not isinstance(table.get("parameters", {}), dict):
         raise ModelError(f"'parameters' in {where} must be a table: [parameters] then name = value")
     for field in _TEXT_FIELDS:

@@ -33,9 +33,8 @@ long to run, every value a number or a quantity with units ("1.5 ms", "0.1 mV", 
     v = [0, 1, 2]
     dt = "0.1 ms"
 """
-import tomllib
-
 from .errors import ModelError
+from .files import check_fields, read_toml
 
 _FIELDS = {"model", "duration", "seed", "populations", "sources", "projections", "inputs",
            "initial_state", "record", "engine", "max_spikes"}
@@ -45,19 +44,6 @@ _PROJECTION = {"pre", "post", "rule", "k", "p", "weight", "delay", "seed", "port
 _INPUT = {"target", "n", "rate", "weight"}
 _RULES = {"fixed_outdegree": "k", "fixed_indegree": "k", "erdos_renyi": "p"}
 _MAX_BYTES = 1 << 20
-
-
-def _table(value, where, fields, required):
-    if not isinstance(value, dict):
-        raise ModelError(f"{where} must be a table (name = value lines); got {value!r:.60}")
-    unknown = sorted(set(value) - fields)
-    if unknown:
-        raise ModelError(f"unknown field '{unknown[0]}' in {where}; the fields are "
-                         f"{', '.join(sorted(fields))}")
-    missing = [f for f in required if f not in value]
-    if missing:
-        raise ModelError(f"{where} lacks '{missing[0]}' (required: {', '.join(required)})")
-    return value
 
 
 def _list(table, name, where):
@@ -74,29 +60,20 @@ def read_network_file(path):
     from .library import load_model
     from .population import Population, Projection, build_network
     where = str(path)
-    try:
-        with open(path, "rb") as handle:
-            data = handle.read(_MAX_BYTES + 1)
-        if len(data) > _MAX_BYTES:
-            raise ModelError(f"network file {where} is larger than {_MAX_BYTES} bytes; list "
-                             f"populations and rules, not synapses")
-        table = tomllib.loads(data.decode("utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ModelError(f"cannot read network file {where}: {exc}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ModelError(f"network file {where} is not valid TOML: {exc}") from None
-    _table(table, f"network file {where}", _FIELDS, ("model", "populations"))
+    table = read_toml(path, f"network file {where}", _MAX_BYTES,
+                      "list populations and rules, not synapses")
+    check_fields(table, f"network file {where}", _FIELDS, ("model", "populations"))
     if not isinstance(table["model"], str):
         raise ModelError(f"'model' in {where} must be a shipped model's name or a model file's "
                          f"path (a string)")
     model = load_model(table["model"])
     groups = []
     for k, p in enumerate(_list(table, "populations", where)):
-        p = _table(p, f"populations[{k}] of {where}", _POPULATION, ("name", "n"))
+        p = check_fields(p, f"populations[{k}] of {where}", _POPULATION, ("name", "n"))
         groups.append(Population(p["name"], p["n"], parameters=p.get("parameters"),
                                  model=load_model(p["model"]) if "model" in p else None))
     for k, s in enumerate(_list(table, "sources", where)):
-        s = _table(s, f"sources[{k}] of {where}", _SOURCE, ("kind", "name", "n"))
+        s = check_fields(s, f"sources[{k}] of {where}", _SOURCE, ("kind", "name", "n"))
         if s["kind"] == "poisson":
             groups.append(sources.PoissonSource(s["name"], s["n"], s.get("rate")))
         elif s["kind"] == "spikes":
@@ -107,7 +84,7 @@ def read_network_file(path):
                              f"use 'poisson' or 'spikes'")
     projections = []
     for k, q in enumerate(_list(table, "projections", where)):
-        q = _table(q, f"projections[{k}] of {where}", _PROJECTION,
+        q = check_fields(q, f"projections[{k}] of {where}", _PROJECTION,
                    ("pre", "post", "rule", "weight"))
         rule = q["rule"]
         if rule not in _RULES:
@@ -121,7 +98,7 @@ def read_network_file(path):
         projections.append(Projection(q["pre"], q["post"], recipe, port=q.get("port")))
     inputs = []
     for k, i in enumerate(_list(table, "inputs", where)):
-        i = _table(i, f"inputs[{k}] of {where}", _INPUT, ("n", "rate", "weight"))
+        i = check_fields(i, f"inputs[{k}] of {where}", _INPUT, ("n", "rate", "weight"))
         inputs.append(sources.PoissonInput(i.get("target"), i["n"], i["rate"], i["weight"]))
     state = table.get("initial_state")
     if state is not None and not isinstance(state, dict):
