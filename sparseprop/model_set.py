@@ -27,12 +27,37 @@ def as_linear(model):
     if isinstance(model, LinearModel):
         return model
     try:
-        return LinearModel(model.equations, model.threshold, model.reset, model.on_pre,
-                           model.parameters, model.name, model.refractory)
+        linear = LinearModel(model.equations, model.threshold, model.reset, model.on_pre,
+                             model.parameters, model.name, model.refractory)
+        linear.units = model.units   # (what was given with units, for networks' checks)
+        return linear
     except ModelError as exc:
         raise ModelError(f"{model.name} cannot share a network with other models: a network of "
                          f"several models needs each to have linear dynamics (x' = A x + b), "
                          f"and {model.name} does not ({exc})") from None
+
+
+def merged_units(members):
+    """The dimensions of the variables, parameters and weights of the members (None when none
+    is declared with units); ModelError when two members give one name different ones."""
+    from .units import NONE, ModelUnits, describe
+    if all(getattr(m, "units", None) is None for m in members):
+        return None
+    merged = ModelUnits("", "", "", None, {})
+    for m in members:
+        u = m.units
+        kinds = ((merged.variables, u.variables if u else {}, m.variables, "variable"),
+                 (merged.parameter_dims, u.parameter_dims if u else {}, m.parameters,
+                  "parameter"),
+                 (merged.weight, u.weight if u else {}, m.ports, "weight of port"))
+        for table, dims, names, kind in kinds:
+            for name in names:
+                d = dims.get(name, NONE)
+                if table.setdefault(name, d) != d:
+                    raise ModelError(f"the {kind} '{name}' is {describe(table[name])} in one "
+                                     f"model and {describe(d)} in {m.name}; models in one "
+                                     f"network must agree on their units")
+    return merged
 
 
 class ModelSet(pipeline.Pipeline):
@@ -65,6 +90,7 @@ class ModelSet(pipeline.Pipeline):
         self.port_names = union(m.ports for m in members)
         self.ports = ("first",) + self.port_names
         self.refractory = members[0].refractory
+        self.units = merged_units(members)
 
     # -- where each member's neurons keep their values ----------------------------------------
     def columns(self, k):

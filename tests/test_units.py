@@ -132,3 +132,32 @@ def test_weight_of_the_wrong_dimensions_is_refused():
     net = spp.Network(model, 10, spp.fixed_outdegree(2, "1 mV", seed=1),
                       initial_state={"v": "-60 mV"})
     assert np.allclose(net.state, -60.0, rtol=1e-14)
+
+
+def test_several_models_with_units():
+    lif_exp = spp.NeuronModel("dv/dt = (Ie + I - v)/tau_m : volt\ndI/dt = -I/tau_s : volt",
+                              threshold="v >= 1*mV", reset="v = 0*mV", on_pre="I += w",
+                              parameters={"Ie": "1.1 mV", "tau_m": "10 ms", "tau_s": "2 ms"},
+                              name="lif_exp")
+    lif = spp.NeuronModel("dv/dt = (I - v)/tau : volt", threshold="v >= 1*mV",
+                          reset="v = 0*mV", parameters={"I": "1.1 mV", "tau": "10 ms"},
+                          name="lif")
+    results = []
+    for E, I, w in ((lif_exp, lif, "-0.2 mV"), ("lif_exp", "lif", -0.2)):
+        net = spp.build_network(None, [
+            spp.Population("E", 40, {"Ie": "1.2 mV" if w == "-0.2 mV" else 1.2}, model=E),
+            spp.Population("I", 10, model=I)], [
+            spp.Projection("E", "I", spp.fixed_outdegree(5, w, seed=1, delay=1.0)),
+            spp.Projection("I", "E", spp.fixed_outdegree(10, w, seed=2))], seed=3)
+        results.append(net.run(duration=60.0))
+    a, b = results
+    assert a.n_spikes > 100 and np.array_equal(a.i, b.i) and np.array_equal(a.t, b.t)
+    with pytest.raises(spp.ModelError, match="the weight is current"):
+        spp.build_network(None, [spp.Population("E", 4, model=lif_exp),
+                                 spp.Population("I", 2, model=lif)],
+                          [spp.Projection("E", "I", spp.fixed_outdegree(1, "5 pA", seed=1))])
+    plain_v = spp.NeuronModel("dv/dt = -v/tau : 1", "v >= 1", "v = 0",
+                              parameters={"tau": "10 ms"}, name="leak")
+    with pytest.raises(spp.ModelError, match="'v' is voltage in one model and a pure number"):
+        spp.build_network(None, [spp.Population("E", 4, model=lif_exp),
+                                 spp.Population("L", 2, model=plain_v)])
