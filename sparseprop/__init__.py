@@ -5,7 +5,7 @@ from .errors import Interrupted, ModelError  # noqa: E402
 from .model import NeuronModel  # noqa: E402
 from .linear_model import LinearModel  # noqa: E402
 from .library import list_models, load_model  # noqa: E402
-from . import connectivity  # noqa: E402
+from . import connectivity, datasets  # noqa: E402
 from .connectivity import (erdos_renyi, fixed_indegree, fixed_outdegree,  # noqa: E402
                            from_edges, from_networkx)
 from .network import Network, load_network  # noqa: E402
@@ -15,6 +15,6 @@ from .sources import PoissonInput, PoissonSource, SpikeSource  # noqa: E402
 
 __all__ = ["ModelError", "Interrupted", "NeuronModel", "LinearModel", "load_model", "list_models", "Network", "Result",
            "load_result", "fixed_outdegree", "fixed_indegree", "erdos_renyi", "from_edges",
-           "from_networkx", "connectivity", "Population", "Projection", "build_network",
+           "from_networkx", "connectivity", "datasets", "Population", "Projection", "build_network",
            "SpikeSource", "PoissonSource", "PoissonInput", "load_network",
            "__version__"]
