@@ -231,12 +231,19 @@ def value(value, dims, where, strings=True):
             raise ModelError(f"{where} = {value!s:.60} has the dimensions of {describe(got)}, "
                              f"but {describe(dims)} is needed here")
         return number
-    if isinstance(value, (list, tuple, np.ndarray)) and np.size(value) and \
-            any(is_quantity(v) for v in np.ravel(np.asarray(value, dtype=object))):
+    if _holds_quantities(value):
         flat = [globals()["value"](v, dims, where) for v in np.ravel(np.asarray(value,
                                                                                 dtype=object))]
         return np.array(flat, dtype=np.float64).reshape(np.shape(value))
     return value
+
+
+def _holds_quantities(values):
+    """A list or object array with a quantity in it (a numeric numpy array never: no scan)."""
+    if isinstance(values, np.ndarray) and values.dtype.kind != "O":
+        return False
+    return isinstance(values, (list, tuple, np.ndarray)) and np.size(values) > 0 and any(
+        is_quantity(v) for v in np.ravel(np.asarray(values, dtype=object)))
 
 
 def time(duration, where):
@@ -547,8 +554,7 @@ def parameter_values(model, values, where="parameters"):
             out[name] = time(v, f"{where}: refractory")
         elif declared is not None and name in declared:
             out[name] = value(v, declared[name], f"{where}: '{name}'")
-        elif is_quantity(v) or isinstance(v, (list, tuple, np.ndarray)) and any(
-                is_quantity(x) for x in np.ravel(np.asarray(v, dtype=object))):
+        elif is_quantity(v) or _holds_quantities(v):
             raise ModelError(f"{where}: '{name}' = {v!s:.60} has units, but "
                              f"{getattr(model, 'name', 'the model')} is declared without units "
                              f"(': 1'); give a plain number, or declare the model with units")
