@@ -56,7 +56,16 @@ def _header(model, d, threshold_word):
     return [f"Model {model.name}: d{x}/dt = {plain(d.rhs)}",
             f"  {threshold_word} {x} >= {plain(d.threshold)}, reset {x} = {plain(d.reset)}, "
             f"input of weight w: {x} -> {plain(d.jump)}",
-            f"  parameters: {values}"]
+            f"  parameters: {values}", *_units_line(model)]
+
+
+def _units_line(model):
+    """For a model declared with units: what its numbers mean."""
+    if getattr(model, "units", None) is None:
+        return []
+    return ["  declared with units (dimensions checked); the numbers are in ms, mV, pA, pF, nS "
+            "and GOhm (sparseprop.units): " + ", ".join(
+                f"{k} = {v}" for k, v in model.units.parameters.items())]
 
 
 def _integral_latex(d):
@@ -192,7 +201,7 @@ def explain_linear(model):
              *[f"  input on port '{port}': " + "; ".join(
                  f"{d.variables[k]} -> {plain(e.xreplace(names))}" for k, e in change.items())
                for port, change in d.jumps.items()],
-             f"  parameters: {values}"]
+             f"  parameters: {values}", *_units_line(model)]
     latex = [r"\dot x = A x + b,\quad A = " + sp.latex(d.system.A) + r",\quad b = "
              + sp.latex(d.system.b)]
     for which, branches in (("free", d.free), ("refractory", d.refractory)):
