@@ -111,9 +111,10 @@ class Network:
         self._check_table(self.csr)
         model_units = getattr(model, "units", None)
         if isinstance(connectivity, Connectivity):
-            units.check_weight(model_units, None, connectivity.weight_dims, connectivity.kind)
+            units.check_weight(model_units, None, getattr(connectivity, "weight_dims", None),
+                               connectivity.kind)
         for p in self.poisson_inputs:
-            units.check_weight(model_units, None, p.weight_dims, repr(p))
+            units.check_weight(model_units, None, getattr(p, "weight_dims", None), repr(p))
         self._streams = streams(self.n, self.sources, self.poisson_inputs, self.populations,
                                 seed)
         self.revision = 0         # counts changes of weights and parameters (tapes record it)
