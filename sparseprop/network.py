@@ -591,6 +591,29 @@ class Network:
         self._set_rows(values)
         self.revision += 1
 
+    def set_spikes(self, name, indices, times):
+        """Give SpikeSource `name` new spikes (as Brian2's SpikeGeneratorGroup.set_spikes):
+        from the current time on it emits those at or after it, in the current state and in
+        every stored one (a stored state at an earlier time emits them from its own time).
+        The other streams go on unchanged. Tapes recorded before are refused by backward."""
+        from .sources import SpikeSource
+        k = next((k for k, s in enumerate(self.sources) if getattr(s, "name", None) == name),
+                 None)
+        if k is None or not isinstance(self.sources[k], SpikeSource):
+            lists = [s.name for s in self.sources if isinstance(s, SpikeSource)]
+            raise ModelError(f"set_spikes: {name!r:.40} is not a SpikeSource of this network; "
+                             f"its SpikeSources: {', '.join(lists) or 'none'}")
+        new = SpikeSource(name, self.sources[k].n, indices, times)   # (checked)
+        sources = list(self.sources)
+        sources[k] = new
+        old = self._streams
+        fresh = streams(self.n, sources, self.poisson_inputs, self.populations, 0)
+        fresh = fresh._replace(rng=old.rng)          # (the random streams' seeds, as before)
+        for state in [self.current, *self._stored.values()]:
+            _move_lists(state, old, fresh, k)
+        self.sources, self._streams = sources, fresh
+        self.revision += 1
+
     @property
     def parameters(self):
         """Current model parameter values, name -> number (or array of n, per neuron)."""
@@ -728,6 +751,26 @@ class Network:
         """Gradients of a loss of a recorded run of this network; see Result.backward."""
         from .gradients import backward
         return backward(self, result, dloss_dt, dloss_dphase)
+
+
+def _move_lists(state, old, new, changed):
+    """A state's spike-list positions from the streams `old` to `new` (sparseprop.sources'
+    streams): the same position within each list; stream `changed` (a new list) at its first
+    spike at or after the state's time."""
+    from .engine.inputs import LIST
+    for s in range(new.kind.size):
+        if new.kind[s] != LIST:
+            continue
+        if s != changed:
+            state.input_ptr[s] += new.ptr[s] - old.ptr[s]
+            continue
+        at = new.ptr[s] + int(np.searchsorted(new.list_t[new.ptr[s]:new.end[s]], state.t,
+                                              side="left"))
+        state.input_ptr[s] = at
+        if at < new.end[s]:
+            state.next_input[s], state.input_who[s] = new.list_t[at], new.list_i[at]
+        else:
+            state.next_input[s], state.input_who[s] = np.inf, -1
 
 
 def load_network(path):

@@ -494,3 +494,45 @@ def test_a_projection_table_is_not_a_network_table():
     assert repr(block).startswith("CSR(n=5, n_post=3")
     with pytest.raises(spp.ModelError, match="connects 5 to 3 neurons; the network has 5 neurons"):
         spp.Network("lif", 5, block)
+
+
+def _stimulated(times, seed=3):
+    pops = [Population("E", 30, parameters={"I": 0.9}), spp.SpikeSource("a", 2, [0, 1], [1.0, 2.0]),
+            spp.PoissonSource("noise", 3, 40.0), spp.SpikeSource("b", 2, *times)]
+    return build_network("lif", pops, [
+        Projection("a", "E", spp.fixed_outdegree(10, 0.3, seed=1)),
+        Projection("noise", "E", spp.fixed_outdegree(10, 0.2, seed=2, delay=0.5)),
+        Projection("b", "E", spp.fixed_outdegree(15, 0.4, seed=4, delay=1.0))],
+        seed=seed, inputs=[spp.PoissonInput("E", 5, 20.0, 0.05)])
+
+
+def test_set_spikes_gives_the_network_built_with_them():
+    new = ([1, 0, 1, 0], [3.0, 4.5, 4.5, 12.0])
+    net = _stimulated(([0, 1], [5.0, 6.0]))
+    net.store()
+    net.run(duration=20.0)
+    net.restore()
+    net.set_spikes("b", *new)
+    a = net.run(duration=30.0)
+    b = _stimulated(new).run(duration=30.0)
+    assert a.n_spikes > 20 and np.array_equal(a.i, b.i) and np.array_equal(a.t, b.t)
+    assert np.array_equal(a.source_i, b.source_i) and np.array_equal(a.source_t, b.source_t)
+    # mid-run: the new list's spikes from now on only; the other streams go on unchanged
+    net.restore()
+    net.run(duration=4.0)
+    net.set_spikes("b", [0, 1, 0], [2.0, 4.0, 9.0])
+    c = net.run(duration=10.0)
+    b_spikes = c.source_t[c.source_i >= 5]                 # sources: a (0, 1), noise (2-4), b
+    assert list(b_spikes) == [4.0, 9.0]
+
+
+def test_set_spikes_refuses_what_is_not_a_spike_source():
+    net = _stimulated(([0], [5.0]))
+    with pytest.raises(spp.ModelError, match="not a SpikeSource.*its SpikeSources: a, b"):
+        net.set_spikes("noise", [0], [1.0])
+    with pytest.raises(spp.ModelError, match="indices"):
+        net.set_spikes("b", [7], [1.0])
+    result = net.run(duration=10.0, record_tape=True)
+    net.set_spikes("b", [0], [8.0])
+    with pytest.raises(spp.ModelError):
+        result.backward(np.zeros(result.t.size))
