@@ -9,6 +9,7 @@ from . import connectivity, datasets  # noqa: E402
 from .connectivity import (erdos_renyi, fixed_indegree, fixed_outdegree,  # noqa: E402
                            from_edges, from_networkx)
 from .network import Network, load_network  # noqa: E402
+from .layered import layers  # noqa: E402
 from .population import Population, Projection, build_network  # noqa: E402
 from .result import Result, load_result  # noqa: E402
 from .sources import PoissonInput, PoissonSource, SpikeSource  # noqa: E402
@@ -16,5 +17,5 @@ from .sources import PoissonInput, PoissonSource, SpikeSource  # noqa: E402
 __all__ = ["ModelError", "Interrupted", "NeuronModel", "LinearModel", "load_model", "list_models", "Network", "Result",
            "load_result", "fixed_outdegree", "fixed_indegree", "erdos_renyi", "from_edges",
            "from_networkx", "connectivity", "datasets", "Population", "Projection", "build_network",
-           "SpikeSource", "PoissonSource", "PoissonInput", "load_network",
+           "SpikeSource", "PoissonSource", "PoissonInput", "load_network", "layers",
            "__version__"]
