@@ -124,7 +124,7 @@ def coherent(factor, dims):
     scale = sp.Integer(1)
     for s, d in zip(_SCALE, dims):
         scale *= s ** d
-    return float(sp.nsimplify(factor) / scale) if factor.is_Rational else float(factor / scale)
+    return float(factor / scale)      # (exact rationals: rounded once)
 
 
 def describe(dims):
