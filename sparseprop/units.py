@@ -320,7 +320,7 @@ class _Dims:
     def snippet(self, node):
         return ast.get_source_segment(self.text, node) or ast.unparse(node)
 
-    def same(self, a, b, node, left, right):
+    def same(self, a, b, left, right):
         if a == self.ANY:
             return b
         if b == self.ANY or a == b:
@@ -346,7 +346,7 @@ class _Dims:
         if isinstance(node, ast.BinOp):
             a, b = self.of(node.left), self.of(node.right)
             if isinstance(node.op, (ast.Add, ast.Sub)):
-                return self.same(a, b, node, node.left, node.right)
+                return self.same(a, b, node.left, node.right)
             if a == self.ANY or b == self.ANY:
                 return self.ANY
             if isinstance(node.op, ast.Mult):
@@ -377,17 +377,19 @@ class _Dims:
                                  f"'{self.text}') is {describe(a)}; it must be a pure number")
             return NONE
         if isinstance(node, ast.Compare) and len(node.ops) == 1:
-            return self.same(self.of(node.left), self.of(node.comparators[0]), node, node.left,
+            return self.same(self.of(node.left), self.of(node.comparators[0]), node.left,
                              node.comparators[0])
         return NONE                   # the parser refuses what it does not support
 
 
 def _expression_dims(text, names):
+    """The dimensions of an expression (or comparison) text; its parser judges bad syntax."""
+    text = " ".join(text.split())
     try:
-        tree = ast.parse(" ".join(text.split()), mode="eval")
+        tree = ast.parse(text, mode="eval")
     except SyntaxError:
-        return NONE, None             # the parser says what is wrong
-    return _Dims(names, " ".join(text.split())).of(tree), tree
+        return NONE                   # the parser says what is wrong
+    return _Dims(names, text).of(tree)
 
 
 def _without_units(text, names):
@@ -427,7 +429,7 @@ def _check_statement(target, op, rhs, names, kind, weight=None):
     if op == "*=":
         want = NONE
     if weight is None:
-        got, _ = _expression_dims(rhs, names)
+        got = _expression_dims(rhs, names)
         if got not in (want, _Dims.ANY):
             raise ModelError(f"{kind} '{target} {op} {rhs}': the value is {describe(got)}, "
                              f"but {target} is {describe(want)}")
@@ -435,7 +437,7 @@ def _check_statement(target, op, rhs, names, kind, weight=None):
     for guess in (want, NONE):        # w as the target's dimensions, or a pure number
         trial = dict(names, w=guess)
         try:
-            got, _ = _expression_dims(rhs, trial)
+            got = _expression_dims(rhs, trial)
         except ModelError:
             continue
         if got in (want, _Dims.ANY):
@@ -474,7 +476,7 @@ def to_dimensionless(equations, threshold, reset, on_pre, parameters):
     for lhs, rhs, target, differential, flags, line, unit in definitions:
         if rhs:
             try:
-                got, _ = _expression_dims(rhs, names)
+                got = _expression_dims(rhs, names)
             except ModelError as exc:
                 raise ModelError(f"{exc} (in '{line}', with the unit '{unit}' declared for "
                                  f"{target}: give every parameter of it with units, e.g. "
@@ -494,7 +496,7 @@ def to_dimensionless(equations, threshold, reset, on_pre, parameters):
     units.variables = {t: names[t] for _, _, t, d, _, _, _ in definitions if d}
     units.parameter_dims = {p: names[p] for p in given}
     if isinstance(threshold, str):
-        _expression_dims(threshold.replace(">=", " >= "), names)
+        _expression_dims(threshold, names)
     for kind, text in (("reset", reset),):
         for target, op, rhs in _statements_of(text):
             _check_statement(target, op, rhs, names, kind)
