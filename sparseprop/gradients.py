@@ -6,7 +6,7 @@ import numpy as np
 
 from .connectivity import _plain, _real_array
 from .engine.driver import synapses
-from .engine.inputs import DRIVE
+from .engine.inputs import DRIVE, STEP
 from .errors import ModelError
 
 
@@ -61,7 +61,9 @@ class Gradients:
         variable name -> one value per neuron;
     parameters: model parameter name -> number (shared parameters) or array of n (per-neuron);
     source_t: one value per source spike of the result (dL/d result.source_t);
-    input_weight: one value per PoissonInput of the network (dL/d its weight)."""
+    input_weight: one value per PoissonInput of the network (dL/d its weight);
+    stimulus: one array per Stimulus of the network (net.stimuli), dL/d its values, shaped
+        as they were given (times,) or (times, target neurons)."""
     weight: np.ndarray
     initial_phase: np.ndarray
     parameters: dict
@@ -69,6 +71,7 @@ class Gradients:
     initial_state: np.ndarray = None
     source_t: np.ndarray = None
     input_weight: np.ndarray = None
+    stimulus: list = None
 
 
 def _digest(i, t):
@@ -188,19 +191,24 @@ def _backward_linear(network, tape, neurons, dloss_dt, dloss_dphase):
     grad = np.zeros((table.shape[0], m))
     grad_weight, grad_delay = np.zeros(csr.nnz), np.zeros(csr.nnz)
     grad_time = np.zeros(senders.size)
-    drive = network.inputs(network.current).weight
-    grad_drive = np.zeros(drive.size)
+    inputs = network.inputs(network.current)
+    grad_drive, grad_step = np.zeros(inputs.kind.size), np.zeros(inputs.list_w.size)
     network.kernels.jit.run_backward_linear(table, senders, dt_all, tape.first, tape.entries,
-                                            tape.marks, synapses(csr), drive, lam, grad_weight,
-                                            grad_delay, grad, grad_time, grad_drive)
+                                            tape.marks, synapses(csr), inputs, lam, grad_weight,
+                                            grad_delay, grad, grad_time, grad_drive, grad_step)
+    stimulus = []
+    lists = network._streams     # (each list's first entry: ptr of the constant streams)
+    for s, k in zip(network.stimuli, np.flatnonzero(lists.kind == STEP)):
+        per_neuron = grad_step[lists.ptr[k]:lists.end[k]].reshape(s.times.size, -1)
+        stimulus.append(per_neuron.sum(axis=1) if s.shared else per_neuron.copy())
     names = network.kernels.parameter_names
     parameters = {name: (grad[:, c].copy() if table.shape[0] > 1 else float(grad[0, c]))
                   for c, name in enumerate(names) if not (network.mixed and c == 0)}
     return Gradients(weight=grad_weight, initial_phase=np.full(network.n, np.nan),
                      parameters=parameters, delay=grad_delay,
                      initial_state={v: lam[:, k].copy() for k, v in enumerate(model.variables)},
-                     source_t=grad_time[~neurons],
-                     input_weight=grad_drive[network.inputs(network.current).kind == DRIVE])
+                     source_t=grad_time[~neurons], input_weight=grad_drive[inputs.kind == DRIVE],
+                     stimulus=stimulus)
 
 
 def _spikes(result, n):

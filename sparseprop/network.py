@@ -17,6 +17,7 @@ from .gradients import Tape
 from .monitor import Monitor
 from .result import Result, _check_populations, label
 from .sources import check_inputs, check_sources, streams
+from .stimulus import PORT, driven
 
 ENGINES = ("auto", "sparse", "reference")
 REFRACTORY = "refractory"   # a per-neuron value beside the model parameters
@@ -64,7 +65,9 @@ class Network:
     populations: optional name -> number of neurons, adding up to n, laid out in that order
         (results then say which population a neuron belongs to); see also build_network.
     sources: SpikeSource and PoissonSource objects (sparseprop.sources), senders n, n+1, ...
-        in order; inputs: PoissonInput objects (Poisson drive into a population or every neuron).
+        in order; inputs: PoissonInput objects (Poisson drive into a population or every
+        neuron) and Stimulus objects (a parameter that changes at given times: it becomes a
+        state variable of the model, sparseprop.stimulus).
     Neurons whose parameters keep them below threshold (e.g. LIF with I < 1) fire only when
     inputs push them over; their initial state is uniform between reset and threshold, or the
     state reached a given time (initial_phase) after a reset.
@@ -83,19 +86,31 @@ class Network:
             raise ModelError(f"model = {model!r:.60}: give a NeuronModel, a LinearModel, a "
                              f"ModelSet or the name of a shipped model "
                              f"(sparseprop.list_models())")
-        # several state variables, or several models: the linear engine
-        self.linear = isinstance(model, (LinearModel, ModelSet))
-        self.mixed = isinstance(model, ModelSet)
         if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n <= 0:
             raise ModelError(f"n = {n!r}: the number of neurons must be a positive integer")
         _check_seed(seed, "Network")
-        self.model, self.n = model, int(n)
-        self.kernels = model.compile()
-        self._set_rows(parameters if parameters is not None else {})
+        self.n = int(n)
         # name -> slice of neuron indices (see sparseprop.population.build_network)
         self.populations = label(self.n, populations) if populations is not None else None
         self.sources = check_sources(sources)
-        self.poisson_inputs = check_inputs(inputs, self.populations)
+        self.poisson_inputs, self.stimuli = check_inputs(inputs, self.populations)
+        parameters = dict(parameters) if isinstance(parameters, dict) else (
+            parameters if parameters is not None else {})
+        self._driven_start = {}   # a driven parameter's values before its first change
+        if self.stimuli:   # driven parameters become state variables (sparseprop.stimulus)
+            names = [s.parameter for s in self.stimuli]
+            if isinstance(parameters, dict):   # (a driven model's default is in its states)
+                given = units.parameter_values(model, {p: parameters.pop(p) for p in names
+                                                       if p in parameters})
+                self._driven_start = {p: given[p] if p in given else model.parameters[p]
+                                      for p in names if p in given or p in model.parameters}
+            model = driven(model, names)
+        # several state variables, or several models: the linear engine
+        self.linear = isinstance(model, (LinearModel, ModelSet))
+        self.mixed = isinstance(model, ModelSet)
+        self.model = model
+        self.kernels = model.compile()
+        self._set_rows(parameters)
         self.n_sources = sum(s.n for s in self.sources)
         if isinstance(connectivity, CSR):
             self.csr = connectivity.validate()
@@ -115,11 +130,34 @@ class Network:
                                connectivity.kind)
         for p in self.poisson_inputs:
             units.check_weight(model_units, None, getattr(p, "weight_dims", None), repr(p))
+        self._steps = [self._step(s) for s in self.stimuli]
         self._streams = streams(self.n, self.sources, self.poisson_inputs, self.populations,
-                                seed)
+                                seed, self._steps)
         self.revision = 0         # counts changes of weights and parameters (tapes record it)
         self._stored = {}         # name -> State, see store()
         self.current = self._start(initial_phase, initial_state, seed)
+
+    def _step(self, stimulus):
+        """A Stimulus as sparseprop.sources.streams takes it: (neurons, port, times, values
+        of shape (times, neurons)); ModelError for a target neuron whose model lacks the
+        parameter."""
+        block = self.populations[stimulus.target] if stimulus.target is not None else slice(
+            0, self.n)
+        neurons = np.arange(block.start, block.stop, dtype=np.int64)
+        p, port = stimulus.parameter, PORT.format(stimulus.parameter)
+        if self.mixed:
+            which = self.model_index[neurons]
+            lacking = np.flatnonzero(~self.model.has_variable(which)[
+                :, self.model.variables.index(p)])
+            if lacking.size:
+                k = int(neurons[lacking[0]])
+                raise ModelError(f"{stimulus!r}: neuron {k} is a "
+                                 f"{self.model.models[which[lacking[0]]].name} neuron, whose "
+                                 f"model has no parameter '{p}'")
+            index = 1 + self.model.port_names.index(port)
+        else:
+            index = self.model.ports.index(port)
+        return neurons, index, stimulus.times, stimulus.values_for(self.model, neurons.size)
 
     def _check_table(self, csr):
         senders = self.n + self.n_sources
@@ -153,8 +191,8 @@ class Network:
         if initial_state is not None and initial_phase is not None:
             raise ModelError("give initial_phase or initial_state, not both")
         if self.linear:
-            phase, sub_state = np.zeros(self.n), self._linear_state(initial_phase,
-                                                                     initial_state, seed)
+            phase, sub_state = np.zeros(self.n), self._with_driven(
+                self._linear_state(initial_phase, initial_state, seed), initial_state)
         elif initial_state is not None:
             phase, sub_state = self._from_state_values(initial_state)
         else:
@@ -199,6 +237,14 @@ class Network:
                 raise ModelError(f"initial_state['{name}'] has shape {v.shape} or non-finite "
                                  f"values; give a finite number or {self.n} finite numbers")
             x[:, names.index(name)] = v
+        return x
+
+    def _with_driven(self, x, values):
+        """State rows x with each driven parameter's column at its value before its first
+        change, unless `values` (initial_state) gives it."""
+        for p, start in self._driven_start.items():
+            if not (isinstance(values, dict) and p in values):
+                x[:, self.model.variables.index(p)] = start
         return x
 
     def _check_state(self, state):
@@ -607,7 +653,7 @@ class Network:
         sources = list(self.sources)
         sources[k] = new
         old = self._streams
-        fresh = streams(self.n, sources, self.poisson_inputs, self.populations, 0)
+        fresh = streams(self.n, sources, self.poisson_inputs, self.populations, 0, self._steps)
         fresh = fresh._replace(rng=old.rng)          # (the random streams' seeds, as before)
         for state in [self.current, *self._stored.values()]:
             _move_lists(state, old, fresh, k)
@@ -754,12 +800,12 @@ class Network:
 
 
 def _move_lists(state, old, new, changed):
-    """A state's spike-list positions from the streams `old` to `new` (sparseprop.sources'
-    streams): the same position within each list; stream `changed` (a new list) at its first
+    """A state's list positions from the streams `old` to `new` (sparseprop.sources'
+    streams): the same position within each list (spikes, stimuli); stream `changed` (a new list) at its first
     spike at or after the state's time."""
-    from .engine.inputs import LIST
+    from .engine.inputs import LIST, STEP
     for s in range(new.kind.size):
-        if new.kind[s] != LIST:
+        if new.kind[s] not in (LIST, STEP):
             continue
         if s != changed:
             state.input_ptr[s] += new.ptr[s] - old.ptr[s]

@@ -21,7 +21,8 @@ from .connectivity import _MAX_N, CSR, Connectivity, _check_n, _check_seed, _rea
 from . import units
 from .errors import ModelError
 from .result import label
-from .sources import PoissonSource, SpikeSource
+from .sources import PoissonSource, SpikeSource, _list
+from .stimulus import Stimulus, driven
 
 __all__ = ["Population", "Projection", "build_network", "label"]
 
@@ -88,7 +89,7 @@ def build_network(model, populations, projections=(), seed=None, inputs=None,
     """One `Network` of the neurons of `populations` (a list of `Population`, and of
     `SpikeSource` / `PoissonSource`: senders without state) and `projections` (a list of
     `Projection`, each with its recipe's weight and delay), with `inputs` (PoissonInput: Poisson
-    drive into a population) and optionally `initial_state` ({state name: number or one value
+    drive into a population; Stimulus: a parameter that changes at given times) and optionally `initial_state` ({state name: number or one value
     per neuron}, as Network's). `model`: the model of every population that does not name its
     own (None when each does); populations of different models make one network of a
     sparseprop.model_set.ModelSet (each model linear; 1-D lif taken as one variable).
@@ -130,6 +131,10 @@ def build_network(model, populations, projections=(), seed=None, inputs=None,
         raise ModelError(f"build_network: the populations hold {senders} neurons and sources; "
                          f"indices are int32, so at most {_MAX_N}")
     model, parameters, member = _models(model, pops)
+    driving = [s.parameter for s in _list(inputs, "inputs", "PoissonInput or Stimulus")
+               if isinstance(s, Stimulus)]
+    if driving:   # before the ports are numbered (a set's driven members add ports)
+        model = driven(model, driving)
     post = {p.name: k for k, p in enumerate(pops)}
     for q in projections:   # a weight given with units must fit its target's on_pre
         target = model.models[member[post[q.post]]] if hasattr(model, "models") else model

@@ -16,7 +16,7 @@ and reproducible. Rates are in Hz, times in ms.
 import numpy as np
 
 from .connectivity import _check_n, _check_scalar, _integers, _real_array
-from .engine.inputs import DRIVE, LIST, POISSON, Inputs
+from .engine.inputs import DRIVE, LIST, POISSON, STEP, Inputs
 from . import units
 from .errors import ModelError
 
@@ -124,25 +124,29 @@ def check_sources(sources):
 
 
 def check_inputs(inputs, populations):
-    """A list of PoissonInput, each checked again, its target a population of `populations`
-    (name -> slice) or None."""
-    inputs = _list(inputs, "inputs", "PoissonInput")
+    """(PoissonInputs, Stimuli) of a list of inputs, each checked again, its target a
+    population of `populations` (name -> slice) or None."""
+    from .stimulus import Stimulus, check_stimuli
+    inputs = _list(inputs, "inputs", "PoissonInput or Stimulus")
     for k, p in enumerate(inputs):
-        if not isinstance(p, PoissonInput):
-            raise ModelError(f"inputs must be PoissonInput objects; got {type(p).__name__} "
-                             f"({p!r:.60})")
-        inputs[k] = p = PoissonInput(p.target, p.n, p.rate, p.weight)
+        if not isinstance(p, (PoissonInput, Stimulus)):
+            raise ModelError(f"inputs must be PoissonInput or Stimulus objects; got "
+                             f"{type(p).__name__} ({p!r:.60})")
+        if isinstance(p, PoissonInput):
+            inputs[k] = p = PoissonInput(p.target, p.n, p.rate, p.weight)
         if p.target is not None and p.target not in (populations or {}):
             known = ", ".join(populations) if populations else "none (give populations=...)"
-            raise ModelError(f"PoissonInput: target '{p.target}' is not a population of the "
-                             f"network (its populations: {known}); use None for every neuron")
-    return inputs
+            raise ModelError(f"{type(p).__name__}: target '{p.target}' is not a population of "
+                             f"the network (its populations: {known}); use None for every "
+                             f"neuron")
+    return [p for p in inputs if isinstance(p, PoissonInput)], check_stimuli(inputs)
 
 
 def _list(items, what, kind):
     if items is None:
         return []
-    if isinstance(items, (SpikeSource, PoissonSource, PoissonInput)):
+    from .stimulus import Stimulus
+    if isinstance(items, (SpikeSource, PoissonSource, PoissonInput, Stimulus)):
         return [items]
     try:
         return list(items)
@@ -150,13 +154,14 @@ def _list(items, what, kind):
         raise ModelError(f"{what} must be a list of {kind}; got {type(items).__name__}") from None
 
 
-def streams(n, sources, inputs, populations, seed):
+def streams(n, sources, inputs, populations, seed, steps=()):
     """The loops' input streams (sparseprop.engine.inputs.Inputs) for `sources` (their senders
-    numbered from n on, in order) and `inputs` (PoissonInput, after them), with a random
-    generator per stream seeded from `seed`. next is NaN and who -1: no event drawn or read
-    yet (sparseprop.engine.inputs.inputs_start does); times are absolute."""
+    numbered from n on, in order), `inputs` (PoissonInput, after them) and `steps` (the
+    changes of each Stimulus, last: (neurons, port, times, values of shape (times, neurons))),
+    with a random generator per stream seeded from `seed`. next is NaN and who -1: no event
+    drawn or read yet (sparseprop.engine.inputs.inputs_start does); times are absolute."""
     kind, first, count, rate, weight, ptr, end = [], [], [], [], [], [], []
-    list_i, list_t, at, sender = [], [], 0, n
+    list_i, list_t, list_w, at, sender = [], [], [], 0, n
     for s in sources:
         first.append(sender)
         count.append(s.n)
@@ -165,6 +170,7 @@ def streams(n, sources, inputs, populations, seed):
             order = np.lexsort((s.indices, s.times))   # by time, then source
             list_i.append(s.indices[order] + sender)
             list_t.append(s.times[order])
+            list_w.append(np.zeros(s.times.size))
             kind.append(LIST)
             rate.append(0.0)
             ptr.append(at)
@@ -185,13 +191,28 @@ def streams(n, sources, inputs, populations, seed):
         weight.append(p.weight)
         ptr.append(0)
         end.append(0)
+    ports = [0] * len(kind)
+    for neurons, port, times, values in steps:   # by time, then neuron
+        kind.append(STEP)
+        first.append(int(neurons[0]))
+        count.append(neurons.size)
+        rate.append(0.0)
+        weight.append(0.0)
+        ports.append(port)
+        list_i.append(np.tile(neurons, times.size))
+        list_t.append(np.repeat(times, neurons.size))
+        list_w.append(np.ravel(values))
+        ptr.append(at)
+        at += values.size
+        end.append(at)
     entropy = np.random.SeedSequence(seed).entropy
     rng = np.array([np.random.SeedSequence([entropy, 0x5EED, k]).generate_state(1, np.uint64)[0]
                     for k in range(len(kind))], dtype=np.uint64)
     return Inputs(np.array(kind, np.int64), np.array(first, np.int64),
                   np.array(count, np.int64), np.array(rate, np.float64),
-                  np.array(weight, np.float64), np.full(len(kind), np.nan),
-                  np.full(len(kind), -1, np.int64), np.array(ptr, np.int64),
-                  np.array(end, np.int64),
-                  np.concatenate(list_i) if list_i else np.empty(0, np.int64),
-                  np.concatenate(list_t) if list_t else np.empty(0), rng)
+                  np.array(weight, np.float64), np.array(ports, np.int64),
+                  np.full(len(kind), np.nan), np.full(len(kind), -1, np.int64),
+                  np.array(ptr, np.int64), np.array(end, np.int64),
+                  np.concatenate(list_i).astype(np.int64) if list_i else np.empty(0, np.int64),
+                  np.concatenate(list_t) if list_t else np.empty(0),
+                  np.concatenate(list_w) if list_w else np.empty(0), rng)

@@ -2,8 +2,8 @@
 
 One .npz file (numpy arrays, no pickles) keeps the definition, the model as its equations text
 (a NeuronModel, a LinearModel or the members of a ModelSet), parameters (per neuron or shared,
-refractory periods included), synapses (weights, delays, ports), populations, sources and
-Poisson inputs, and the state: the current one (time, phases or state rows, refractory ends,
+refractory periods included), synapses (weights, delays, ports), populations, sources,
+Poisson inputs and stimuli, and the state: the current one (time, phases or state rows, refractory ends,
 spikes in flight, every input stream's position and random generator) and the states kept by
 `net.store(name)`. A loaded network (sparseprop.network.load_network) continues exactly as the saved one would have: the same
 spikes, to the last bit. The file says which format it is; a file of a newer format is refused.
@@ -55,7 +55,8 @@ def _model(spec):
 
 
 def _sources(net):
-    """Sources and Poisson inputs as plain data, and the spike lists of the SpikeSources."""
+    """Sources, Poisson inputs and stimuli as plain data, and the arrays of SpikeSources
+    (spikes) and stimuli (times, values)."""
     from .sources import SpikeSource
     specs, arrays = [], {}
     for k, s in enumerate(net.sources):
@@ -66,6 +67,10 @@ def _sources(net):
             specs.append({"kind": "poisson", "name": s.name, "n": s.n, "rate": s.rate})
     inputs = [{"target": p.target, "n": p.n, "rate": p.rate, "weight": p.weight}
               for p in net.poisson_inputs]
+    for k, (s, (_, _, times, values)) in enumerate(zip(net.stimuli, net._steps)):
+        inputs.append({"kind": "stimulus", "target": s.target, "parameter": s.parameter})
+        arrays[f"stimulus_{k}_times"] = times
+        arrays[f"stimulus_{k}_values"] = values[:, 0] if s.shared else values
     return specs, inputs, arrays
 
 
@@ -154,6 +159,7 @@ def load_parts(path):
     is damaged, or was written by a newer format."""
     from .connectivity import CSR
     from .sources import PoissonInput, PoissonSource, SpikeSource
+    from .stimulus import Stimulus
     path = file_path(path, "read a network from")
     header, arrays = _read(path)
     with _inconsistent(path):
@@ -171,8 +177,11 @@ def load_parts(path):
                                arrays[f"source_{k}_times"]) if s["kind"] == "spikes" else
                    PoissonSource(s["name"], s["n"], s["rate"])
                    for k, s in enumerate(header["sources"])]
+        stimuli = [p for p in header["inputs"] if p.get("kind") == "stimulus"]
         inputs = [PoissonInput(p["target"], p["n"], p["rate"], p["weight"])
-                  for p in header["inputs"]]
+                  for p in header["inputs"] if p.get("kind") != "stimulus"] + [
+            Stimulus(p["target"], p["parameter"], arrays[f"stimulus_{k}_times"],
+                     arrays[f"stimulus_{k}_values"]) for k, p in enumerate(stimuli)]
         bounds = header["populations"]
         populations = {name: b - a for name, (a, b) in bounds.items()} or None
         table = arrays["table"]

@@ -575,7 +575,7 @@ def state_values(model, values, where="initial_state"):
     for name, v in values.items():
         if name in declared:
             out[name] = value(v, declared[name], f"{where}['{name}']")
-        elif is_quantity(v):
+        elif is_quantity(v) or _holds_quantities(v):
             raise ModelError(f"{where}['{name}'] = {v!s:.60} has units, but the model declares "
                              f"none for it; give a plain number")
         else:

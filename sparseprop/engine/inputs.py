@@ -7,11 +7,16 @@ A stream is one of
   law as n separate trains, O(1) per event, no heap);
 - DRIVE: a PoissonInput, n independent trains of rate r into every one of `count` neurons,
   likewise one process of rate n r count whose events hit a neuron drawn uniformly; its events
-  are inputs of a fixed weight, not spikes, and nothing stores them as synapses.
+  are inputs of a fixed weight, not spikes, and nothing stores them as synapses;
+- STEP: a Stimulus (sparseprop.stimulus), given changes of a driven parameter, sorted by
+  (time, neuron): an input of weight list_w[k] to neuron list_i[k] on the stream's `port`
+  (whose on_pre sets the parameter to w).
 The loops take the stream whose next event is earliest (a tie goes to the stream given first:
-streams are ordered by their first source, DRIVE streams last). Random numbers come from one
-SplitMix64 generator per stream (state in `rng`), advanced only when that stream's event is
-consumed, so a run gives the same events however it is chunked and in both engines.
+streams are ordered by their first source, then DRIVE, then STEP streams). LIST and POISSON
+events are spikes of senders; DRIVE and STEP events are inputs to one neuron (kind >= DRIVE).
+Random numbers come from one SplitMix64 generator per stream (state in `rng`), advanced only
+when that stream's event is consumed, so a run gives the same events however it is chunked
+and in both engines.
 
 Each stream holds its next event: its time (`next`, in the loop's frame: the sparse engine's
 is offset by t_base; given spike times, list_t, are absolute) and whom it concerns (`who`: a
@@ -22,9 +27,10 @@ from collections import namedtuple
 import numba
 import numpy as np
 
-LIST, POISSON, DRIVE = 0, 1, 2
+LIST, POISSON, DRIVE, STEP = 0, 1, 2, 3
 
-Inputs = namedtuple("Inputs", "kind first count rate weight next who ptr end list_i list_t rng")
+Inputs = namedtuple("Inputs", "kind first count rate weight port next who ptr end list_i list_t "
+                    "list_w rng")
 
 
 @numba.njit(cache=True, inline="always", _nrt=False)
@@ -53,11 +59,23 @@ def inputs_next(inputs):
     return best, when
 
 
+@numba.njit(cache=True, inline="always", _nrt=False)
+def inputs_effect(inputs, s):
+    """What the next event of input stream s (DRIVE or STEP) does: (the neuron it hits, the
+    input's weight, its port, what the tape's mark keeps of it: the neuron, or for STEP the
+    event's index in the lists)."""
+    i = inputs.who[s]
+    if inputs.kind[s] == STEP:
+        k = inputs.ptr[s]
+        return i, inputs.list_w[k], inputs.port[s], k
+    return i, inputs.weight[s], inputs.port[s], i
+
+
 @numba.njit(cache=True, _nrt=False)
 def _draw(inputs, s):
     """Stream s's following event after its current one: time and who (a Poisson stream: an
     exponential interval and a uniform source or neuron)."""
-    if inputs.kind[s] == LIST:
+    if inputs.kind[s] == LIST or inputs.kind[s] == STEP:
         k = inputs.ptr[s]
         if k < inputs.end[s]:
             inputs.next[s], inputs.who[s] = inputs.list_t[k], inputs.list_i[k]
@@ -72,9 +90,9 @@ def _draw(inputs, s):
 @numba.njit(cache=True, _nrt=False)
 def inputs_take(inputs, s, t_base):
     """Consume stream s's next event (inputs.who[s] says whom it concerns: a sender for LIST
-    and POISSON, a neuron for DRIVE) and draw or read the following one (times of spike lists
-    are absolute: t_base puts them in the loop's frame)."""
-    if inputs.kind[s] == LIST:
+    and POISSON, a neuron for DRIVE and STEP) and draw or read the following one (times of
+    lists are absolute: t_base puts them in the loop's frame)."""
+    if inputs.kind[s] == LIST or inputs.kind[s] == STEP:
         inputs.ptr[s] += 1
         _draw(inputs, s)
         inputs.next[s] -= t_base
@@ -93,10 +111,10 @@ def inputs_shift(inputs, by):
 @numba.njit(cache=True, _nrt=False)
 def inputs_start(inputs, t0):
     """The first event after t0 of every random stream (POISSON, DRIVE) with none drawn yet
-    (next is NaN; rate 0: never, inf), and the first spike at or after t0 of every spike list
-    from its position ptr on."""
+    (next is NaN; rate 0: never, inf), and the first event at or after t0 of every list (LIST,
+    STEP) from its position ptr on."""
     for s in range(inputs.next.size):
-        if inputs.kind[s] == LIST:
+        if inputs.kind[s] == LIST or inputs.kind[s] == STEP:
             k = inputs.ptr[s]
             while k < inputs.end[s] and inputs.list_t[k] < t0:
                 k += 1
