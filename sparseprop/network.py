@@ -99,7 +99,7 @@ class Network:
         self._driven_start = {}   # a driven parameter's values before its first change
         if self.stimuli:   # driven parameters become state variables (sparseprop.stimulus)
             names = [s.parameter for s in self.stimuli]
-            if isinstance(parameters, dict):   # (a driven model's default is in its states)
+            if isinstance(parameters, dict):   # (a driven model has no value for them)
                 given = units.parameter_values(model, {p: parameters.pop(p) for p in names
                                                        if p in parameters})
                 self._driven_start = {p: given[p] if p in given else model.parameters[p]
@@ -147,14 +147,13 @@ class Network:
         p, port = stimulus.parameter, PORT.format(stimulus.parameter)
         if self.mixed:
             which = self.model_index[neurons]
-            lacking = np.flatnonzero(~self.model.has_variable(which)[
-                :, self.model.variables.index(p)])
+            index = 1 + self.model.port_names.index(port)
+            lacking = np.flatnonzero(~self.model.accepts()[which, index])
             if lacking.size:
                 k = int(neurons[lacking[0]])
                 raise ModelError(f"{stimulus!r}: neuron {k} is a "
                                  f"{self.model.models[which[lacking[0]]].name} neuron, whose "
                                  f"model has no parameter '{p}'")
-            index = 1 + self.model.port_names.index(port)
         else:
             index = self.model.ports.index(port)
         return neurons, index, stimulus.times, stimulus.values_for(self.model, neurons.size)
@@ -192,7 +191,7 @@ class Network:
             raise ModelError("give initial_phase or initial_state, not both")
         if self.linear:
             phase, sub_state = np.zeros(self.n), self._with_driven(
-                self._linear_state(initial_phase, initial_state, seed), initial_state)
+                self._linear_state(initial_phase, initial_state, seed), initial_state, t)
         elif initial_state is not None:
             phase, sub_state = self._from_state_values(initial_state)
         else:
@@ -239,12 +238,20 @@ class Network:
             x[:, names.index(name)] = v
         return x
 
-    def _with_driven(self, x, values):
-        """State rows x with each driven parameter's column at its value before its first
-        change, unless `values` (initial_state) gives it."""
+    def _with_driven(self, x, values, t):
+        """State rows x with each driven parameter's column at its value at time t (before
+        any change at t): its last change before t, or its value before any change; unless
+        `values` (initial_state) gives it."""
+        given = set(values) if isinstance(values, dict) else set()
         for p, start in self._driven_start.items():
-            if not (isinstance(values, dict) and p in values):
-                x[:, self.model.variables.index(p)] = start
+            if p not in given:   # (in a network of several models: the neurons it drives)
+                rows = self.model.accepts()[self.model_index, 1 + self.model.port_names.index(
+                    PORT.format(p))] if self.mixed else slice(None)
+                x[rows, self.model.variables.index(p)] = np.broadcast_to(start, (self.n,))[rows]
+        for s, (neurons, _, times, table) in zip(self.stimuli, self._steps):
+            k = int(np.searchsorted(times, t, side="left")) - 1
+            if s.parameter not in given and k >= 0:
+                x[neurons, self.model.variables.index(s.parameter)] = table[k]
         return x
 
     def _check_state(self, state):
@@ -314,8 +321,12 @@ class Network:
         names = self.kernels.parameter_names + (REFRACTORY,)
         unknown = [k for k in values if k not in names]
         if unknown:
+            driven_by = [s for s in getattr(self, "stimuli", ()) if s.parameter == unknown[0]]
             raise ModelError(f"'{unknown[0]}' is not a parameter of {self.model.name}; its "
-                             f"parameters are {', '.join(names)}")
+                             f"parameters are {', '.join(names)}" + (
+                                 f" ({driven_by[0]!r} drives it: it is a state variable of "
+                                 f"this network, set with set_state(state=...))"
+                                 if driven_by else ""))
         current = self._table[:, :-1] if hasattr(self, "_table") else np.append(
             self.kernels.params, self.model.refractory)[None, :]
         columns = []

@@ -93,6 +93,7 @@ def save_network(net, path):
     header = {"kind": KIND, "format": FORMAT, "model": _model_spec(net.model), "n": net.n,
               "populations": {k: [s.start, s.stop] for k, s in (net.populations or {}).items()},
               "sources": sources, "inputs": inputs, "stored": list(net._stored),
+              "driven": list(net._driven_start),
               "shared": {"weight": csr.weights is None, "delay": csr.delays is None,
                          "ports": csr.ports is None},
               "weight": None if csr.weights is not None else float(csr.weight),
@@ -103,6 +104,8 @@ def save_network(net, path):
     for name in ("weights", "delays", "ports"):
         if getattr(csr, name) is not None:
             arrays[name] = getattr(csr, name)
+    for p, start in net._driven_start.items():   # a driven parameter's value before changes
+        arrays[f"driven_{p}"] = np.broadcast_to(np.asarray(start, np.float64), (net.n,))
     arrays.update(_state_arrays("current_", net.current))
     for k, name in enumerate(net._stored):
         arrays.update(_state_arrays(f"stored_{k}_", net._stored[name]))
@@ -190,6 +193,7 @@ def load_parts(path):
             raise ModelError("its parameter table does not fit the model")
         parameters = {p: table[:, c].copy() if table.shape[0] > 1 else float(table[0, c])
                       for c, p in enumerate(names)}
+        parameters.update({p: arrays[f"driven_{p}"] for p in header.get("driven", [])})
         current = _state(arrays, "current_")
         stored = {str(name): _state(arrays, f"stored_{k}_")
                   for k, name in enumerate(header["stored"])}

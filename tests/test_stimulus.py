@@ -263,3 +263,43 @@ def test_bad_stimuli_in_a_network(lif):
     stim.times = np.array([2.0, 1.0])   # changed by hand: checked again by the network
     with pytest.raises(spp.ModelError, match="strictly increasing"):
         make(stim)
+
+
+def test_a_stimulus_in_a_network_of_two_models(lif, lif_exp):
+    # E (lif_exp, Ie driven) and P (lif, I driven), unconnected: each population's spikes are
+    # those of its model alone with the same stimulus
+    times, ie, i = [5.0, 30.0], [1.6, 0.95], [1.4, 1.05]
+    E = spp.Population("E", 3, parameters={"Ie": 0.9}, model=lif_exp)
+    P = spp.Population("P", 2, model=lif)
+    state = {"v": [0.1, 0.2, 0.3, 0.0, 0.5]}
+    net = spp.build_network(None, [E, P], [], initial_state=state, inputs=[
+        spp.Stimulus("E", "Ie", times, ie), spp.Stimulus("P", "I", times, i)])
+    assert net.mixed and set(net.model.variables) == {"v", "I", "Ie"}
+    res = net.run(duration=40.0)
+    alone = [spp.Network(lif_exp, 3, spp.fixed_outdegree(0, 0.0, seed=1),
+                         parameters={"Ie": 0.9}, initial_state={"v": [0.1, 0.2, 0.3]},
+                         inputs=[spp.Stimulus(None, "Ie", times, ie)]).run(duration=40.0),
+             spp.Network(lif, 2, spp.fixed_outdegree(0, 0.0, seed=1),
+                         initial_state={"v": [0.0, 0.5]},
+                         inputs=[spp.Stimulus(None, "I", times, i)]).run(duration=40.0)]
+    for k, (name, a) in enumerate(zip(("E", "P"), alone)):
+        got = res.spikes_of(name)
+        assert a.n_spikes > 3 and np.array_equal(got[0], a.i)
+        assert np.allclose(got[1], a.t, rtol=0, atol=1e-12)
+    with pytest.raises(spp.ModelError, match="neuron 0 is a lif_exp neuron.*no parameter 'I'"):
+        spp.build_network(None, [E, P], [], inputs=[spp.Stimulus(None, "I", times, i)])
+
+
+def test_state_and_parameters_of_a_driven_network(lif, tmp_path):
+    net = step_network(lif)
+    net.run(duration=60.0)
+    net.set_state(state={"v": 0.0}, t=60.0)      # the drive in effect at 60 ms: 0.8
+    assert net.state["I"].tolist() == [I_OFF, I_OFF]
+    net.set_state(state={"v": 0.0}, t=T_ON)      # a change at t itself comes with the run
+    assert net.state["I"].tolist() == [I_SUB, I_SUB]
+    net.save(tmp_path / "n.npz")
+    back = spp.load_network(tmp_path / "n.npz")
+    back.set_state(state={"v": 0.0}, t=0.0)
+    assert back.state["I"].tolist() == [I_SUB, I_SUB]
+    with pytest.raises(spp.ModelError, match="Stimulus\\(None, 'I'\\) drives it"):
+        net.set_parameters(I=1.0)
