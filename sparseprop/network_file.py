@@ -1,5 +1,5 @@
 """Network description files (TOML) for `sparseprop simulate --network FILE`: a model,
-populations, sources, projections, Poisson inputs, an initial state, what to record and how
+populations, sources, projections, Poisson inputs, stimuli, an initial state, what to record and how
 long to run, every value a number or a quantity with units ("1.5 ms", "0.1 mV", "20 Hz").
 
     model = "lif"                  # a shipped model or a model file (TOML, units allowed)
@@ -27,6 +27,11 @@ long to run, every value a number or a quantity with units ("1.5 ms", "0.1 mV", 
     n = 100
     rate = "10 Hz"
     weight = 0.02
+    [[stimuli]]                    # Stimulus: parameter of target's neurons from times[k] on
+    target = "E"
+    parameter = "I"
+    times = ["100 ms", "300 ms"]
+    values = [1.2, 0.9]
     [initial_state]
     v = 0.5
     [record]                       # a state monitor (net.run's record=)
@@ -37,11 +42,12 @@ from .errors import ModelError
 from .files import check_fields, read_toml
 
 _FIELDS = {"model", "duration", "seed", "populations", "sources", "projections", "inputs",
-           "initial_state", "record", "engine", "max_spikes"}
+           "stimuli", "initial_state", "record", "engine", "max_spikes"}
 _POPULATION = {"name", "n", "parameters", "model"}
 _SOURCE = {"kind", "name", "n", "rate", "indices", "times"}
 _PROJECTION = {"pre", "post", "rule", "k", "p", "weight", "delay", "seed", "port"}
 _INPUT = {"target", "n", "rate", "weight"}
+_STIMULUS = {"target", "parameter", "times", "values"}
 _RULES = {"fixed_outdegree": "k", "fixed_indegree": "k", "erdos_renyi": "p"}
 _MAX_BYTES = 1 << 20
 
@@ -59,6 +65,7 @@ def read_network_file(path):
     from . import connectivity, sources
     from .library import load_model
     from .population import Population, Projection, build_network
+    from .stimulus import Stimulus
     where = str(path)
     table = read_toml(path, f"network file {where}", _MAX_BYTES,
                       "list populations and rules, not synapses")
@@ -100,6 +107,10 @@ def read_network_file(path):
     for k, i in enumerate(_list(table, "inputs", where)):
         i = check_fields(i, f"inputs[{k}] of {where}", _INPUT, ("n", "rate", "weight"))
         inputs.append(sources.PoissonInput(i.get("target"), i["n"], i["rate"], i["weight"]))
+    for k, i in enumerate(_list(table, "stimuli", where)):
+        i = check_fields(i, f"stimuli[{k}] of {where}", _STIMULUS, ("parameter", "times",
+                                                                     "values"))
+        inputs.append(Stimulus(i.get("target"), i["parameter"], i["times"], i["values"]))
     state = table.get("initial_state")
     if state is not None and not isinstance(state, dict):
         raise ModelError(f"'initial_state' in {where} must be a table: [initial_state] then "

@@ -303,3 +303,32 @@ def test_state_and_parameters_of_a_driven_network(lif, tmp_path):
     assert back.state["I"].tolist() == [I_SUB, I_SUB]
     with pytest.raises(spp.ModelError, match="Stimulus\\(None, 'I'\\) drives it"):
         net.set_parameters(I=1.0)
+
+
+def test_stimulus_in_a_network_file(lif, tmp_path):
+    from sparseprop.network_file import read_network_file
+    text = f'''
+model = "lif"
+duration = "100 ms"
+[[populations]]
+name = "N"
+n = 2
+parameters = {{ I = {I_SUB} }}
+[[stimuli]]
+target = "N"
+parameter = "I"
+times = ["10 ms", "50 ms"]
+values = [{I_ON}, {I_OFF}]
+[initial_state]
+v = [0.0, 0.5]
+'''
+    path = tmp_path / "net.toml"
+    path.write_text(text)
+    net, run = read_network_file(path)
+    res = net.run(duration=run["duration"])
+    expected = step_network(lif).run(duration=T_END)
+    assert expected.n_spikes > 4
+    assert np.array_equal(res.i, expected.i) and np.array_equal(res.t, expected.t)
+    path.write_text(text.replace("values = ", "value = "))
+    with pytest.raises(spp.ModelError, match="stimuli\\[0\\].*value"):
+        read_network_file(path)
