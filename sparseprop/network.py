@@ -812,8 +812,8 @@ class Network:
 
 def _move_lists(state, old, new, changed):
     """A state's list positions from the streams `old` to `new` (sparseprop.sources'
-    streams): the same position within each list (spikes, stimuli); stream `changed` (a new list) at its first
-    spike at or after the state's time."""
+    streams): the same position within each list (spikes, stimuli); stream `changed` (a new
+    list of spikes) at its first spike at or after the state's time."""
     from .engine.inputs import LIST, STEP
     for s in range(new.kind.size):
         if new.kind[s] not in (LIST, STEP):

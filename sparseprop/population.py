@@ -89,10 +89,11 @@ def build_network(model, populations, projections=(), seed=None, inputs=None,
     """One `Network` of the neurons of `populations` (a list of `Population`, and of
     `SpikeSource` / `PoissonSource`: senders without state) and `projections` (a list of
     `Projection`, each with its recipe's weight and delay), with `inputs` (PoissonInput: Poisson
-    drive into a population; Stimulus: a parameter that changes at given times) and optionally `initial_state` ({state name: number or one value
-    per neuron}, as Network's). `model`: the model of every population that does not name its
-    own (None when each does); populations of different models make one network of a
-    sparseprop.model_set.ModelSet (each model linear; 1-D lif taken as one variable).
+    drive into a population; Stimulus: a parameter that changes at given times) and optionally
+    `initial_state` ({state name: number or one value per neuron}, as Network's). `model`: the
+    model of every population that does not name its own (None when each does); populations of
+    different models make one network of a sparseprop.model_set.ModelSet (each model linear;
+    1-D lif taken as one variable).
 
     Neuron population p occupies a contiguous index range, in the order given
     (`net.populations` maps each name to its slice); sources are numbered after the neurons, in

@@ -30,6 +30,19 @@ def _name(name, where):
     return name
 
 
+def event_times(times, where):
+    """Times of given events (ms: numbers or quantities of time) as a 1-D float array, each
+    finite and >= 0 (ModelError naming `where` and the first that is not)."""
+    times = _real_array(units.time(times, f"{where}: times"), f"{where}: times (ms)")
+    if times.ndim != 1:
+        raise ModelError(f"{where}: times must be 1-D (one per event); got shape {times.shape}")
+    bad = np.flatnonzero(~np.isfinite(times) | (times < 0))
+    if bad.size:
+        raise ModelError(f"{where}: times[{bad[0]}] = {times[bad[0]]}; times must be finite "
+                         f"numbers of ms >= 0")
+    return times
+
+
 class SpikeSource:
     """`n` sources that emit exactly the given spikes: source indices[k] fires at times[k] (ms),
     times non-decreasing (as Brian2's SpikeGeneratorGroup and NEST's spike_generator with
@@ -40,7 +53,7 @@ class SpikeSource:
         where = f"SpikeSource '{self.name}'"
         self.n = _check_n(n, where, "n, the number of sources")
         self.indices = _integers(indices, f"{where}: indices", np.int64)
-        self.times = _real_array(units.time(times, f"{where}: times"), f"{where}: times (ms)")
+        self.times = event_times(times, where)
         if self.indices.ndim != 1 or self.times.shape != self.indices.shape:
             raise ModelError(f"{where}: indices and times must be 1-D of equal length (one "
                              f"entry per spike); got shapes {self.indices.shape} and "
@@ -49,10 +62,6 @@ class SpikeSource:
         if bad.size:
             raise ModelError(f"{where}: indices[{bad[0]}] = {self.indices[bad[0]]} is not a "
                              f"source; indices must lie in [0, n) = [0, {self.n})")
-        bad = np.flatnonzero(~np.isfinite(self.times) | (self.times < 0))
-        if bad.size:
-            raise ModelError(f"{where}: times[{bad[0]}] = {self.times[bad[0]]}; spike times "
-                             f"must be finite numbers of ms >= 0")
         back = np.flatnonzero(np.diff(self.times) < 0)
         if back.size:
             k = back[0]

@@ -21,6 +21,7 @@ import numpy as np
 from . import units
 from .connectivity import _real_array
 from .errors import ModelError
+from .sources import event_times
 
 PORT = "stimulus_{}"   # the input port of a driven parameter
 
@@ -40,14 +41,9 @@ class Stimulus:
                              f"as 'I'; got {parameter!r:.60}")
         self.target, self.parameter = target, parameter
         where = repr(self)
-        self.times = _real_array(units.time(times, f"{where}: times"), f"{where}: times (ms)")
-        if self.times.ndim != 1 or self.times.size == 0:
-            raise ModelError(f"{where}: times must be a 1-D sequence of one or more times (ms); "
-                             f"got shape {self.times.shape}")
-        bad = np.flatnonzero(~np.isfinite(self.times) | (self.times < 0))
-        if bad.size:
-            raise ModelError(f"{where}: times[{bad[0]}] = {self.times[bad[0]]}; times must be "
-                             f"finite numbers of ms >= 0")
+        self.times = event_times(times, where)
+        if self.times.size == 0:
+            raise ModelError(f"{where}: times is empty; give one or more times (ms)")
         back = np.flatnonzero(np.diff(self.times) <= 0)
         if back.size:
             k = back[0]

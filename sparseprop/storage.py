@@ -3,10 +3,12 @@
 One .npz file (numpy arrays, no pickles) keeps the definition, the model as its equations text
 (a NeuronModel, a LinearModel or the members of a ModelSet), parameters (per neuron or shared,
 refractory periods included), synapses (weights, delays, ports), populations, sources,
-Poisson inputs and stimuli, and the state: the current one (time, phases or state rows, refractory ends,
-spikes in flight, every input stream's position and random generator) and the states kept by
-`net.store(name)`. A loaded network (sparseprop.network.load_network) continues exactly as the saved one would have: the same
-spikes, to the last bit. The file says which format it is; a file of a newer format is refused.
+Poisson inputs and stimuli (with a driven parameter's value before its first change), and the
+state: the current one (time, phases or state rows, refractory ends, spikes in flight, every
+input stream's position and random generator) and the states kept by `net.store(name)`. A
+loaded network (sparseprop.network.load_network) continues exactly as the saved one would
+have: the same spikes, to the last bit. The file says which format it is; a file of a newer
+format is refused.
 """
 import json
 import zipfile
