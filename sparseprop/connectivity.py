@@ -36,7 +36,7 @@ import reprlib
 import numba
 import numpy as np
 
-from . import units
+from . import memory, units
 from .errors import ModelError
 
 __all__ = ["CSR", "Connectivity", "fixed_outdegree", "fixed_indegree", "erdos_renyi",
@@ -352,6 +352,7 @@ def fixed_outdegree(k, weight, seed=None, delay=0.0):
     def builder(n_pre, n_post, same):
         _check_k_vs_partners(k, n_pre, n_post, same, where, "n_post")
         count = _count_text("n_pre", n_pre, k, same)
+        _fits(where, k, n_pre, n_pre * k, w, d, 4 * n_post + 64 * k)   # (marks, hash set)
         weights = _values_for(w, n_pre * k, count, where)
         delays = _values_for(d, n_pre * k, count, where, "delay")
         indices = _kernels().fixed_outdegree(n_pre, n_post, k, same, _seed32(seed))
@@ -384,6 +385,8 @@ def fixed_indegree(k, weight, seed=None, delay=0.0):
     def builder(n_pre, n_post, same):
         _check_k_vs_partners(k, n_pre, n_post, same, where, "n_pre")
         count = _count_text("n_post", n_post, k, same)
+        block = max(1 << 16, 8 * n_pre) // max(k, 1) * k   # the kernel's sort blocks
+        _fits(where, k, n_post, n_post * k, w, d, 16 * (block + n_pre + 1))
         weights = _values_for(w, n_post * k, count, where)
         delays = _values_for(d, n_post * k, count, where, "delay")
         indptr, indices = _kernels().fixed_indegree(n_pre, n_post, k, same, _seed32(seed))
@@ -425,6 +428,8 @@ def erdos_renyi(p, weight, seed=None, delay=0.0):
         if p == 0.0 or n_post - same == 0:
             return _block(n_pre, n_post, np.zeros(n_pre + 1, np.int64), np.zeros(0, np.int32),
                           w, None, d, None)
+        mean = p * n_pre * (n_post - same)      # 12 standard deviations above the mean
+        _fits(where, None, n_pre, int(mean + 12 * math.sqrt(mean) + 1), w, d, 8 * n_pre)
         indptr, indices = _kernels().erdos_renyi(n_pre, n_post, p, same, _seed32(seed))
         return _block(n_pre, n_post, indptr, indices, w, None, d, None)
 
@@ -557,6 +562,23 @@ def _edges_recipe(where, params, pre, post, w, weights, d, delays, n=None):
                       None if delays is None else delays[order])
 
     return Connectivity(where, params, builder, n=n)
+
+
+def _fits(where, k, rows, nnz, w, d, scratch):
+    """ModelError before a builder allocates a table of `nnz` synapses and `rows` rows (4
+    bytes per index; 8 more per weight or delay array, 8 for the copy a delay sort makes; 8
+    per row) and `scratch` bytes, if it does not fit in the machine's available memory."""
+    per_synapse = 4 + 8 * isinstance(w, np.ndarray) + 16 * isinstance(d, np.ndarray)
+    per_row = 8 + (k or 0) * per_synapse
+
+    def fits(free):
+        if k is None:
+            return (f"at most about {max(0, free - scratch) // per_synapse:,} synapses fit: give "
+                    f"fewer neurons or a smaller p")
+        return (f"at most about {max(0, free - scratch) // per_row:,} neurons with k = {k} fit: "
+                f"give fewer neurons or synapses per neuron")
+    memory.require(nnz * per_synapse + 8 * (rows + 1) + scratch,
+                   f"{where}: a table of {nnz:,} synapses", fits)
 
 
 def _block(n_pre, n_post, indptr, indices, w, weights, d, delays):

@@ -8,7 +8,7 @@ import sys
 
 import numpy as np
 
-from . import units
+from . import memory, units
 from .engine.driver import Run, inputs_of
 from .engine.queue import no_entries
 from .engine.state import State
@@ -90,6 +90,10 @@ class Network:
             raise ModelError(f"n = {n!r}: the number of neurons must be a positive integer")
         _check_seed(seed, "Network")
         self.n = int(n)
+        d = len(getattr(model, "variables", ("v",)))   # the engines' arrays: about 8 (12 + 3 d)
+        per_neuron = 8 * (12 + 3 * d)                 # bytes per neuron, state and run
+        memory.require(self.n * per_neuron, f"a network of {self.n:,} neurons",
+                       lambda free: f"at most about {free // per_neuron:,} neurons fit")
         # name -> slice of neuron indices (see sparseprop.population.build_network)
         self.populations = label(self.n, populations) if populations is not None else None
         self.sources = check_sources(sources)

@@ -1,0 +1,50 @@
+"""Networks too large for the machine: a ModelError before allocation that names the estimate
+and what would fit (sparseprop.memory), never an out-of-memory kill."""
+import numpy as np
+import pytest
+
+import sparseprop as spp
+from sparseprop import memory
+
+MB = 10**6
+
+
+def test_available_memory_is_read():
+    free = memory.available()
+    assert free is not None and 0 < free < 10**15
+
+
+def test_a_table_larger_than_any_machine_is_refused_at_once():
+    # 10^9 neurons x 100 synapses: 400 GB of indices; nothing is allocated
+    with pytest.raises(spp.ModelError, match=r"fixed_outdegree: a table of 100,000,000,000 "
+                                             r"synapses needs about 4\d\d GB.*available; at "
+                                             r"most about [\d,]+ neurons with k = 100 fit"):
+        spp.fixed_outdegree(100, 0.1, seed=1).build(10**9)
+
+
+@pytest.fixture
+def small_machine(monkeypatch):
+    """A machine with 50 MB available."""
+    monkeypatch.setattr(memory, "available", lambda: 50 * MB)
+
+
+@pytest.mark.parametrize("recipe, fits, too_many", [
+    (lambda: spp.fixed_outdegree(100, 0.1, seed=1), 50_000, 200_000),        # 20 MB, 80 MB
+    (lambda: spp.fixed_outdegree(100, np.full(200_000 * 100, 0.1), seed=1), None, 200_000),
+    (lambda: spp.fixed_indegree(100, 0.1, seed=1), 50_000, 200_000),
+    (lambda: spp.erdos_renyi(0.01, 0.1, seed=1), 5_000, 50_000),              # 1 MB, 100 MB
+])
+def test_recipes_check_their_peak_first(small_machine, recipe, fits, too_many):
+    if fits is not None:
+        assert recipe().build(fits).nnz > 0
+    with pytest.raises(spp.ModelError, match=r"needs about [\d.]+ GB, and this machine has "
+                                             r"0.05 GB available; at most about"):
+        recipe().build(too_many)
+
+
+def test_a_network_checks_its_neurons_arrays(small_machine):
+    assert spp.Network("lif", 1000, spp.fixed_outdegree(10, -0.01, seed=1), seed=1).n == 1000
+    with pytest.raises(spp.ModelError, match=r"a network of 1,000,000 neurons needs about "
+                                             r"0.\d+ GB.*at most about [\d,]+ neurons fit"):
+        spp.Network("lif", 10**6, spp.connectivity.CSR(
+            10**6, np.zeros(10**6 + 1, np.int64), np.zeros(0, np.int32), weight=0.0))
