@@ -11,6 +11,9 @@ points until one of that class (rejection sampling), from numpy's RandomState(se
 canonical sets are reproduced: seed 42 (5000 training samples), 41 (1000 validation), 40
 (1000 test). Features: (x, y, 1 - x, 1 - y).
 
+digits(): scikit-learn's bundled 8x8 handwritten digits (1797 images, 10 classes; the
+`digits` extra; read from the installed package, never downloaded), as features in [0, 1].
+
 latency(features, ...): time-to-first-spike coding, one spike per feature and an optional
 bias spike; poisson(features, ...): rate coding. Both give (indices, times) for a SpikeSource.
 """
@@ -65,6 +68,19 @@ def yin_yang(n, seed=42, r_small=0.1, r_big=0.5):
         features[k] = (x, y, 1.0 - x, 1.0 - y)
         labels[k] = goal
     return features, labels
+
+
+def digits():
+    """(features (1797, 64): the 8x8 images' grey levels / 16, in [0, 1]; labels (1797,):
+    0..9) of scikit-learn's bundled digits (UCI optical recognition of handwritten digits, the
+    test part); needs the `digits` extra (scikit-learn), ModelError without it."""
+    try:
+        from sklearn.datasets import load_digits
+    except ImportError:
+        raise ModelError("digits() reads scikit-learn's bundled digits; install the 'digits' "
+                         "extra: pip install 'sparseprop[digits]'") from None
+    data = load_digits()
+    return np.asarray(data.data, np.float64) / 16.0, np.asarray(data.target, np.int64)
 
 
 def _features(features, what="features"):
@@ -133,4 +149,4 @@ def poisson(features, rate=100.0, duration=50.0, seed=0):
     return out
 
 
-__all__ = ["CANONICAL", "latency", "poisson", "yin_yang"]
+__all__ = ["CANONICAL", "digits", "latency", "poisson", "yin_yang"]

@@ -44,3 +44,26 @@ def test_encoders():
 def test_bad_input(call, words):
     with pytest.raises(spp.ModelError, match=words):
         call()
+
+
+def test_digits_are_read_from_scikit_learn_and_latency_coded():
+    features, labels = datasets.digits()
+    assert features.shape == (1797, 64) and labels.shape == (1797,)
+    assert np.bincount(labels).tolist() == [178, 182, 177, 183, 181, 182, 181, 179, 174, 180]
+    assert features.min() == 0.0 and features.max() == 1.0
+    assert features[0].reshape(8, 8)[0].tolist() == [0, 0, 5 / 16, 13 / 16, 9 / 16, 1 / 16, 0, 0]
+    (indices, times), = datasets.latency(features[:1], t_late=10.0)
+    assert indices.size == 64 and times.max() == 10.0 * features[0].max()
+
+
+def test_digits_without_scikit_learn(monkeypatch):
+    import builtins
+    real = builtins.__import__
+
+    def no_sklearn(name, *args, **kwargs):
+        if name.startswith("sklearn"):
+            raise ImportError(name)
+        return real(name, *args, **kwargs)
+    monkeypatch.setattr(builtins, "__import__", no_sklearn)
+    with pytest.raises(spp.ModelError, match=r"pip install 'sparseprop\[digits\]'"):
+        datasets.digits()
