@@ -12,8 +12,7 @@ from .network import Network, load_network  # noqa: E402
 from .layered import layers  # noqa: E402
 from .population import Population, Projection, build_network  # noqa: E402
 from .result import Result, load_result  # noqa: E402
-from .sources import PoissonInput, PoissonSource, SpikeSource  # noqa: E402
-from .stimulus import Stimulus  # noqa: E402
+from .sources import PoissonInput, PoissonSource, SpikeSource, Stimulus  # noqa: E402
 
 __all__ = ["ModelError", "Interrupted", "NeuronModel", "LinearModel", "load_model", "list_models", "Network", "Result",
            "load_result", "fixed_outdegree", "fixed_indegree", "erdos_renyi", "from_edges",

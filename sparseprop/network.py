@@ -17,7 +17,7 @@ from .gradients import Tape
 from .monitor import Monitor
 from .result import Result, _check_populations, label
 from .sources import check_inputs, check_sources, streams
-from .stimulus import PORT, driven
+from .driven import PORT, driven
 
 ENGINES = ("auto", "sparse", "reference")
 REFRACTORY = "refractory"   # a per-neuron value beside the model parameters
@@ -67,7 +67,7 @@ class Network:
     sources: SpikeSource and PoissonSource objects (sparseprop.sources), senders n, n+1, ...
         in order; inputs: PoissonInput objects (Poisson drive into a population or every
         neuron) and Stimulus objects (a parameter that changes at given times: it becomes a
-        state variable of the model, sparseprop.stimulus).
+        state variable of the model, sparseprop.driven).
     Neurons whose parameters keep them below threshold (e.g. LIF with I < 1) fire only when
     inputs push them over; their initial state is uniform between reset and threshold, or the
     state reached a given time (initial_phase) after a reset.
@@ -101,7 +101,7 @@ class Network:
         parameters = dict(parameters) if isinstance(parameters, dict) else (
             parameters if parameters is not None else {})
         self._driven_start = {}   # a driven parameter's values before its first change
-        if self.stimuli:   # driven parameters become state variables (sparseprop.stimulus)
+        if self.stimuli:   # driven parameters become state variables (sparseprop.driven)
             names = [s.parameter for s in self.stimuli]
             if isinstance(parameters, dict):   # (a driven model has no value for them)
                 given = units.parameter_values(model, {p: parameters.pop(p) for p in names

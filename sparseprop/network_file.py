@@ -65,7 +65,6 @@ def read_network_file(path):
     from . import connectivity, sources
     from .library import load_model
     from .population import Population, Projection, build_network
-    from .stimulus import Stimulus
     where = str(path)
     table = read_toml(path, f"network file {where}", _MAX_BYTES,
                       "list populations and rules, not synapses")
@@ -110,7 +109,7 @@ def read_network_file(path):
     for k, i in enumerate(_list(table, "stimuli", where)):
         i = check_fields(i, f"stimuli[{k}] of {where}", _STIMULUS, ("parameter", "times",
                                                                      "values"))
-        inputs.append(Stimulus(i.get("target"), i["parameter"], i["times"], i["values"]))
+        inputs.append(sources.Stimulus(i.get("target"), i["parameter"], i["times"], i["values"]))
     state = table.get("initial_state")
     if state is not None and not isinstance(state, dict):
         raise ModelError(f"'initial_state' in {where} must be a table: [initial_state] then "

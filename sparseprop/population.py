@@ -21,8 +21,8 @@ from .connectivity import _MAX_N, CSR, Connectivity, _check_n, _check_seed, _rea
 from . import units
 from .errors import ModelError
 from .result import label
-from .sources import PoissonSource, SpikeSource, _list
-from .stimulus import Stimulus, driven
+from .driven import driven
+from .sources import PoissonSource, SpikeSource, Stimulus, _list
 
 __all__ = ["Population", "Projection", "build_network", "label"]
 

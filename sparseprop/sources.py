@@ -9,7 +9,8 @@ SpikeSource and PoissonSource are populations of senders: `build_network` lays t
 the neurons and connects them by `Projection` with any recipe and delay; they receive nothing.
 PoissonInput is no population: n independent trains of `rate` Hz into every neuron of
 population `target` (None: every neuron), merged exactly into one Poisson process per neuron
-(rate n * rate) and never stored as synapses. Random trains are drawn from the network's seed
+(rate n * rate) and never stored as synapses. Stimulus is none either: a parameter of the
+neurons of `target` that takes given values at given times (sparseprop.driven says how). Random trains are drawn from the network's seed
 and reproducible. Rates are in Hz, times in ms.
 """
 
@@ -20,7 +21,7 @@ from .engine.inputs import DRIVE, LIST, POISSON, STEP, Inputs
 from . import units
 from .errors import ModelError
 
-__all__ = ["SpikeSource", "PoissonSource", "PoissonInput"]
+__all__ = ["SpikeSource", "PoissonSource", "PoissonInput", "Stimulus"]
 
 
 def _name(name, where):
@@ -113,6 +114,57 @@ class PoissonInput:
                 f"weight={self.weight:g})")
 
 
+class Stimulus:
+    """Parameter `parameter` of the neurons of population `target` (a name; None: every neuron)
+    takes values[k] from times[k] (ms) on. times: strictly increasing, finite, >= 0. values: one
+    number per time (the same for every target neuron) or an array (times, target neurons).
+    Before times[0] each neuron has its own value of the parameter."""
+
+    def __init__(self, target, parameter, times, values):
+        if target is not None and not (isinstance(target, str) and target.isidentifier()):
+            raise ModelError(f"Stimulus: target must be a population's name or None (every "
+                             f"neuron); got {target!r:.60}")
+        if not (isinstance(parameter, str) and parameter.isidentifier()):
+            raise ModelError(f"Stimulus: parameter must be the name of a model parameter such "
+                             f"as 'I'; got {parameter!r:.60}")
+        self.target, self.parameter = target, parameter
+        where = repr(self)
+        self.times = event_times(times, where)
+        if self.times.size == 0:
+            raise ModelError(f"{where}: times is empty; give one or more times (ms)")
+        back = np.flatnonzero(np.diff(self.times) <= 0)
+        if back.size:
+            k = back[0]
+            raise ModelError(f"{where}: times must be strictly increasing; times[{k}] = "
+                             f"{self.times[k]} >= times[{k + 1}] = {self.times[k + 1]}")
+        self.values = values    # as given (perhaps quantities); converted by `values_for`
+        self.shared = np.ndim(values) == 1   # one value per time for every target neuron
+        self.times.flags.writeable = False
+
+    def values_for(self, model, n_target):
+        """The values as plain numbers (converted with the model's units), shape (times,
+        n_target); ModelError naming what does not fit."""
+        where = f"{self!r}: values"
+        convert = units.parameter_values if self.parameter in model.parameters else \
+            units.state_values
+        given = convert(model, {self.parameter: self.values}, where)[self.parameter]
+        values = _real_array(given, where)
+        k = self.times.size
+        if values.shape == (k,):
+            values = np.repeat(values[:, None], n_target, axis=1)
+        elif values.shape != (k, n_target):
+            raise ModelError(f"{where} has shape {values.shape}; give one value per time "
+                             f"({k},) or one per time and target neuron ({k}, {n_target})")
+        bad = np.argwhere(~np.isfinite(values))
+        if bad.size:
+            raise ModelError(f"{where}: value {values[tuple(bad[0])]} at times[{bad[0][0]}] is "
+                             f"not finite")
+        return values
+
+    def __repr__(self):
+        return f"Stimulus({self.target!r}, {self.parameter!r})"
+
+
 def check_sources(sources):
     """A list of SpikeSource / PoissonSource, each checked again (its attributes may have been
     changed since it was made), names unique."""
@@ -135,7 +187,6 @@ def check_sources(sources):
 def check_inputs(inputs, populations):
     """(PoissonInputs, Stimuli) of a list of inputs, each checked again, its target a
     population of `populations` (name -> slice) or None."""
-    from .stimulus import Stimulus, check_stimuli
     inputs = _list(inputs, "inputs", "PoissonInput or Stimulus")
     for k, p in enumerate(inputs):
         if not isinstance(p, (PoissonInput, Stimulus)):
@@ -143,18 +194,20 @@ def check_inputs(inputs, populations):
                              f"{type(p).__name__} ({p!r:.60})")
         if isinstance(p, PoissonInput):
             inputs[k] = p = PoissonInput(p.target, p.n, p.rate, p.weight)
+        else:
+            inputs[k] = p = Stimulus(p.target, p.parameter, p.times, p.values)
         if p.target is not None and p.target not in (populations or {}):
             known = ", ".join(populations) if populations else "none (give populations=...)"
             raise ModelError(f"{type(p).__name__}: target '{p.target}' is not a population of "
                              f"the network (its populations: {known}); use None for every "
                              f"neuron")
-    return [p for p in inputs if isinstance(p, PoissonInput)], check_stimuli(inputs)
+    return ([p for p in inputs if isinstance(p, PoissonInput)],
+            [p for p in inputs if isinstance(p, Stimulus)])
 
 
 def _list(items, what, kind):
     if items is None:
         return []
-    from .stimulus import Stimulus
     if isinstance(items, (SpikeSource, PoissonSource, PoissonInput, Stimulus)):
         return [items]
     try:

@@ -163,8 +163,7 @@ def load_parts(path):
     them); sparseprop.network.load_network builds it. ModelError for a file that is not one,
     is damaged, or was written by a newer format."""
     from .connectivity import CSR
-    from .sources import PoissonInput, PoissonSource, SpikeSource
-    from .stimulus import Stimulus
+    from .sources import PoissonInput, PoissonSource, SpikeSource, Stimulus
     path = file_path(path, "read a network from")
     header, arrays = _read(path)
     with _inconsistent(path):

@@ -1,5 +1,5 @@
-"""Stimuli: a parameter of chosen neurons that changes at given times, exactly (Brian2's
-TimedArray of a drive, NEST's step_current_generator).
+"""Driven parameters: the model of a network whose parameters a Stimulus (sparseprop.sources)
+changes at given times, exactly (Brian2's TimedArray of a drive, NEST's step_current_generator).
 
     step = Stimulus("E", "I", times=[100.0, 300.0], values=[1.5, 0.9])
 
@@ -16,72 +16,10 @@ The linear engines then run the network unchanged (the changes are an input stre
 sparseprop.engine.inputs, kind STEP), and their reverse sweep gives the values' gradients as it
 gives any input weight's.
 """
-import numpy as np
-
 from . import units
-from .connectivity import _real_array
 from .errors import ModelError
-from .sources import event_times
 
 PORT = "stimulus_{}"   # the input port of a driven parameter
-
-
-class Stimulus:
-    """Parameter `parameter` of the neurons of population `target` (a name; None: every neuron)
-    takes values[k] from times[k] (ms) on. times: strictly increasing, finite, >= 0. values: one
-    number per time (the same for every target neuron) or an array (times, target neurons).
-    Before times[0] each neuron has its own value of the parameter."""
-
-    def __init__(self, target, parameter, times, values):
-        if target is not None and not (isinstance(target, str) and target.isidentifier()):
-            raise ModelError(f"Stimulus: target must be a population's name or None (every "
-                             f"neuron); got {target!r:.60}")
-        if not (isinstance(parameter, str) and parameter.isidentifier()):
-            raise ModelError(f"Stimulus: parameter must be the name of a model parameter such "
-                             f"as 'I'; got {parameter!r:.60}")
-        self.target, self.parameter = target, parameter
-        where = repr(self)
-        self.times = event_times(times, where)
-        if self.times.size == 0:
-            raise ModelError(f"{where}: times is empty; give one or more times (ms)")
-        back = np.flatnonzero(np.diff(self.times) <= 0)
-        if back.size:
-            k = back[0]
-            raise ModelError(f"{where}: times must be strictly increasing; times[{k}] = "
-                             f"{self.times[k]} >= times[{k + 1}] = {self.times[k + 1]}")
-        self.values = values    # as given (perhaps quantities); converted by `values_for`
-        self.shared = np.ndim(values) == 1   # one value per time for every target neuron
-        self.times.flags.writeable = False
-
-    def values_for(self, model, n_target):
-        """The values as plain numbers (converted with the model's units), shape (times,
-        n_target); ModelError naming what does not fit."""
-        where = f"{self!r}: values"
-        convert = units.parameter_values if self.parameter in model.parameters else \
-            units.state_values
-        given = convert(model, {self.parameter: self.values}, where)[self.parameter]
-        values = _real_array(given, where)
-        k = self.times.size
-        if values.shape == (k,):
-            values = np.repeat(values[:, None], n_target, axis=1)
-        elif values.shape != (k, n_target):
-            raise ModelError(f"{where} has shape {values.shape}; give one value per time "
-                             f"({k},) or one per time and target neuron ({k}, {n_target})")
-        bad = np.argwhere(~np.isfinite(values))
-        if bad.size:
-            raise ModelError(f"{where}: value {values[tuple(bad[0])]} at times[{bad[0][0]}] is "
-                             f"not finite")
-        return values
-
-    def __repr__(self):
-        return f"Stimulus({self.target!r}, {self.parameter!r})"
-
-
-def check_stimuli(items):
-    """The Stimulus objects of a list of inputs, each checked again (its attributes may have
-    been changed since it was made)."""
-    return [Stimulus(s.target, s.parameter, s.times, s.values) for s in items
-            if isinstance(s, Stimulus)]
 
 
 def is_driven(model, parameter):
@@ -141,4 +79,4 @@ def driven(model, names):
     return out
 
 
-__all__ = ["Stimulus", "driven", "is_driven", "check_stimuli"]
+__all__ = ["PORT", "driven", "is_driven"]
