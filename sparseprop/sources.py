@@ -138,7 +138,10 @@ class Stimulus:
             raise ModelError(f"{where}: times must be strictly increasing; times[{k}] = "
                              f"{self.times[k]} >= times[{k + 1}] = {self.times[k + 1]}")
         self.values = values    # as given (perhaps quantities); converted by `values_for`
-        self.shared = np.ndim(values) == 1   # one value per time for every target neuron
+        try:                    # one value per time for every target neuron?
+            self.shared = np.ndim(values) == 1
+        except (TypeError, ValueError):   # (ragged: values_for says what is wrong)
+            self.shared = False
         self.times.flags.writeable = False
 
     def values_for(self, model, n_target):

@@ -239,11 +239,17 @@ def value(value, dims, where, strings=True):
 
 
 def _holds_quantities(values):
-    """A list or object array with a quantity in it (a numeric numpy array never: no scan)."""
+    """A list or object array with a quantity in it (a numeric numpy array never: no scan; a
+    ragged list is left to the caller's checks)."""
     if isinstance(values, np.ndarray) and values.dtype.kind != "O":
         return False
-    return isinstance(values, (list, tuple, np.ndarray)) and np.size(values) > 0 and any(
-        is_quantity(v) for v in np.ravel(np.asarray(values, dtype=object)))
+    if not isinstance(values, (list, tuple, np.ndarray)):
+        return False
+    try:
+        flat = np.ravel(np.asarray(values, dtype=object))
+    except (TypeError, ValueError):
+        return False
+    return flat.size > 0 and any(is_quantity(v) for v in flat)
 
 
 def time(duration, where):

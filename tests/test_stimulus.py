@@ -332,3 +332,24 @@ v = [0.0, 0.5]
     path.write_text(text.replace("values = ", "value = "))
     with pytest.raises(spp.ModelError, match="stimuli\\[0\\].*value"):
         read_network_file(path)
+
+
+@pytest.mark.parametrize("values, fragment", [
+    ([[1, 2], [3]], "must be numbers"), (None, "must be numbers"), ("abc", "not strings"),
+    ([1.0, "x"], "not strings"), ([True, False], "not booleans"), ({"a": 1}, "must be numbers"),
+    ([[1.0], [2.0]], r"shape \(2, 1\)"), (5.0, r"shape \(\)"),
+])
+def test_bad_stimulus_values(lif, values, fragment):
+    with pytest.raises(spp.ModelError, match=r"Stimulus\(None, 'I'\): values.*" + fragment):
+        spp.Network(lif, 2, spp.fixed_outdegree(0, 0.0, seed=1),
+                    inputs=[spp.Stimulus(None, "I", [1.0, 2.0], values)])
+
+
+@pytest.mark.parametrize("times, fragment", [
+    (None, "must be numbers"), ([[1.0, 2.0]], "1-D"), ([True, False], "not booleans"),
+    ([1.0, None], "must be numbers"), ([1e400, 1e401], "finite"), (3.0, "1-D"),
+    (["1 ms", "2 mV"], "voltage, but time is needed"),
+])
+def test_more_bad_stimulus_times(times, fragment):
+    with pytest.raises(spp.ModelError, match=fragment):
+        spp.Stimulus(None, "I", times, [1.0, 2.0])
