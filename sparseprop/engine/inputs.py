@@ -62,13 +62,13 @@ def inputs_next(inputs):
 @numba.njit(cache=True, inline="always", _nrt=False)
 def inputs_effect(inputs, s):
     """What the next event of input stream s (DRIVE or STEP) does: (the neuron it hits, the
-    input's weight, its port, what the tape's mark keeps of it: the neuron, or for STEP the
-    event's index in the lists)."""
+    input's weight, its port (a Poisson input's: 0, the first), what the tape's mark keeps of
+    it: the neuron, or for STEP the event's index in the lists)."""
     i = inputs.who[s]
     if inputs.kind[s] == STEP:
         k = inputs.ptr[s]
         return i, inputs.list_w[k], inputs.port[s], k
-    return i, inputs.weight[s], inputs.port[s], i
+    return i, inputs.weight[s], 0, i
 
 
 @numba.njit(cache=True, _nrt=False)
