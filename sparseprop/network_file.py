@@ -1,6 +1,7 @@
 """Network description files (TOML) for `sparseprop simulate --network FILE`: a model,
-populations, sources, projections, Poisson inputs, stimuli, an initial state, what to record and how
-long to run, every value a number or a quantity with units ("1.5 ms", "0.1 mV", "20 Hz").
+populations, sources, projections, Poisson inputs, stimuli, an initial state, what to record
+and how long to run, every value a number or a quantity with units ("1.5 ms", "0.1 mV",
+"20 Hz").
 
     model = "lif"                  # a shipped model or a model file (TOML, units allowed)
     duration = "1000 ms"

@@ -1,17 +1,19 @@
 """Input from outside the network: spike trains given in advance, Poisson trains drawn on the fly,
-and Poisson drive merged into every neuron of a population (DESIGN.md 3.6).
+Poisson drive merged into every neuron of a population (DESIGN.md 3.6), and stimuli.
 
     stim = SpikeSource("stim", 3, indices=[0, 2, 1], times=[5.0, 5.0, 12.5])  # Brian2's
     noise = PoissonSource("noise", 100, rate=20.0)          # SpikeGeneratorGroup, PoissonGroup
     drive = PoissonInput("E", 1000, rate=10.0, weight=0.1)  # Brian2's PoissonInput
+    step = Stimulus("E", "I", [100.0, 300.0], [1.2, 0.9])   # NEST's step_current_generator
 
 SpikeSource and PoissonSource are populations of senders: `build_network` lays them out after
 the neurons and connects them by `Projection` with any recipe and delay; they receive nothing.
 PoissonInput is no population: n independent trains of `rate` Hz into every neuron of
 population `target` (None: every neuron), merged exactly into one Poisson process per neuron
 (rate n * rate) and never stored as synapses. Stimulus is none either: a parameter of the
-neurons of `target` that takes given values at given times (sparseprop.driven says how). Random trains are drawn from the network's seed
-and reproducible. Rates are in Hz, times in ms.
+neurons of `target` that takes given values at given times (sparseprop.driven says how).
+Random trains are drawn from the network's seed and reproducible. Rates are in Hz, times in
+ms.
 """
 
 import numpy as np

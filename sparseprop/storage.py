@@ -18,7 +18,9 @@ import numpy as np
 from .errors import ModelError
 from .files import file_path, write_atomically
 
-FORMAT = 1                     # the format this version writes and reads
+FORMAT = 2                     # the newest format this version reads
+# 1: no stimuli. 2: stimuli (inputs of kind "stimulus") and driven parameters' start values;
+# a file without them is written as format 1, which sparseprop before stimuli also reads.
 KIND = "sparseprop network"
 _STATE = ("phase", "sub_state", "t_free", "next_input", "input_who", "input_ptr", "input_rng")
 _QUEUE = ("time", "seq", "syn", "sender", "sent")
@@ -92,7 +94,8 @@ def save_network(net, path):
     csr = net.csr.validate()
     net._check_state(net.current)
     sources, inputs, arrays = _sources(net)
-    header = {"kind": KIND, "format": FORMAT, "model": _model_spec(net.model), "n": net.n,
+    header = {"kind": KIND, "format": 2 if net.stimuli else 1,
+              "model": _model_spec(net.model), "n": net.n,
               "populations": {k: [s.start, s.stop] for k, s in (net.populations or {}).items()},
               "sources": sources, "inputs": inputs, "stored": list(net._stored),
               "driven": list(net._driven_start),

@@ -353,3 +353,12 @@ def test_bad_stimulus_values(lif, values, fragment):
 def test_more_bad_stimulus_times(times, fragment):
     with pytest.raises(spp.ModelError, match=fragment):
         spp.Stimulus(None, "I", times, [1.0, 2.0])
+
+
+def test_saved_stimuli_are_format_2_and_networks_without_them_format_1(lif, tmp_path):
+    import json
+    step_network(lif).save(tmp_path / "with.npz")
+    spp.Network(lif, 2, spp.fixed_outdegree(0, 0.0, seed=1), seed=1).save(tmp_path / "without.npz")
+    for name, version in (("with", 2), ("without", 1)):
+        with np.load(tmp_path / f"{name}.npz") as data:
+            assert json.loads(str(data["header"]))["format"] == version

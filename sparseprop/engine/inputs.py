@@ -8,9 +8,9 @@ A stream is one of
 - DRIVE: a PoissonInput, n independent trains of rate r into every one of `count` neurons,
   likewise one process of rate n r count whose events hit a neuron drawn uniformly; its events
   are inputs of a fixed weight, not spikes, and nothing stores them as synapses;
-- STEP: a Stimulus (sparseprop.sources, sparseprop.driven), given changes of a driven parameter, sorted by
-  (time, neuron): an input of weight list_w[k] to neuron list_i[k] on the stream's `port`
-  (whose on_pre sets the parameter to w).
+- STEP: a Stimulus (sparseprop.sources, sparseprop.driven): the given changes of a driven
+  parameter, sorted by (time, neuron), each an input of weight list_w[k] to neuron list_i[k]
+  on the stream's `port` (whose on_pre sets the parameter to w).
 The loops take the stream whose next event is earliest (a tie goes to the stream given first:
 streams are ordered by their first source, then DRIVE, then STEP streams). LIST and POISSON
 events are spikes of senders; DRIVE and STEP events are inputs to one neuron (kind >= DRIVE).
