@@ -362,3 +362,12 @@ def test_saved_stimuli_are_format_2_and_networks_without_them_format_1(lif, tmp_
     for name, version in (("with", 2), ("without", 1)):
         with np.load(tmp_path / f"{name}.npz") as data:
             assert json.loads(str(data["header"]))["format"] == version
+
+
+def test_two_stimuli_at_one_instant_apply_in_the_order_given(lif):
+    for first, second in ((I_ON, I_OFF), (I_OFF, I_ON)):
+        net = spp.Network(lif, 2, spp.fixed_outdegree(0, 0.0, seed=1), initial_state={"v": 0.0},
+                          inputs=[spp.Stimulus(None, "I", [T_ON], [first]),
+                                  spp.Stimulus(None, "I", [T_ON], [second])])
+        res = net.run(duration=20.0, record={"I": [0], "times": [T_ON]})
+        assert res.state["I"][0, 0] == second and net.state["I"][0] == second
