@@ -148,6 +148,10 @@ class Network:
         block = self.populations[stimulus.target] if stimulus.target is not None else slice(
             0, self.n)
         neurons = np.arange(block.start, block.stop, dtype=np.int64)
+        changes = stimulus.times.size * neurons.size   # 8 bytes each of time, neuron, value
+        memory.require(48 * changes, f"{stimulus!r}: {changes:,} changes (times x neurons)",
+                       lambda free: f"at most about {free // 48:,} fit: give fewer times or "
+                                    f"target neurons")
         p, port = stimulus.parameter, PORT.format(stimulus.parameter)
         if self.mixed:
             which = self.model_index[neurons]

@@ -48,3 +48,10 @@ def test_a_network_checks_its_neurons_arrays(small_machine):
                                              r"0.\d+ GB.*at most about [\d,]+ neurons fit"):
         spp.Network("lif", 10**6, spp.connectivity.CSR(
             10**6, np.zeros(10**6 + 1, np.int64), np.zeros(0, np.int32), weight=0.0))
+
+
+def test_a_stimulus_checks_its_changes(small_machine):
+    with pytest.raises(spp.ModelError, match=r"Stimulus\(None, 'I'\): 2,000,000 changes "
+                                             r"\(times x neurons\) needs about 0.096 GB"):
+        spp.Network("lif", 1000, spp.fixed_outdegree(0, 0.0, seed=1),
+                    inputs=[spp.Stimulus(None, "I", np.arange(2000.0), np.ones(2000))])
