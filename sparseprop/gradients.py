@@ -191,15 +191,14 @@ def _backward_linear(network, tape, neurons, dloss_dt, dloss_dphase):
     grad = np.zeros((table.shape[0], m))
     grad_weight, grad_delay = np.zeros(csr.nnz), np.zeros(csr.nnz)
     grad_time = np.zeros(senders.size)
-    inputs = network.inputs(network.current)
+    inputs = network._streams    # (the streams' constant fields: kinds, weights, ports, lists)
     grad_drive, grad_step = np.zeros(inputs.kind.size), np.zeros(inputs.list_w.size)
     network.kernels.jit.run_backward_linear(table, senders, dt_all, tape.first, tape.entries,
                                             tape.marks, synapses(csr), inputs, lam, grad_weight,
                                             grad_delay, grad, grad_time, grad_drive, grad_step)
     stimulus = []
-    lists = network._streams     # (each list's first entry: ptr of the constant streams)
-    for s, k in zip(network.stimuli, np.flatnonzero(lists.kind == STEP)):
-        per_neuron = grad_step[lists.ptr[k]:lists.end[k]].reshape(s.times.size, -1)
+    for s, k in zip(network.stimuli, np.flatnonzero(inputs.kind == STEP)):
+        per_neuron = grad_step[inputs.ptr[k]:inputs.end[k]].reshape(s.times.size, -1)
         stimulus.append(per_neuron.sum(axis=1) if s.shared else per_neuron.copy())
     names = network.kernels.parameter_names
     parameters = {name: (grad[:, c].copy() if table.shape[0] > 1 else float(grad[0, c]))

@@ -329,7 +329,7 @@ class Network:
         names = self.kernels.parameter_names + (REFRACTORY,)
         unknown = [k for k in values if k not in names]
         if unknown:
-            driven_by = [s for s in getattr(self, "stimuli", ()) if s.parameter == unknown[0]]
+            driven_by = [s for s in self.stimuli if s.parameter == unknown[0]]
             raise ModelError(f"'{unknown[0]}' is not a parameter of {self.model.name}; its "
                              f"parameters are {', '.join(names)}" + (
                                  f" ({driven_by[0]!r} drives it: it is a state variable of "
