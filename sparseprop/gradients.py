@@ -170,17 +170,8 @@ def _backward_linear(network, tape, neurons, dloss_dt, dloss_dphase):
     if dloss_dphase is not None:
         raise ModelError(f"{model.name} has several state variables and no phase: "
                          f"dloss_dphase has no meaning for it; give dloss_dt only")
+    check_autapses(network)
     csr = network.csr
-    if csr.n:
-        sender = np.repeat(np.arange(csr.indptr.size - 1), np.diff(csr.indptr))
-        delay = csr.delays if csr.delays is not None else np.full(csr.nnz, float(csr.delay))
-        autapse = np.flatnonzero((csr.indices == sender) & (delay == 0.0))
-        if autapse.size:
-            j = int(sender[autapse[0]])
-            raise ModelError(f"neuron {j} has a synapse onto itself with delay 0: its input "
-                             f"arrives at the instant it fires, where the spike time has no "
-                             f"derivative; give that synapse a delay > 0 (or remove it) for "
-                             f"gradients")
     senders = tape.senders
     table = network.table.copy()
     m = table.shape[1] - 2
@@ -208,6 +199,22 @@ def _backward_linear(network, tape, neurons, dloss_dt, dloss_dphase):
                      initial_state={v: lam[:, k].copy() for k, v in enumerate(model.variables)},
                      source_t=grad_time[~neurons], input_weight=grad_drive[inputs.kind == DRIVE],
                      stimulus=stimulus)
+
+
+def check_autapses(network):
+    """ModelError for a synapse of a linear model's neuron onto itself with delay 0: its input
+    arrives at the instant it fires, where the spike time has no derivative."""
+    csr = network.csr
+    if csr.n:
+        sender = np.repeat(np.arange(csr.indptr.size - 1), np.diff(csr.indptr))
+        delay = csr.delays if csr.delays is not None else np.full(csr.nnz, float(csr.delay))
+        autapse = np.flatnonzero((csr.indices == sender) & (delay == 0.0))
+        if autapse.size:
+            j = int(sender[autapse[0]])
+            raise ModelError(f"neuron {j} has a synapse onto itself with delay 0: its input "
+                             f"arrives at the instant it fires, where the spike time has no "
+                             f"derivative; give that synapse a delay > 0 (or remove it) for "
+                             f"gradients")
 
 
 def _spikes(result, n):

@@ -1,0 +1,93 @@
+"""Losses of a batch of classifier runs, from the first spike times of the output neurons
+((samples x outputs) arrays, ms from each run's start, inf for an output that did not fire):
+each returns the loss per sample and dL/d(first spike times).
+
+Silent outputs never raise: an output that did not fire within the run counts as firing at the
+run's end (`duration`), and its time has no gradient (there is no spike to move). A sample
+whose outputs are all silent has no prediction (-1), and counts as wrong.
+"""
+import numbers
+
+import numpy as np
+
+from .errors import ModelError
+
+
+def _times(times, duration):
+    times = np.asarray(times, dtype=np.float64)
+    if times.ndim != 2 or times.shape[0] == 0 or times.shape[1] == 0:
+        raise ModelError(f"first spike times must be a (samples x outputs) array with at least "
+                         f"one of each; got shape {times.shape}")
+    if np.any(np.isnan(times)) or np.any(times < 0):
+        raise ModelError("first spike times must be numbers >= 0 (inf: silent)")
+    fired = np.isfinite(times)
+    return np.where(fired, times, float(duration)), fired
+
+
+def _labels(labels, samples, classes):
+    labels = np.asarray(labels)
+    if labels.shape != (samples,) or (labels.size and labels.dtype.kind not in "iu"):
+        raise ModelError(f"labels must be {samples} integers, one per sample; got "
+                         f"{labels.dtype} of shape {labels.shape}")
+    bad = np.flatnonzero((labels < 0) | (labels >= classes))
+    if bad.size:
+        raise ModelError(f"label {labels[bad[0]]} (sample {bad[0]}) is not a class: the network "
+                         f"has {classes} outputs, so labels must lie in [0, {classes})")
+    return labels.astype(np.int64)
+
+
+def _positive(value, name):
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not (
+            np.isfinite(value) and value > 0):
+        raise ModelError(f"{name} = {value!r:.40}: give a finite number > 0")
+    return float(value)
+
+
+def predict(times):
+    """The class of each sample: its earliest output (the lowest index among equal times), or -1
+    when no output fired."""
+    times = np.asarray(times, dtype=np.float64)
+    guess = np.argmin(times, axis=1)
+    return np.where(np.isfinite(times).any(axis=1), guess, -1)
+
+
+def first_spike_cross_entropy(times, labels, duration, tau0=0.5, tau1=6.4, alpha=3e-3):
+    """Time-to-first-spike cross-entropy with EventProp's regulariser (Wunderlich & Pehle 2021):
+    per sample, -log softmax(-t / tau0)[label] + alpha (exp(t_label / tau1) - 1), t the outputs'
+    first spike times (silent: `duration`, without gradient). The first term makes the correct
+    output fire first, the second makes it fire early. Returns (loss per sample, dL/dt)."""
+    duration = _positive(duration, "duration")
+    tau0, tau1 = _positive(tau0, "tau0"), _positive(tau1, "tau1")
+    if isinstance(alpha, bool) or not isinstance(alpha, numbers.Real) or not (
+            np.isfinite(alpha) and alpha >= 0):
+        raise ModelError(f"alpha = {alpha!r:.40}: give a finite number >= 0")
+    t, fired = _times(times, duration)
+    labels = _labels(labels, t.shape[0], t.shape[1])
+    rows = np.arange(t.shape[0])
+    scores = -t / tau0
+    scores -= scores.max(axis=1, keepdims=True)
+    p = np.exp(scores)
+    p /= p.sum(axis=1, keepdims=True)
+    t_label = t[rows, labels]
+    reg = np.exp(t_label / tau1)
+    loss = -np.log(np.maximum(p[rows, labels], 1e-300)) + alpha * (reg - 1.0)
+    grad = -p / tau0                      # d(-log p_label)/dt_k = ([k = label] - p_k) / tau0
+    grad[rows, labels] += 1.0 / tau0 + alpha * reg / tau1
+    return loss, np.where(fired, grad, 0.0)
+
+
+def first_spike_time_loss(times, targets, duration):
+    """Squared error of the outputs' first spike times from target times (ms, shaped like
+    times), halved: per sample sum_k (t_k - target_k)^2 / 2 (silent: `duration`, without
+    gradient). Returns (loss per sample, dL/dt)."""
+    duration = _positive(duration, "duration")
+    t, fired = _times(times, duration)
+    targets = np.asarray(targets, dtype=np.float64)
+    if targets.shape != t.shape or not np.all(np.isfinite(targets)):
+        raise ModelError(f"targets must be finite times of shape {t.shape} (samples x outputs); "
+                         f"got shape {targets.shape}")
+    diff = t - targets
+    return 0.5 * np.sum(diff * diff, axis=1), np.where(fired, diff, 0.0)
+
+
+__all__ = ["first_spike_cross_entropy", "first_spike_time_loss", "predict"]

@@ -1,0 +1,278 @@
+"""Training a spiking classifier on a data set: epochs of shuffled mini-batches, each a batch of
+exact runs and reverse sweeps (sparseprop.batch), a loss of the outputs' first spike times
+(sparseprop.losses), Adam steps, validation accuracy per epoch, checkpoints that resume to the
+same weights."""
+import json
+import math
+import numbers
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+from .batch import Batch
+from .errors import ModelError
+from .files import file_path, write_atomically
+from .losses import _labels, first_spike_cross_entropy, predict
+from .train import Adam, clip_by_norm
+
+CHECKPOINT = "sparseprop-checkpoint"
+
+
+@dataclass
+class EpochHistory:
+    """Per epoch: mean training loss and accuracy (of the batches as they were run), validation
+    loss and accuracy (NaN without validation data), learning rate and wall time (s)."""
+    loss: list = field(default_factory=list)
+    accuracy: list = field(default_factory=list)
+    val_loss: list = field(default_factory=list)
+    val_accuracy: list = field(default_factory=list)
+    lr: list = field(default_factory=list)
+    seconds: list = field(default_factory=list)
+
+    def plot(self, ax=None):
+        """Loss and accuracy curves per epoch (matplotlib); returns the Axes."""
+        from .plot import epochs
+        return epochs(self, ax)
+
+
+def _count(value, name, low=1):
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low:
+        raise ModelError(f"{name} = {value!r:.40}: give an integer >= {low}")
+    return int(value)
+
+
+def _number(value, name, low=0.0, strict=True):
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(
+            value) or (value <= low if strict else value < low):
+        raise ModelError(f"{name} = {value!r:.40}: give a finite number {'>' if strict else '>='}"
+                         f" {low:g}")
+    return float(value)
+
+
+class Trainer:
+    """Trains `network` (e.g. sparseprop.layers(...)) to classify samples of input spikes given
+    to its SpikeSource `source`: the predicted class is the output neuron of population
+    `outputs` that fires first. Each sample runs `duration` ms from the network's current state
+    (kept as it is).
+
+    loss: "cross_entropy" (first_spike_cross_entropy with tau0, tau1, alpha). lr: Adam's
+    learning rate, times lr_decay per epoch. batch_size: samples per step (the last batch of an
+    epoch may be smaller). train: "weight" and/or model parameter names. clip: clip each
+    step's gradient to this norm (None: never). keep_signs: keep every weight's sign (Dale's
+    law: a weight that would change sign stops at 0). patience: stop when the validation
+    accuracy has not improved for this many epochs (None: never). seed: the shuffling of each
+    epoch comes from (seed, epoch), so a resumed run repeats the uninterrupted one."""
+
+    def __init__(self, network, duration, source="input", outputs="output",
+                 loss="cross_entropy", tau0=0.5, tau1=6.4, alpha=3e-3, lr=5e-3, lr_decay=1.0,
+                 batch_size=32, train=("weight",), clip=None, keep_signs=False, patience=None,
+                 seed=0, threads=None):
+        self.batch = Batch(network, source, threads)
+        self.network = network
+        if network.populations is None or outputs not in network.populations:
+            raise ModelError(f"outputs = {outputs!r:.40} is not a population of this network; "
+                             f"its populations: {', '.join(network.populations or {}) or 'none'}")
+        block = network.populations[outputs]
+        self.outputs = np.arange(block.start, block.stop)
+        if loss != "cross_entropy":
+            raise ModelError(f"loss = {loss!r:.40} is not known; use 'cross_entropy'")
+        self.duration = _number(duration, "duration")
+        self.tau0, self.tau1 = _number(tau0, "tau0"), _number(tau1, "tau1")
+        self.alpha = _number(alpha, "alpha", strict=False)
+        self.lr, self.lr_decay = _number(lr, "lr"), _number(lr_decay, "lr_decay")
+        self.batch_size = _count(batch_size, "batch_size")
+        self.clip = None if clip is None else _number(clip, "clip")
+        self.patience = None if patience is None else _count(patience, "patience")
+        self.seed = _count(seed, "seed", 0)
+        train = (train,) if isinstance(train, str) else tuple(train)
+        known = {"weight", *network.kernels.parameter_names} - {"model"}
+        unknown = [t for t in train if t not in known]
+        if unknown or not train:
+            raise ModelError(f"cannot train {unknown[0] if unknown else 'nothing'!r}; choose "
+                             f"from {', '.join(sorted(known))}")
+        self.train = train
+        self.keep_signs = bool(keep_signs)
+        self.signs = np.sign(network.csr.weight_array()) if keep_signs else None
+        self.optimiser = Adam(lr=self.lr)
+        self.epoch = 0
+        self.history = EpochHistory()
+        self._best = (-np.inf, 0)     # (best validation accuracy, epoch it was reached)
+
+    # --- one batch -------------------------------------------------------------------------
+    def _times(self, samples, record_tape):
+        result = self.batch.run(samples, self.duration, record_tape=record_tape)
+        return result, result.first_spike_times(self.outputs)
+
+    def _loss(self, times, labels):
+        return first_spike_cross_entropy(times, labels, self.duration, self.tau0, self.tau1,
+                                         self.alpha)
+
+    def _values(self):
+        net = self.network
+        values = {"weight": net.csr.weight_array(),
+                  **{p: np.asarray(v, dtype=np.float64) for p, v in net.parameters.items()}}
+        return {t: values[t] for t in self.train}
+
+    def _step(self, samples, labels, lr):
+        result, times = self._times(samples, True)
+        loss, dtimes = self._loss(times, labels)
+        b = len(labels)
+        g = self.batch.backward(result, self.outputs, dtimes / b)
+        grads = {"weight": g.weight, **g.parameters}
+        grads, _ = clip_by_norm({t: np.asarray(grads[t], float) for t in self.train}, self.clip)
+        self.optimiser.lr = lr
+        new = self.optimiser.step(self._values(), grads)
+        if not all(np.all(np.isfinite(v)) for v in new.values()) or not np.all(
+                np.isfinite(loss)):
+            raise ModelError(f"training diverged at epoch {self.epoch} (loss {loss.mean():g}, "
+                             f"or a value not finite after the step); the network keeps its "
+                             f"last finite values: lower lr (now {lr:g}) or clip the gradients")
+        self._apply(new)
+        return loss.sum(), np.count_nonzero(predict(times) == labels)
+
+    def _apply(self, new):
+        net = self.network
+        if "weight" in new:
+            w = new["weight"]
+            if self.signs is not None:
+                w = np.where(self.signs * w < 0, 0.0, w)
+            net.set_weights(w)
+        parameters = {p: v for p, v in new.items() if p != "weight"}
+        if parameters:
+            net.set_parameters(**parameters)
+
+    # --- data sets ------------------------------------------------------------------------
+    def evaluate(self, samples, labels):
+        """(accuracy, mean loss) on a data set: samples (a list of (indices, times), or
+        sparseprop.batch.Samples) and their labels."""
+        samples = self.batch.samples(samples)
+        labels = _labels(labels, len(samples), self.outputs.size)
+        _, times = self._times(samples, False)
+        loss, _ = self._loss(times, labels)
+        return float(np.mean(predict(times) == labels)), float(loss.mean())
+
+    def predict(self, samples):
+        """The predicted class of each sample (-1: no output fired)."""
+        _, times = self._times(self.batch.samples(samples), False)
+        return predict(times)
+
+    def fit(self, samples, labels, epochs, validation=None, checkpoint=None, progress=False):
+        """Train for `epochs` more epochs on samples (a list of (indices, times), or Samples)
+        with their labels; validation: (samples, labels) scored after every epoch;
+        checkpoint: a path written (atomically) after every epoch, from which
+        Trainer.load resumes. Returns the EpochHistory (also self.history). A step whose loss
+        or new values are not finite raises ModelError and keeps the values before it."""
+        samples = self.batch.samples(samples)
+        labels = _labels(labels, len(samples), self.outputs.size)
+        epochs = _count(epochs, "epochs")
+        if validation is not None:
+            if not (isinstance(validation, (tuple, list)) and len(validation) == 2):
+                raise ModelError("validation must be a (samples, labels) pair")
+            val = self.batch.samples(validation[0])
+            val_labels = _labels(validation[1], len(val), self.outputs.size)
+        for _ in range(epochs):
+            began = time.perf_counter()
+            lr = self.lr * self.lr_decay ** self.epoch
+            order = np.random.default_rng([self.seed, self.epoch]).permutation(len(samples))
+            total, right = 0.0, 0
+            for k, lo in enumerate(range(0, order.size, self.batch_size)):
+                rows = order[lo:lo + self.batch_size]
+                loss, hits = self._step(samples.take(rows), labels[rows], lr)
+                total, right = total + loss, right + hits
+                if progress:
+                    done = (lo + rows.size) / order.size
+                    print(f"\repoch {self.epoch + 1}  [{'#' * int(20 * done):20s}] "
+                          f"loss {total / (lo + rows.size):.4f}  "
+                          f"accuracy {right / (lo + rows.size):.4f}", end="", file=sys.stderr,
+                          flush=True)
+            h = self.history
+            h.loss.append(total / order.size)
+            h.accuracy.append(right / order.size)
+            h.lr.append(lr)
+            if validation is not None:
+                accuracy, loss = self.evaluate(val, val_labels)
+            else:
+                accuracy, loss = math.nan, math.nan
+            h.val_accuracy.append(accuracy)
+            h.val_loss.append(loss)
+            h.seconds.append(time.perf_counter() - began)
+            self.epoch += 1
+            if progress:
+                print(f"  validation {accuracy:.4f}  {h.seconds[-1]:.1f} s", file=sys.stderr)
+            if checkpoint is not None:
+                self.save(checkpoint)
+            if validation is not None and self.patience is not None:
+                if accuracy > self._best[0]:
+                    self._best = (accuracy, self.epoch)
+                elif self.epoch - self._best[1] >= self.patience:
+                    break
+        return self.history
+
+    # --- checkpoints ----------------------------------------------------------------------
+    def save(self, path):
+        """Write a checkpoint: the trained values, the optimiser's state, the epoch count, the
+        history and the settings (an .npz; Trainer.load resumes from it)."""
+        file_path(path, "save the checkpoint to")
+        settings = {k: getattr(self, k) for k in ("duration", "tau0", "tau1", "alpha", "lr",
+                                                   "lr_decay", "batch_size", "clip",
+                                                   "patience", "seed", "keep_signs")}
+        settings.update(train=list(self.train), source=self.batch.source,
+                        outputs=[int(self.outputs[0]), int(self.outputs[-1]) + 1],
+                        epoch=self.epoch, steps=self.optimiser.steps,
+                        best=list(self._best), history=asdict(self.history),
+                        synapses=int(self.network.csr.nnz), kind=CHECKPOINT)
+        arrays = {"header": np.array(json.dumps(settings))}
+        for name, value in self._values().items():
+            arrays[f"value_{name}"] = value
+            if name in self.optimiser.m:
+                arrays[f"m_{name}"], arrays[f"v_{name}"] = (self.optimiser.m[name],
+                                                            self.optimiser.v[name])
+        if self.signs is not None:
+            arrays["signs"] = self.signs
+        return write_atomically(path, "save the checkpoint to",
+                                lambda handle: np.savez(handle, **arrays))
+
+    @classmethod
+    def load(cls, path, network, threads=None):
+        """The Trainer saved in checkpoint `path`, on `network` (built as the one trained:
+        the same synapses), with the saved values put into it; fit() goes on from there."""
+        path = file_path(path, "load the checkpoint from")
+        try:
+            with np.load(path, allow_pickle=False) as data:
+                arrays = {f: data[f] for f in data.files}
+            settings = json.loads(str(arrays.pop("header")))
+            if settings.get("kind") != CHECKPOINT:
+                raise ValueError("not a checkpoint")
+        except (OSError, EOFError, ValueError, KeyError, TypeError) as exc:
+            raise ModelError(f"cannot read the checkpoint {path}: {exc}") from None
+        if settings["synapses"] != network.csr.nnz:
+            raise ModelError(f"the checkpoint {path} is of a network of {settings['synapses']} "
+                             f"synapses; this one has {network.csr.nnz}: build the network "
+                             f"as it was trained")
+        lo, hi = settings["outputs"]
+        names = [k for k, s in (network.populations or {}).items() if (s.start, s.stop) == (
+            lo, hi)]
+        trainer = cls(network, settings["duration"], source=settings["source"],
+                      outputs=names[0] if names else "output", tau0=settings["tau0"],
+                      tau1=settings["tau1"], alpha=settings["alpha"], lr=settings["lr"],
+                      lr_decay=settings["lr_decay"], batch_size=settings["batch_size"],
+                      train=settings["train"], clip=settings["clip"],
+                      keep_signs=settings["keep_signs"], patience=settings["patience"],
+                      seed=settings["seed"], threads=threads)
+        trainer._apply({name: arrays[f"value_{name}"] for name in settings["train"]})
+        if trainer.signs is not None:
+            trainer.signs = arrays["signs"]
+        trainer.optimiser.steps = settings["steps"]
+        for name in settings["train"]:
+            if f"m_{name}" in arrays:
+                trainer.optimiser.m[name] = arrays[f"m_{name}"]
+                trainer.optimiser.v[name] = arrays[f"v_{name}"]
+        trainer.epoch = settings["epoch"]
+        trainer._best = tuple(settings["best"])
+        trainer.history = EpochHistory(**settings["history"])
+        return trainer
+
+
+__all__ = ["EpochHistory", "Trainer"]

@@ -1,0 +1,236 @@
+"""Batches of samples (sparseprop.batch) against the network run one sample at a time
+(set_spikes, run, Result.backward), against finite differences of a batched loss, and the
+trainer's checkpoints against an uninterrupted run."""
+import numpy as np
+import pytest
+
+import sparseprop as spp
+from sparseprop import datasets
+from sparseprop.batch import Batch, Samples
+from sparseprop.connectivity import from_edges
+from sparseprop.losses import first_spike_cross_entropy, first_spike_time_loss, predict
+from sparseprop.trainer import Trainer
+
+PARAMETERS = {"Ie": 0.0, "tau_m": 20.0, "tau_s": 5.0}
+
+
+def _layered(hidden=20, seed=1):
+    net = spp.layers("lif_exp", [5, hidden, 3], weight=[(6.0, 6.0), (4.0, 4.0)], seed=seed,
+                     parameters=PARAMETERS)
+    net.set_state(state={"v": 0.0, "I": 0.0})
+    return net
+
+
+def _pairs(n, seed=42):
+    x, y = datasets.yin_yang(n, seed=seed)
+    return datasets.latency(x, 0.0, 30.0, bias_time=0.0), y
+
+
+def _rich():
+    """Input spikes, a Poisson drive, delays, refractoriness and recurrence: every part of the
+    engine a sample goes through."""
+    rng = np.random.default_rng(5)
+    pre, post = np.meshgrid(np.arange(5), np.arange(12), indexing="ij")
+    into = from_edges(pre.ravel(), post.ravel(), rng.normal(2.5, 2.0, 60),
+                      delay=rng.uniform(0.0, 2.0, 60))
+    pre, post = np.meshgrid(np.arange(12), np.arange(12), indexing="ij")
+    off = pre != post
+    within = from_edges(pre[off], post[off], rng.normal(0.0, 0.5, off.sum()), delay=1.5)
+    net = spp.build_network("lif_exp", [
+        spp.SpikeSource("input", 5, [], []),
+        spp.Population("hidden", 12, parameters=dict(PARAMETERS, refractory=1.0))],
+        [spp.Projection("input", "hidden", into), spp.Projection("hidden", "hidden", within)],
+        seed=3, inputs=[spp.PoissonInput("hidden", 10, rate=50.0, weight=0.3)],
+        initial_state={"v": 0.2, "I": 0.0})
+    return net
+
+
+@pytest.fixture(scope="module")
+def rich():
+    return _rich()
+
+
+def _one_by_one(net, pairs, duration, dfirst=None, neurons=None):
+    """Each sample by set_spikes and run from the stored start: spikes, and summed gradients
+    of the first spike times of `neurons` weighted by dfirst."""
+    net.store("start")
+    spikes, weight, delay, params, sources = [], 0.0, 0.0, None, []
+    for b, (i, t) in enumerate(pairs):
+        net.restore("start")
+        net.set_spikes("input", i, t)
+        result = net.run(duration=duration, record_tape=dfirst is not None)
+        spikes.append((result.i, result.t))
+        if dfirst is not None:
+            d = np.zeros(result.t.size)
+            for k, neuron in enumerate(neurons):
+                where = np.flatnonzero(result.i == neuron)
+                if where.size:
+                    d[where[0]] = dfirst[b, k]
+            g = result.backward(d)
+            weight, delay = weight + g.weight, delay + g.delay
+            params = g.parameters if params is None else {
+                p: params[p] + v for p, v in g.parameters.items()}
+            sources.append(g.source_t)
+    net.restore("start")
+    net.forget("start")
+    return spikes, weight, delay, params, sources
+
+
+def test_a_batch_runs_each_sample_as_the_network_does(rich):
+    rng = np.random.default_rng(0)
+    pairs = [(rng.integers(0, 5, 6), np.sort(rng.uniform(0.0, 10.0, 6))) for _ in range(21)]
+    batch = Batch(rich, threads=2)
+    result = batch.run(pairs, 25.0, record_tape=True)
+    neurons = np.arange(12)
+    first = result.first_spike_times(neurons)
+    dfirst = np.where(np.isfinite(first), rng.normal(size=first.shape), 0.0)
+    g = batch.backward(result, neurons, dfirst)
+    spikes, weight, delay, params, sources = _one_by_one(rich, pairs, 25.0, dfirst, neurons)
+    for b, (i, t) in enumerate(spikes):
+        got_i, got_t = result.spikes(b)
+        assert np.array_equal(got_i, i) and np.array_equal(got_t, t)
+        assert np.allclose(g.source_t[b], sources[b], rtol=1e-12, atol=1e-12)
+    assert sum(i.size for i, _ in spikes) > 100        # (the hidden neurons fire)
+    assert np.allclose(g.weight, weight, rtol=1e-12, atol=1e-12)
+    assert np.allclose(g.delay, delay, rtol=1e-12, atol=1e-12)
+    for p, v in params.items():
+        assert np.allclose(g.parameters[p], v, rtol=1e-12, atol=1e-12)
+    assert np.abs(g.delay).max() > 0 and np.abs(g.parameters["tau_s"]).max() > 0
+
+
+def test_sums_do_not_depend_on_threads_or_buffer_growth():
+    net = _layered()
+    pairs, _ = _pairs(40)
+    outputs = np.arange(20, 23)
+    grads = []
+    for threads, small in ((1, False), (2, False), (2, True)):
+        batch = Batch(net, threads=threads)
+        if small:
+            batch._caps = (4, 8, 4)                # too small: grown until every sample fits
+        result = batch.run(pairs, 40.0, record_tape=True)
+        d = np.isfinite(result.first_spike_times(outputs)).astype(float)
+        grads.append(batch.backward(result, outputs, d).weight)
+    assert batch._caps[0] > 4 and batch._caps[1] > 8
+    assert np.array_equal(grads[0], grads[1]) and np.array_equal(grads[0], grads[2])
+
+
+def test_the_gradient_of_a_batched_loss_equals_finite_differences():
+    net = _layered()
+    pairs, labels = _pairs(8)
+    trainer = Trainer(net, duration=40.0)
+    samples = trainer.batch.samples(pairs)
+
+    def loss():
+        result, times = trainer._times(samples, True)
+        value, dtimes = trainer._loss(times, labels)
+        return value.sum(), result, dtimes
+    _, result, dtimes = loss()
+    g = trainer.batch.backward(result, trainer.outputs, dtimes)
+    w0 = net.csr.weight_array().copy()
+    h, checked = 1e-6, 0
+    for q in np.flatnonzero(np.abs(g.weight) > 1e-3)[::7]:
+        values = []
+        for sign in (1, -1):
+            w = w0.copy()
+            w[q] += sign * h
+            net.set_weights(w)
+            values.append(loss()[0])
+        net.set_weights(w0)
+        assert (values[0] - values[1]) / (2 * h) == pytest.approx(g.weight[q], rel=1e-5)
+        checked += 1
+    assert checked >= 5
+    for p in ("tau_m", "tau_s"):
+        values = []
+        for sign in (1, -1):
+            net.set_parameters(**{p: PARAMETERS[p] + sign * h})
+            values.append(loss()[0])
+        net.set_parameters(**{p: PARAMETERS[p]})
+        assert (values[0] - values[1]) / (2 * h) == pytest.approx(g.parameters[p], rel=1e-5)
+
+
+def test_cross_entropy_gradient_and_silent_outputs():
+    rng = np.random.default_rng(1)
+    times = rng.uniform(1.0, 20.0, (6, 3))
+    times[0, 1] = times[1] = np.inf                   # silent outputs; sample 1 all silent
+    labels = np.array([0, 1, 2, 0, 1, 2])
+    loss, grad = first_spike_cross_entropy(times, labels, 30.0)
+    assert np.all(np.isfinite(loss)) and grad[0, 1] == 0.0 and np.all(grad[1] == 0.0)
+    h = 1e-6
+    for b, k in [(0, 0), (2, 1), (3, 2), (5, 2)]:
+        up, down = times.copy(), times.copy()
+        up[b, k] += h
+        down[b, k] -= h
+        numeric = (first_spike_cross_entropy(up, labels, 30.0)[0][b]
+                   - first_spike_cross_entropy(down, labels, 30.0)[0][b]) / (2 * h)
+        assert numeric == pytest.approx(grad[b, k], rel=1e-6, abs=1e-8)
+    assert list(predict(times)) == [int(np.argmin(times[0])), -1,
+                                    *np.argmin(times[2:], axis=1)]
+    loss, grad = first_spike_time_loss(times[2:], np.full((4, 3), 5.0), 30.0)
+    assert np.allclose(grad, times[2:] - 5.0)
+
+
+def test_a_resumed_checkpoint_gives_the_weights_of_an_uninterrupted_run(tmp_path):
+    pairs, labels = _pairs(96)
+    val_pairs, val_labels = _pairs(32, seed=41)
+
+    def trainer():
+        return Trainer(_layered(), duration=40.0, lr=2e-3, batch_size=16, seed=3,
+                       train=("weight", "tau_s"))
+    whole = trainer()
+    history = whole.fit(pairs, labels, 2, validation=(val_pairs, val_labels))
+    assert len(history.loss) == 2 and 0.0 <= history.val_accuracy[-1] <= 1.0
+    first = trainer()
+    first.fit(pairs, labels, 1, checkpoint=tmp_path / "ckpt.npz",
+              validation=(val_pairs, val_labels))
+    resumed = Trainer.load(tmp_path / "ckpt.npz", _layered())
+    resumed.fit(pairs, labels, 1, validation=(val_pairs, val_labels))
+    assert np.array_equal(resumed.network.csr.weight_array(), whole.network.csr.weight_array())
+    assert resumed.network.parameters["tau_s"] == whole.network.parameters["tau_s"]
+    assert resumed.history.val_accuracy == whole.history.val_accuracy
+    assert not np.array_equal(whole.network.csr.weight_array(),
+                              _layered().csr.weight_array())        # (it trained)
+
+
+def test_a_diverging_step_stops_with_a_clear_error_and_finite_weights(tmp_path):
+    pairs, labels = _pairs(32)
+    trainer = Trainer(_layered(), duration=40.0, lr=1e300, batch_size=32)
+    with pytest.raises(spp.ModelError, match="diverged|fault"):
+        trainer.fit(pairs, labels, 2, checkpoint=tmp_path / "ckpt.npz")
+    assert np.all(np.isfinite(trainer.network.csr.weight_array()))
+    assert not (tmp_path / "ckpt.npz").exists() or np.all(np.isfinite(
+        np.load(tmp_path / "ckpt.npz")["value_weight"]))
+
+
+@pytest.mark.parametrize("samples, labels, words", [
+    ([([0, 7], [1.0, 2.0])], [0], r"input index 7 is not in \[0, 5\)"),   # wrong width
+    ([([0, 1], [1.0, np.nan])], [0], "not a finite number"),
+    ([], [], "empty"),
+    ([([0, 1], [1.0, 2.0])], [3], r"labels must lie in \[0, 3\)"),
+    ([([0, 1], [1.0, 2.0])], [0, 1], "one per sample"),
+    ([([0, 1], [1.0])], [0], "equal length"),
+])
+def test_bad_input(samples, labels, words):
+    trainer = Trainer(_layered(hidden=4), duration=10.0)
+    with pytest.raises(spp.ModelError, match=words):
+        trainer.fit(samples, labels, 1)
+
+
+def test_bad_batches():
+    with pytest.raises(spp.ModelError, match="several state variables"):
+        Batch(spp.layers("lif", [2, 3]))
+    net = _layered(hidden=4)
+    with pytest.raises(spp.ModelError, match="not a SpikeSource"):
+        Batch(net, source="retina")
+    with pytest.raises(spp.ModelError, match="cannot train"):
+        Trainer(net, 10.0, train=("delay_of_nothing",))
+    with pytest.raises(spp.ModelError, match="batch_size"):
+        Trainer(net, 10.0, batch_size=0)
+    batch = Batch(net)
+    with pytest.raises(spp.ModelError, match="no tape"):
+        batch.backward(batch.run([([0], [1.0])], 10.0), [4], [[0.0]])
+    result = batch.run([([0], [1.0])], 10.0, record_tape=True)
+    net.set_weights(net.csr.weight_array() * 2)
+    with pytest.raises(spp.ModelError, match="changed since"):
+        batch.backward(result, [4], [[0.0]])
+    with pytest.raises(spp.ModelError, match="n = 0"):
+        Samples([([0], [1.0])], 0)
