@@ -13,9 +13,11 @@ from .layered import layers  # noqa: E402
 from .population import Population, Projection, build_network  # noqa: E402
 from .result import Result, load_result  # noqa: E402
 from .sources import PoissonInput, PoissonSource, SpikeSource, Stimulus  # noqa: E402
+from .batch import Batch  # noqa: E402
+from .trainer import Trainer  # noqa: E402
 
 __all__ = ["ModelError", "Interrupted", "NeuronModel", "LinearModel", "load_model", "list_models", "Network", "Result",
            "load_result", "fixed_outdegree", "fixed_indegree", "erdos_renyi", "from_edges",
            "from_networkx", "connectivity", "datasets", "Population", "Projection", "build_network",
            "SpikeSource", "PoissonSource", "PoissonInput", "Stimulus", "load_network", "layers",
-           "__version__"]
+           "Batch", "Trainer", "__version__"]

@@ -6,18 +6,19 @@ take fixed chunks of samples, so no Python work is done per sample and every cor
 Sums over samples (the gradients) are taken per chunk of _CHUNK samples, then over the chunks
 in order: they do not depend on the number of threads.
 """
+import math
 import numbers
 import os
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-from .engine.driver import synapses
+from .engine.driver import Run, synapses
 from .engine.inputs import LIST, STEP
 from .engine.queue import new_queue
 from .engine.status import STOP_CASCADE, STOP_FULL, STOP_NAN, STOP_RANGE, STOP_TIME
 from .errors import ModelError
-from .gradients import Gradients, check_autapses
+from .gradients import Gradients, check_autapses, period_gradients
 from .memory import require
 
 _CHUNK = 16     # samples per compiled call
@@ -144,20 +145,15 @@ class BatchResult:
 class Batch:
     """Runs of `network` from its current state, one per sample, each with its own spikes of
     SpikeSource `source` (its other input streams, Poisson inputs and sources, run as from
-    that state in every sample). The model must have several state variables (a linear model:
-    e.g. lif_exp, the current-based LIF); the state must have no spikes in flight and the
-    network no other SpikeSource or Stimulus. threads: how many samples run at once (default:
-    the cores)."""
+    that state in every sample), on the sparse engine. The state must have no spikes in
+    flight and the network no other SpikeSource or Stimulus. threads: how many samples run at
+    once (default: the cores)."""
 
     def __init__(self, network, source="input", threads=None):
         from .network import Network
         from .sources import SpikeSource
         if not isinstance(network, Network):
             raise ModelError(f"network = {network!r:.60}: Batch runs a sparseprop.Network")
-        if not network.linear:
-            raise ModelError(f"Batch needs a model with several state variables (e.g. "
-                             f"lif_exp, the current-based LIF); {network.model.name} has one: "
-                             f"run its samples one by one with net.set_spikes and net.run")
         k = next((k for k, s in enumerate(network.sources) if s.name == source), None)
         if k is None or not isinstance(network.sources[k], SpikeSource):
             names = [s.name for s in network.sources if isinstance(s, SpikeSource)]
@@ -184,22 +180,23 @@ class Batch:
         """`pairs` (a list of (indices, times), or Samples) as Samples for this source."""
         return Samples(pairs, self.n_inputs)
 
-    def _start(self):
+    def _start(self, t_stop, record_tape):
+        """The loops' frame at the network's current state (sparseprop.engine.driver.Run: the
+        heap, per-neuron states, input streams), from which every sample starts."""
         net = self.network
         state = net.current
         if state.queue.time.size:
             raise ModelError(f"the network's state has {state.queue.time.size} spikes in "
                              f"flight; a batch runs from a state with none (e.g. the state "
                              f"before any run: net.restore())")
-        d = len(net.model.variables)
-        sx0 = np.zeros((net.n, d + 3))
-        sx0[:, :d], sx0[:, d + 1] = state.sub_state, state.t_free - state.t
-        return state, sx0
+        return Run(net, state, "sparse", t_stop, math.inf, record_tape)
 
-    def run(self, samples, duration, record_tape=False):
+    def run(self, samples, duration, record_tape=False, until=None):
         """Run every sample for `duration` ms from the network's current state (which stays
         as it is). record_tape: keep what backward needs (per sample, a state row per input
-        and per spike). Returns a BatchResult."""
+        and per spike). until: a population name: a sample's run ends as soon as each of its
+        neurons has fired (all a loss of their first spikes needs; later spikes of other
+        neurons are then missing). Returns a BatchResult."""
         from .network import check_run_arguments
         if duration is None:
             raise ModelError("give duration, the ms each sample runs for")
@@ -207,29 +204,29 @@ class Batch:
         check_run_arguments(duration, None, "sparse")
         net = self.network
         net._check_table(net.csr.validate())
-        state, sx0 = self._start()
-        d = len(net.model.variables)
+        state = net.current
+        t0, t_stop = state.t, state.t + float(duration)
+        start = self._start(t_stop, record_tape)
+        watch = _population(net, until) if until is not None else slice(0, 0)
+        entry = (len(net.model.variables) + 2,) if net.linear else ()   # a tape entry's shape
         B = len(samples)
         longest = int(np.diff(samples.ptr).max())
         if self._caps is None:   # (grown when a sample needs more, kept for the next runs)
             spikes = 2 * longest + net.n + 16
             self._caps = (spikes, 4 * spikes + 2 * longest * self._fanout, spikes)
-        t0, t_stop = state.t, state.t + float(duration)
         sample_i = samples.indices + self.sender0
         sample_t = samples.times + t0
-        syn, table = synapses(net.csr), net.table.copy()
-        streams = net.inputs(state)
         while True:
             cap_s, cap_tape, cap_marks = self._caps
             if not record_tape:
                 cap_tape = cap_marks = 0
-            per_sample = 12 * cap_s + 8 * (d + 2) * cap_tape + 24 * cap_marks
+            per_sample = 12 * cap_s + 8 * int(np.prod(entry)) * cap_tape + 24 * cap_marks
             require(B * per_sample, f"a batch of {B} samples ({cap_s} spikes, {cap_tape} "
                     f"tape rows each)", lambda free: f"run at most {free // per_sample} "
                     f"samples at a time")
             out_i = np.empty((B, cap_s), np.int32)
             out_t = np.empty((B, cap_s))
-            tapes = np.empty((B, cap_tape, d + 2))
+            tapes = np.empty((B, cap_tape) + entry)
             marks = np.empty((B, cap_marks, 3), np.int64)
             count, taped, marked = (np.zeros(B, np.int64) for _ in range(3))
             status = np.zeros(B, np.int64)
@@ -237,12 +234,13 @@ class Batch:
             def chunk(lo):
                 hi = min(lo + _CHUNK, B)
                 net.kernels.jit.run_batch(
-                    table, sx0, t0, state.emitted, syn, new_queue(cap_s), streams,
-                    self.stream, samples.ptr[lo:hi + 1] - samples.ptr[lo],
-                    sample_i[samples.ptr[lo]:], sample_t[samples.ptr[lo]:],
-                    net.kernels.workspace(), t_stop, out_i[lo:hi], out_t[lo:hi],
-                    count[lo:hi], tapes[lo:hi], taped[lo:hi], marks[lo:hi], marked[lo:hi],
-                    status[lo:hi])
+                    start.PT, start.hkey, start.hidx, start.pos, start.sx, start.tf,
+                    net.kernels.workspace() if net.linear else start.ws, t0, state.emitted,
+                    start.syn, new_queue(cap_s), start.inputs, self.stream,
+                    samples.ptr[lo:hi + 1] - samples.ptr[lo], sample_i[samples.ptr[lo]:],
+                    sample_t[samples.ptr[lo]:], t_stop, watch.start, watch.stop,
+                    out_i[lo:hi], out_t[lo:hi], count[lo:hi], tapes[lo:hi], taped[lo:hi],
+                    marks[lo:hi], marked[lo:hi], status[lo:hi])
             self._map(chunk, B)
             fault = np.flatnonzero((status != STOP_TIME) & (status != STOP_FULL))
             if fault.size:
@@ -274,7 +272,8 @@ class Batch:
         if revision != net.revision or csr is not net.csr:
             raise ModelError("the network's weights or parameters changed since this batch "
                              "was run; run it again with record_tape=True")
-        check_autapses(net)
+        if net.linear:
+            check_autapses(net)
         neurons = _neurons(neurons, net)
         B = len(result)
         dfirst = np.asarray(dloss_dfirst, dtype=np.float64)
@@ -290,20 +289,26 @@ class Batch:
         state = net.current
         syn, table = synapses(net.csr), net.table.copy()
         streams = net.inputs(state)
-        d = len(net.model.variables)
         chunks = -(-B // _CHUNK)
         grad_w, grad_d = np.zeros((chunks, csr.nnz)), np.zeros((chunks, csr.nnz))
         grad_p = np.zeros((chunks, table.shape[0], table.shape[1] - 2))
         grad_time = np.zeros(result.times.shape)
+        dT = None if net.linear else period_gradients(net, table)
 
         def chunk(lo):
             hi, c = min(lo + _CHUNK, B), lo // _CHUNK
-            net.kernels.jit.backward_batch(
-                table, state.emitted, syn, streams, self.stream,
-                samples.ptr[lo:hi + 1] - samples.ptr[lo], sample_i[samples.ptr[lo]:],
-                samples.times[samples.ptr[lo]:], result.senders[lo:hi], result.count[lo:hi],
-                dloss_dt[lo:hi], tapes[lo:hi], taped[lo:hi], marks[lo:hi], marked[lo:hi],
-                np.zeros((net.n, d + 2)), grad_w[c], grad_d[c], grad_p[c], grad_time[lo:hi])
+            outputs = (result.senders[lo:hi], result.count[lo:hi], dloss_dt[lo:hi],
+                       tapes[lo:hi], taped[lo:hi], marks[lo:hi], marked[lo:hi])
+            sums = (grad_w[c], grad_d[c], grad_p[c], grad_time[lo:hi])
+            if net.linear:
+                net.kernels.jit.backward_batch(
+                    table, state.emitted, syn, streams, self.stream,
+                    samples.ptr[lo:hi + 1] - samples.ptr[lo], sample_i[samples.ptr[lo]:],
+                    samples.times[samples.ptr[lo]:], *outputs,
+                    np.zeros((net.n, len(net.model.variables) + 2)), *sums)
+            else:
+                net.kernels.jit.backward_batch(table, dT, state.emitted, syn, streams.weight,
+                                               *outputs, np.zeros(net.n), *sums)
         self._map(chunk, B)
         grad = grad_p.sum(axis=0)
         names = net.kernels.parameter_names
@@ -322,6 +327,14 @@ class Batch:
             return
         with ThreadPoolExecutor(self.threads) as pool:
             list(pool.map(chunk, starts))
+
+
+def _population(network, name):
+    """The slice of population `name`; ModelError naming the populations for anything else."""
+    if not isinstance(name, str) or name not in (network.populations or {}):
+        raise ModelError(f"{name!r:.40} is not a population of this network; its populations: "
+                         f"{', '.join(network.populations or {}) or 'none'}")
+    return network.populations[name]
 
 
 def _neurons(neurons, network):

@@ -1,4 +1,5 @@
-"""The `sparseprop` command: simulate networks; plot results; list, explain and compile models."""
+"""The `sparseprop` command: simulate networks; train classifiers; plot results; list, explain
+and compile models."""
 import argparse
 import os
 import sys
@@ -95,6 +96,38 @@ def _plot(args):
     return 0
 
 
+def _train(args):
+    """`sparseprop train yinyang --seed S`: train the Yin-Yang classifier, print the test
+    accuracy, optionally write a checkpoint and the training curves."""
+    from . import tasks
+    _check_out(args.out)
+    _check_out(args.plot)
+    if args.epochs < 1:
+        raise ModelError(f"--epochs {args.epochs}: give a number of epochs >= 1")
+    start = time.perf_counter()
+    task = tasks.yin_yang(seed=args.seed, model=args.model)
+    if args.resume is not None:
+        from .trainer import Trainer
+        task.trainer = Trainer.load(args.resume, task.trainer.network)
+    net = task.trainer.network
+    print(f"yinyang: {net.model.name}, layers {[5] + [net.n - 3, 3]}, {net.csr.nnz} synapses, "
+          f"{len(task.train[1])} training samples, seed {args.seed}; set-up "
+          f"{time.perf_counter() - start:.1f} s", flush=True)
+    history = task.fit(args.epochs - task.trainer.epoch, checkpoint=args.out,
+                       progress=True) if args.epochs > task.trainer.epoch else task.trainer.history
+    print(f"test accuracy {task.test_accuracy():.4f} after {task.trainer.epoch} epochs "
+          f"(validation {history.val_accuracy[-1]:.4f})")
+    if args.out is not None:
+        print(f"checkpoint {args.out}")
+    if args.plot is not None:
+        from . import plot
+        plot.pyplot()
+        import matplotlib
+        matplotlib.use("Agg")
+        print(f"saved {plot.save(history.plot(), args.plot)}")
+    return 0
+
+
 def main(argv=None):
     """Entry point of the `sparseprop` command."""
     parser = argparse.ArgumentParser(prog="sparseprop", description=__doc__)
@@ -137,6 +170,14 @@ def main(argv=None):
     pl.add_argument("--bin", type=float, default=1.0, help="rate bin, ms (1)")
     pl.add_argument("--variable", default=None, help="state variable for --kind state")
     pl.add_argument("--sources", action="store_true", help="raster: show source spikes too")
+    tr = sub.add_parser("train", help="train a spiking classifier on a benchmark task")
+    tr.add_argument("task", choices=("yinyang",), help="the task: yinyang (Kriener et al. 2021)")
+    tr.add_argument("--seed", type=int, default=0, help="seed of the weights and shuffling (0)")
+    tr.add_argument("--epochs", type=int, default=60, help="epochs in all (60)")
+    tr.add_argument("--model", default="lif_exp", help="neuron model (lif_exp)")
+    tr.add_argument("--out", default=None, help="checkpoint file written after every epoch")
+    tr.add_argument("--resume", default=None, help="a checkpoint to go on from")
+    tr.add_argument("--plot", default=None, help="image file of the training curves")
     args = parser.parse_args(argv)
     from . import list_models, load_model
     try:
@@ -150,6 +191,8 @@ def main(argv=None):
             return _plot(args)
         if args.command == "simulate":
             return _simulate(args)
+        if args.command == "train":
+            return _train(args)
         start = time.perf_counter()
         model = load_model(args.model, **_parameters(args.param))
         explanation = model.explain()

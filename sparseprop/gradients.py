@@ -125,10 +125,7 @@ def backward(network, result, dloss_dt, dloss_dphase=None):
         return _backward_linear(network, tape, neurons, dloss_dt, dloss_dphase)
     table = network.table.copy()             # (a writable copy for the kernels)
     P = table[:, :-2]                           # the model parameters (not refractory, period)
-    dT = np.empty_like(P)                       # d period / d parameters, rows like P
-    for r in range(P.shape[0]):
-        network.kernels.jit.dperiod_dparams(P[r], dT[r])
-    dT[~np.isfinite(table[:, -1])] = 0.0        # subthreshold rows: no period, no reset term
+    dT = period_gradients(network, table)
     rows = np.arange(network.n) if P.shape[0] > 1 else np.zeros(network.n, dtype=int)
     adjoint = np.zeros(network.n)
     grad = np.zeros_like(P)
@@ -199,6 +196,17 @@ def _backward_linear(network, tape, neurons, dloss_dt, dloss_dphase):
                      initial_state={v: lam[:, k].copy() for k, v in enumerate(model.variables)},
                      source_t=grad_time[~neurons], input_weight=grad_drive[inputs.kind == DRIVE],
                      stimulus=stimulus)
+
+
+def period_gradients(network, table):
+    """d period / d parameters of a 1-D model, one row per row of `table` (the engines'
+    parameter rows); 0 for a subthreshold row (no period, no reset term)."""
+    P = table[:, :-2]
+    dT = np.empty_like(P)
+    for r in range(P.shape[0]):
+        network.kernels.jit.dperiod_dparams(P[r], dT[r])
+    dT[~np.isfinite(table[:, -1])] = 0.0
+    return dT
 
 
 def check_autapses(network):

@@ -197,6 +197,29 @@ def history(hist, ax=None):
     return ax
 
 
+def epochs(hist, ax=None):
+    """A classifier's training curves (trainer.EpochHistory): loss per epoch (training, and
+    validation when recorded) and, on a second axis, accuracy."""
+    loss = np.asarray(getattr(hist, "loss", []), dtype=float)
+    if loss.size == 0:
+        raise ModelError("this history is empty: there is nothing to plot yet")
+    ax = _axes(ax)
+    x = np.arange(1, loss.size + 1)
+    ax.plot(x, loss, color="C0", label="training loss")
+    val_loss = np.asarray(hist.val_loss, dtype=float)
+    if np.isfinite(val_loss).any():
+        ax.plot(x, val_loss, color="C0", ls="--", label="validation loss")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("loss", color="C0")
+    twin = ax.twinx()
+    twin.plot(x, hist.accuracy, color="C1", label="training accuracy")
+    val_accuracy = np.asarray(hist.val_accuracy, dtype=float)
+    if np.isfinite(val_accuracy).any():
+        twin.plot(x, val_accuracy, color="C1", ls="--", label="validation accuracy")
+    twin.set_ylabel("accuracy", color="C1")
+    return ax
+
+
 def save(ax, path, dpi=120):
     """Write the figure of `ax` to `path` (the format from its suffix: .png, .pdf, .svg)
     atomically: a temporary file renamed into place, nothing left behind on failure."""

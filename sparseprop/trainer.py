@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from .batch import Batch
+from .batch import Batch, _population
 from .errors import ModelError
 from .files import file_path, write_atomically
 from .losses import _labels, first_spike_cross_entropy, predict
@@ -68,14 +68,12 @@ class Trainer:
     def __init__(self, network, duration, source="input", outputs="output",
                  loss="cross_entropy", tau0=0.5, tau1=6.4, alpha=3e-3, lr=5e-3, lr_decay=1.0,
                  batch_size=32, train=("weight",), clip=None, keep_signs=False, patience=None,
-                 seed=0, threads=None):
+                 seed=0, bump=0.0, threads=None):
         self.batch = Batch(network, source, threads)
         self.network = network
-        if network.populations is None or outputs not in network.populations:
-            raise ModelError(f"outputs = {outputs!r:.40} is not a population of this network; "
-                             f"its populations: {', '.join(network.populations or {}) or 'none'}")
-        block = network.populations[outputs]
+        block = _population(network, outputs)
         self.outputs = np.arange(block.start, block.stop)
+        self.output_name = outputs
         if loss != "cross_entropy":
             raise ModelError(f"loss = {loss!r:.40} is not known; use 'cross_entropy'")
         self.duration = _number(duration, "duration")
@@ -86,6 +84,7 @@ class Trainer:
         self.clip = None if clip is None else _number(clip, "clip")
         self.patience = None if patience is None else _count(patience, "patience")
         self.seed = _count(seed, "seed", 0)
+        self.bump = _number(bump, "bump", strict=False)
         train = (train,) if isinstance(train, str) else tuple(train)
         known = {"weight", *network.kernels.parameter_names} - {"model"}
         unknown = [t for t in train if t not in known]
@@ -102,7 +101,8 @@ class Trainer:
 
     # --- one batch -------------------------------------------------------------------------
     def _times(self, samples, record_tape):
-        result = self.batch.run(samples, self.duration, record_tape=record_tape)
+        result = self.batch.run(samples, self.duration, record_tape=record_tape,
+                                until=self.output_name)
         return result, result.first_spike_times(self.outputs)
 
     def _loss(self, times, labels):
@@ -129,6 +129,10 @@ class Trainer:
             raise ModelError(f"training diverged at epoch {self.epoch} (loss {loss.mean():g}, "
                              f"or a value not finite after the step); the network keeps its "
                              f"last finite values: lower lr (now {lr:g}) or clip the gradients")
+        if self.bump and "weight" in new:   # silent outputs: their input weights grow
+            silent = self.outputs[~np.isfinite(times).all(axis=0)]
+            new["weight"] = new["weight"] + self.bump * np.isin(self.network.csr.indices,
+                                                                silent)
         self._apply(new)
         return loss.sum(), np.count_nonzero(predict(times) == labels)
 
@@ -219,7 +223,7 @@ class Trainer:
                                                    "lr_decay", "batch_size", "clip",
                                                    "patience", "seed", "keep_signs")}
         settings.update(train=list(self.train), source=self.batch.source,
-                        outputs=[int(self.outputs[0]), int(self.outputs[-1]) + 1],
+                        outputs=self.output_name,
                         epoch=self.epoch, steps=self.optimiser.steps,
                         best=list(self._best), history=asdict(self.history),
                         synapses=int(self.network.csr.nnz), kind=CHECKPOINT)
@@ -251,11 +255,8 @@ class Trainer:
             raise ModelError(f"the checkpoint {path} is of a network of {settings['synapses']} "
                              f"synapses; this one has {network.csr.nnz}: build the network "
                              f"as it was trained")
-        lo, hi = settings["outputs"]
-        names = [k for k, s in (network.populations or {}).items() if (s.start, s.stop) == (
-            lo, hi)]
         trainer = cls(network, settings["duration"], source=settings["source"],
-                      outputs=names[0] if names else "output", tau0=settings["tau0"],
+                      outputs=settings["outputs"], tau0=settings["tau0"],
                       tau1=settings["tau1"], alpha=settings["alpha"], lr=settings["lr"],
                       lr_decay=settings["lr_decay"], batch_size=settings["batch_size"],
                       train=settings["train"], clip=settings["clip"],

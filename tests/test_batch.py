@@ -26,28 +26,36 @@ def _pairs(n, seed=42):
     return datasets.latency(x, 0.0, 30.0, bias_time=0.0), y
 
 
-def _rich():
+def _rich(model="lif_exp"):
     """Input spikes, a Poisson drive, delays, refractoriness and recurrence: every part of the
-    engine a sample goes through."""
+    engine a sample goes through (lif: subthreshold and firing neurons, per-neuron
+    parameters)."""
     rng = np.random.default_rng(5)
+    scale = 1.0 if model == "lif_exp" else 0.3
     pre, post = np.meshgrid(np.arange(5), np.arange(12), indexing="ij")
-    into = from_edges(pre.ravel(), post.ravel(), rng.normal(2.5, 2.0, 60),
+    into = from_edges(pre.ravel(), post.ravel(), scale * rng.normal(2.5, 2.0, 60),
                       delay=rng.uniform(0.0, 2.0, 60))
     pre, post = np.meshgrid(np.arange(12), np.arange(12), indexing="ij")
     off = pre != post
-    within = from_edges(pre[off], post[off], rng.normal(0.0, 0.5, off.sum()), delay=1.5)
-    net = spp.build_network("lif_exp", [
+    within = from_edges(pre[off], post[off], scale * rng.normal(0.0, 0.5, off.sum()),
+                        delay=1.5)
+    if model == "lif_exp":
+        parameters, initial = dict(PARAMETERS, refractory=1.0), {"v": 0.2, "I": 0.0}
+    else:
+        parameters = {"I": np.linspace(0.8, 1.2, 12), "tau": 10.0, "refractory": 1.0}
+        initial = None
+    net = spp.build_network(model, [
         spp.SpikeSource("input", 5, [], []),
-        spp.Population("hidden", 12, parameters=dict(PARAMETERS, refractory=1.0))],
+        spp.Population("hidden", 12, parameters=parameters)],
         [spp.Projection("input", "hidden", into), spp.Projection("hidden", "hidden", within)],
-        seed=3, inputs=[spp.PoissonInput("hidden", 10, rate=50.0, weight=0.3)],
-        initial_state={"v": 0.2, "I": 0.0})
+        seed=3, inputs=[spp.PoissonInput("hidden", 10, rate=50.0, weight=0.03)],
+        initial_state=initial)
     return net
 
 
-@pytest.fixture(scope="module")
-def rich():
-    return _rich()
+@pytest.fixture(scope="module", params=["lif_exp", "lif"])
+def rich(request):
+    return _rich(request.param)
 
 
 def _one_by_one(net, pairs, duration, dfirst=None, neurons=None):
@@ -95,7 +103,8 @@ def test_a_batch_runs_each_sample_as_the_network_does(rich):
     assert np.allclose(g.delay, delay, rtol=1e-12, atol=1e-12)
     for p, v in params.items():
         assert np.allclose(g.parameters[p], v, rtol=1e-12, atol=1e-12)
-    assert np.abs(g.delay).max() > 0 and np.abs(g.parameters["tau_s"]).max() > 0
+    assert np.abs(g.delay).max() > 0
+    assert all(np.abs(v).max() > 0 for v in g.parameters.values())
 
 
 def test_sums_do_not_depend_on_threads_or_buffer_growth():
@@ -112,6 +121,24 @@ def test_sums_do_not_depend_on_threads_or_buffer_growth():
         grads.append(batch.backward(result, outputs, d).weight)
     assert batch._caps[0] > 4 and batch._caps[1] > 8
     assert np.array_equal(grads[0], grads[1]) and np.array_equal(grads[0], grads[2])
+
+
+def test_runs_that_end_at_the_outputs_first_spikes_give_the_same_times_and_gradients():
+    net = _layered()
+    pairs, _ = _pairs(40)
+    outputs = np.arange(20, 23)
+    batch = Batch(net)
+    full = batch.run(pairs, 40.0, record_tape=True)
+    short = batch.run(pairs, 40.0, record_tape=True, until="output")
+    times = full.first_spike_times(outputs)
+    assert np.array_equal(short.first_spike_times(outputs), times)
+    fired = np.isfinite(times).all(axis=1)
+    assert fired.sum() > 20 and np.all(short.count[fired] < full.count[fired])
+    assert np.array_equal(short.count[~fired], full.count[~fired])
+    d = np.where(np.isfinite(times), 1.0 + np.arange(3), 0.0)
+    g_full, g_short = (batch.backward(r, outputs, d) for r in (full, short))
+    assert np.allclose(g_short.weight, g_full.weight, rtol=1e-12, atol=1e-12)
+    assert g_short.parameters["tau_m"] == pytest.approx(g_full.parameters["tau_m"], rel=1e-12)
 
 
 def test_the_gradient_of_a_batched_loss_equals_finite_differences():
@@ -216,8 +243,11 @@ def test_bad_input(samples, labels, words):
 
 
 def test_bad_batches():
-    with pytest.raises(spp.ModelError, match="several state variables"):
-        Batch(spp.layers("lif", [2, 3]))
+    delayed = spp.layers("lif", [2, 3], delay=2.0, weight=(2.0, 0.1))
+    delayed.set_spikes("input", [0, 1], [0.0, 0.5])
+    delayed.run(duration=1.0)                        # spikes in flight at its end
+    with pytest.raises(spp.ModelError, match="in flight"):
+        Batch(delayed).run([([0], [1.0])], 10.0)
     net = _layered(hidden=4)
     with pytest.raises(spp.ModelError, match="not a SpikeSource"):
         Batch(net, source="retina")

@@ -11,7 +11,7 @@ from .printer import print_block
 TEMPLATES = ("module.py.j2", "kernel.py.j2", "kernel_into.py.j2")
 NUMERIC = "numeric_map.py.j2"
 ENGINES = ("engine_loop.py.j2", "neuron_phase.py.j2", "engine_reference.py.j2",
-           "engine_backward.py.j2", "monitor_phase.py.j2")
+           "engine_backward.py.j2", "monitor_phase.py.j2", "engine_batch.py.j2")
 
 
 @functools.lru_cache(maxsize=None)

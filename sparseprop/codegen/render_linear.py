@@ -40,7 +40,7 @@ from .render import environment
 TEMPLATES = ("module_linear.py.j2", "linear_kernel.py.j2", "linear_select.py.j2",
              "linear_dispatch.py.j2")
 ENGINES = ("engine_loop.py.j2", "neuron_linear.py.j2", "engine_reference_linear.py.j2",
-           "engine_backward_linear.py.j2", "monitor_linear.py.j2", "engine_batch_linear.py.j2")
+           "engine_backward_linear.py.j2", "monitor_linear.py.j2", "engine_batch.py.j2")
 
 
 class Layout(NamedTuple):

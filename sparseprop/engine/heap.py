@@ -57,9 +57,8 @@ def set_key(hkey, hidx, pos, i, k):
     pos[i] = h
 
 
-@numba.njit(cache=True, nogil=True, _nrt=False)
-def heapify(hkey, hidx, pos):
-    """Order (hkey, hidx, pos) into a heap in place: O(N)."""
+@numba.njit(cache=True, _nrt=False)
+def _heapify(hkey, hidx, pos):
     for h in range(hkey.size // 2 - 1, -1, -1):
         _down(hkey, hidx, pos, h, hkey[h], hidx[h])
 
@@ -69,7 +68,7 @@ def new_heap(key):
     hkey = np.array(key, dtype=np.float64)
     hidx = np.arange(hkey.size, dtype=np.int32)
     pos = np.arange(hkey.size, dtype=np.int32)
-    heapify(hkey, hidx, pos)
+    _heapify(hkey, hidx, pos)
     return hkey, hidx, pos
 
 

@@ -126,3 +126,20 @@ def inputs_start(inputs, t0):
                 _draw(inputs, s)
             else:
                 inputs.next[s], inputs.who[s] = np.inf, -1
+
+
+@numba.njit(cache=True, nogil=True)
+def inputs_with_list(streams, stream, list_i, list_t, t_base):
+    """The input streams of one sample of a batch (sparseprop.batch): `streams` (their state
+    at the start, in the loop's frame), with the list of stream `stream` (LIST, the only list)
+    replaced by list_i/list_t (senders, absolute times, sorted; t_base: the frame's origin)."""
+    ptr, end = streams.ptr.copy(), streams.end.copy()
+    nxt, who = streams.next.copy(), streams.who.copy()
+    ptr[stream], end[stream] = 0, list_t.size
+    if list_t.size:
+        nxt[stream], who[stream] = list_t[0] - t_base, list_i[0]
+    else:
+        nxt[stream], who[stream] = np.inf, -1
+    return Inputs(streams.kind, streams.first, streams.count, streams.rate, streams.weight,
+                  streams.port, nxt, who, ptr, end, list_i, list_t, np.zeros(list_t.size),
+                  streams.rng.copy())
