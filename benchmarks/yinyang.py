@@ -1,10 +1,10 @@
 """Yin-Yang classification with exact gradients: final-epoch test accuracy over seeds, time per
 epoch and per sample; writes benchmarks/RESULTS-yinyang.md.
 
-    python benchmarks/yinyang.py [--seeds 5] [--epochs 60] [--quick]
+    python benchmarks/yinyang.py [--models lif_exp,qif,lif] [--seeds 5] [--epochs 40] [--quick]
 
-Every seed trains the Yin-Yang task of sparseprop.tasks (5-120-3 current-based LIF, the
-canonical data sets: 5000 training, 1000 validation and 1000 test samples) for --epochs epochs
+Every seed trains the Yin-Yang task of sparseprop.tasks (5-120-3 of each model, the canonical
+data sets: 5000 training, 1000 validation and 1000 test samples) for --epochs epochs
 and reports the test accuracy after the last epoch (not the best epoch). References: EventProp
 98.1 +- 0.2 % (Wunderlich & Pehle 2021), Fast & Deep about 95.9 % (Göltz et al. 2021).
 --quick: 2 seeds of 3 epochs (a check that the script runs, not a result).
@@ -46,47 +46,45 @@ def per_sample_cost(task, repeat):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=5)
-    parser.add_argument("--epochs", type=int, default=60)
+    parser.add_argument("--epochs", type=int, default=40)
+    parser.add_argument("--models", default="lif_exp,qif,lif")
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args()
     seeds, epochs = (2, 3) if args.quick else (args.seeds, args.epochs)
-    rows, curves = [], []
-    for seed in range(seeds):
-        task = tasks.yin_yang(seed=seed)
-        task.trainer.evaluate(*task.validation)          # (compiles before anything is timed)
-        untrained = per_sample_cost(task, 3)
-        history = task.fit(epochs)
-        accuracy = task.test_accuracy()
-        rows.append((seed, accuracy, history.val_accuracy[-1], max(history.val_accuracy),
-                     statistics.median(history.seconds), untrained,
-                     per_sample_cost(task, 3)))
-        curves.append(history.val_accuracy)
-        print(f"seed {seed}: test {accuracy:.4f}, validation {history.val_accuracy[-1]:.4f} "
-              f"(best {max(history.val_accuracy):.4f}), {statistics.median(history.seconds):.2f}"
-              f" s per epoch", flush=True)
-    test = np.array([r[1] for r in rows])
     text = [
         "# Yin-Yang with exact gradients",
         "",
-        f"Command: `python benchmarks/yinyang.py --seeds {seeds} --epochs {epochs}"
-        f"{' --quick' if args.quick else ''}`  ",
+        f"Command: `python benchmarks/yinyang.py --models {args.models} --seeds {seeds} "
+        f"--epochs {epochs}{' --quick' if args.quick else ''}`  ",
         f"Machine: {machine()}  ",
-        f"Settings: sparseprop.tasks.YIN_YANG = {tasks.YIN_YANG}",
+        f"Settings: sparseprop.tasks.YIN_YANG = {tasks.YIN_YANG}; per model "
+        f"sparseprop.tasks.MODELS",
         "",
-        f"**Final-epoch test accuracy: {100 * test.mean():.2f} +- {100 * test.std():.2f} %** "
-        f"over {seeds} seeds (EventProp: 98.1 +- 0.2 %; Fast & Deep: about 95.9 %).",
+        "References: EventProp 98.1 +- 0.2 %, Fast & Deep about 95.9 %.",
         "",
-        "| seed | test accuracy | validation, last epoch | validation, best epoch | "
-        "s per epoch (2 threads, with validation) | forward + backward per sample, 1 thread, "
-        "untrained | same, trained |",
-        "|---:|---:|---:|---:|---:|---:|---:|",
+        "| model | final-epoch test accuracy, mean +- std | seeds | s per epoch (2 threads, "
+        "with validation), median | forward + backward per sample, 1 thread, trained |",
+        "|---|---:|---:|---:|---:|",
     ]
-    for seed, acc, last, best, epoch, before, after in rows:
-        text.append(f"| {seed} | {100 * acc:.2f} % | {100 * last:.2f} % | {100 * best:.2f} % | "
-                    f"{epoch:.2f} | {1e3 * before:.3f} ms | {1e3 * after:.3f} ms |")
-    text += ["", "Validation accuracy every 5 epochs, per seed:", ""]
-    for seed, curve in enumerate(curves):
-        text.append(f"- seed {seed}: " + ", ".join(f"{100 * a:.1f}" for a in curve[::5]))
+    details = []
+    for model in args.models.split(","):
+        rows = []
+        for seed in range(seeds):
+            task = tasks.yin_yang(seed=seed, model=model)
+            task.trainer.evaluate(*task.validation)          # (compiles before any timing)
+            history = task.fit(epochs)
+            accuracy = task.test_accuracy()
+            rows.append((accuracy, statistics.median(history.seconds),
+                         per_sample_cost(task, 3)))
+            details.append(f"- {model}, seed {seed}: test {100 * accuracy:.2f} %; validation "
+                           f"every 5 epochs: " + ", ".join(
+                               f"{100 * a:.1f}" for a in history.val_accuracy[::5]))
+            print(details[-1], flush=True)
+        test = np.array([r[0] for r in rows])
+        text.append(f"| {model} | {100 * test.mean():.2f} +- {100 * test.std():.2f} % | "
+                    f"{seeds} | {statistics.median(r[1] for r in rows):.2f} | "
+                    f"{1e3 * statistics.median(r[2] for r in rows):.3f} ms |")
+    text += ["", "Per seed:", ""] + details
     out = Path(__file__).resolve().parent / "RESULTS-yinyang.md"
     out.write_text("\n".join(text) + "\n")
     print(f"wrote {out}")

@@ -8,11 +8,21 @@ import numpy as np
 from . import datasets
 from .errors import ModelError
 
-# Yin-Yang (Kriener et al. 2021) with the current-based LIF: the settings the README's table
-# was measured with (benchmarks/yinyang.py).
-YIN_YANG = dict(hidden=120, tau_m=20.0, tau_s=5.0, t_late=30.0, duration=40.0,
-                weight=[(6.0, 6.0), (4.0, 4.0)], lr=5e-3, lr_decay=0.97, batch_size=32,
+# Yin-Yang (Kriener et al. 2021): the settings the README's table was measured with
+# (benchmarks/yinyang.py), and per model its parameters, start state and initial weights.
+YIN_YANG = dict(hidden=120, t_late=30.0, duration=40.0, lr=5e-3, lr_decay=0.97, batch_size=32,
                 bump=5e-3, tau0=0.5, tau1=6.4, alpha=3e-3)
+MODELS = {
+    # current-based LIF, at rest (v = 0, I = 0, no drive)
+    "lif_exp": dict(parameters={"Ie": 0.0, "tau_m": 20.0, "tau_s": 5.0},
+                    state={"v": 0.0, "I": 0.0}, weight=[(6.0, 6.0), (4.0, 4.0)]),
+    # delta-synapse LIF at rest (v = 0, no drive): every spike is pushed over by an input
+    "lif": dict(parameters={"I": 0.0, "tau": 20.0}, state={"v": 0.0},
+                weight=[(1.5, 1.5), (1.5, 1.5)]),
+    # delta-synapse QIF with a weak drive (period 99 ms, longer than a sample), from reset
+    "qif": dict(parameters={"I": 0.1, "tau": 10.0}, phase=0.0,
+                weight=[(1.0, 1.0), (1.0, 1.0)]),
+}
 
 
 @dataclass
@@ -47,21 +57,27 @@ def encode_yin_yang(features, t_late=YIN_YANG["t_late"]):
 
 
 def yin_yang(seed=0, model="lif_exp", sizes=(5000, 1000, 1000), threads=None, **settings):
-    """The Yin-Yang task: a 5-hidden-3 network of `model` (from layers(), weights from
-    `seed`, every neuron at rest: v = 0, I = 0, no drive), the canonical data sets (training,
-    validation, test: seeds 42, 41, 40 and `sizes` samples) latency-coded over t_late ms with a
-    bias spike at 0, and a Trainer (first-spike cross-entropy with EventProp's regulariser,
-    Adam). settings: any of YIN_YANG's keys, to change."""
+    """The Yin-Yang task: a 5-hidden-3 network of `model` (a key of MODELS: its parameters,
+    start state and initial weights; weights drawn from `seed`), the canonical data sets
+    (training, validation, test: seeds 42, 41, 40 and `sizes` samples) latency-coded over
+    t_late ms with a bias spike at 0, and a Trainer (first-spike cross-entropy with EventProp's
+    regulariser, Adam). settings: any of YIN_YANG's keys, to change."""
     from .layered import layers
     from .trainer import Trainer
+    if model not in MODELS:
+        raise ModelError(f"yin_yang: model {model!r:.40} has no settings here; choose from "
+                         f"{', '.join(MODELS)}")
     unknown = sorted(set(settings) - set(YIN_YANG))
     if unknown:
         raise ModelError(f"yin_yang: unknown setting {unknown[0]!r}; settings: "
                          f"{', '.join(YIN_YANG)}")
-    s = dict(YIN_YANG, **settings)
-    net = layers(model, [5, s["hidden"], 3], weight=s["weight"], seed=seed,
-                 parameters={"Ie": 0.0, "tau_m": s["tau_m"], "tau_s": s["tau_s"]})
-    net.set_state(state={"v": 0.0, "I": 0.0})
+    s, m = dict(YIN_YANG, **settings), MODELS[model]
+    net = layers(model, [5, s["hidden"], 3], weight=m["weight"], seed=seed,
+                 parameters=m["parameters"])
+    if "state" in m:
+        net.set_state(state=m["state"])
+    else:
+        net.set_state(phase=np.full(net.n, m["phase"]))
     trainer = Trainer(net, s["duration"], lr=s["lr"], lr_decay=s["lr_decay"],
                       batch_size=s["batch_size"], bump=s["bump"], tau0=s["tau0"],
                       tau1=s["tau1"], alpha=s["alpha"], seed=seed, threads=threads)
@@ -72,4 +88,4 @@ def yin_yang(seed=0, model="lif_exp", sizes=(5000, 1000, 1000), threads=None, **
     return Task(trainer, *sets)
 
 
-__all__ = ["Task", "YIN_YANG", "encode_yin_yang", "yin_yang", "yin_yang_features"]
+__all__ = ["MODELS", "Task", "YIN_YANG", "encode_yin_yang", "yin_yang", "yin_yang_features"]

@@ -61,7 +61,10 @@ class Trainer:
     learning rate, times lr_decay per epoch. batch_size: samples per step (the last batch of an
     epoch may be smaller). train: "weight" and/or model parameter names. clip: clip each
     step's gradient to this norm (None: never). keep_signs: keep every weight's sign (Dale's
-    law: a weight that would change sign stops at 0). patience: stop when the validation
+    law: a weight that would change sign stops at 0). bump: after each step, the input
+    weights of every output that did not fire in some sample of the batch, and of every other
+    neuron that fired in none, grow by bump (Göltz et al. 2021: a silent neuron has no spike
+    time, so no gradient, and would stay silent). patience: stop when the validation
     accuracy has not improved for this many epochs (None: never). seed: the shuffling of each
     epoch comes from (seed, epoch), so a resumed run repeats the uninterrupted one."""
 
@@ -129,12 +132,22 @@ class Trainer:
             raise ModelError(f"training diverged at epoch {self.epoch} (loss {loss.mean():g}, "
                              f"or a value not finite after the step); the network keeps its "
                              f"last finite values: lower lr (now {lr:g}) or clip the gradients")
-        if self.bump and "weight" in new:   # silent outputs: their input weights grow
-            silent = self.outputs[~np.isfinite(times).all(axis=0)]
+        if self.bump and "weight" in new:   # silent neurons: their input weights grow
             new["weight"] = new["weight"] + self.bump * np.isin(self.network.csr.indices,
-                                                                silent)
+                                                                self._silent(result, times))
         self._apply(new)
         return loss.sum(), np.count_nonzero(predict(times) == labels)
+
+    def _silent(self, result, times):
+        """The neurons whose input weights a step bumps: each output that did not fire in
+        some sample of the batch, and each other neuron that fired in none (before the
+        outputs' first spikes)."""
+        n = self.network.n
+        valid = np.arange(result.senders.shape[1])[None, :] < result.count[:, None]
+        fired = np.zeros(n, bool)
+        fired[result.senders[valid & (result.senders < n)]] = True
+        fired[self.outputs] = np.isfinite(times).all(axis=0)
+        return np.flatnonzero(~fired)
 
     def _apply(self, new):
         net = self.network

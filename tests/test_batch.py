@@ -264,3 +264,15 @@ def test_bad_batches():
         batch.backward(result, [4], [[0.0]])
     with pytest.raises(spp.ModelError, match="n = 0"):
         Samples([([0], [1.0])], 0)
+
+
+def test_the_command_line_trains_and_resumes(tmp_path, capsys):
+    from sparseprop.cli import main
+    ckpt = tmp_path / "yy.npz"
+    assert main(["train", "yinyang", "--epochs", "1", "--model", "qif", "--out",
+                 str(ckpt)]) == 0
+    assert "test accuracy" in capsys.readouterr().out and ckpt.exists()
+    assert main(["train", "yinyang", "--epochs", "2", "--model", "qif", "--resume",
+                 str(ckpt)]) == 0
+    assert "after 2 epochs" in capsys.readouterr().out
+    assert main(["train", "yinyang", "--epochs", "0"]) == 2
