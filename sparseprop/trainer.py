@@ -7,6 +7,7 @@ import math
 import numbers
 import sys
 import time
+import zipfile
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
@@ -262,20 +263,23 @@ class Trainer:
             settings = json.loads(str(arrays.pop("header")))
             if settings.get("kind") != CHECKPOINT:
                 raise ValueError("not a checkpoint")
-        except (OSError, EOFError, ValueError, KeyError, TypeError) as exc:
-            raise ModelError(f"cannot read the checkpoint {path}: {exc}") from None
-        if settings["synapses"] != network.csr.nnz:
-            raise ModelError(f"the checkpoint {path} is of a network of {settings['synapses']} "
+            values = {name: arrays[f"value_{name}"] for name in settings["train"]}
+            synapses, outputs = int(settings["synapses"]), settings["outputs"]
+        except (OSError, EOFError, ValueError, KeyError, TypeError, AttributeError,
+                zipfile.BadZipFile) as exc:
+            raise ModelError(f"cannot read the checkpoint {path}: {exc!r:.80}") from None
+        if synapses != network.csr.nnz:
+            raise ModelError(f"the checkpoint {path} is of a network of {synapses} "
                              f"synapses; this one has {network.csr.nnz}: build the network "
                              f"as it was trained")
         trainer = cls(network, settings["duration"], source=settings["source"],
-                      outputs=settings["outputs"], tau0=settings["tau0"],
+                      outputs=outputs, tau0=settings["tau0"],
                       tau1=settings["tau1"], alpha=settings["alpha"], lr=settings["lr"],
                       lr_decay=settings["lr_decay"], batch_size=settings["batch_size"],
                       train=settings["train"], clip=settings["clip"],
                       keep_signs=settings["keep_signs"], patience=settings["patience"],
                       seed=settings["seed"], threads=threads)
-        trainer._apply({name: arrays[f"value_{name}"] for name in settings["train"]})
+        trainer._apply(values)
         if trainer.signs is not None:
             trainer.signs = arrays["signs"]
         trainer.optimiser.steps = settings["steps"]

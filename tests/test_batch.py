@@ -276,3 +276,13 @@ def test_the_command_line_trains_and_resumes(tmp_path, capsys):
                  str(ckpt)]) == 0
     assert "after 2 epochs" in capsys.readouterr().out
     assert main(["train", "yinyang", "--epochs", "0"]) == 2
+
+
+def test_a_damaged_checkpoint_is_a_model_error(tmp_path):
+    bad = tmp_path / "bad.npz"
+    bad.write_bytes(b"not a zip file")
+    with pytest.raises(spp.ModelError, match="cannot read the checkpoint"):
+        Trainer.load(bad, _layered(hidden=4))
+    np.savez(tmp_path / "other.npz", header=np.array('{"kind": "sparseprop-checkpoint"}'))
+    with pytest.raises(spp.ModelError, match="cannot read the checkpoint"):
+        Trainer.load(tmp_path / "other.npz", _layered(hidden=4))
