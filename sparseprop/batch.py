@@ -251,7 +251,8 @@ class Batch:
             if np.all(status == STOP_TIME):
                 break
             full = status == STOP_FULL   # a buffer was full: larger ones, and again
-            self._caps = (2 * cap_s if np.any(count[full] == cap_s) else cap_s,
+            self._caps = (2 * cap_s if np.any(count[full] == cap_s) or not record_tape
+                          else cap_s,
                           2 * self._caps[1] if record_tape else self._caps[1],
                           2 * self._caps[2] if record_tape else self._caps[2])
         tape = (tapes, taped, marks, marked, net.revision, net.csr) if record_tape else None
