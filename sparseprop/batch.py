@@ -20,6 +20,7 @@ from .engine.status import STOP_CASCADE, STOP_FULL, STOP_NAN, STOP_RANGE, STOP_T
 from .errors import ModelError
 from .gradients import Gradients, check_autapses, period_gradients
 from .memory import require
+from .train import _check_neurons
 
 _CHUNK = 16     # samples per compiled call
 _FAULTS = {STOP_CASCADE: "an excitatory cascade that does not end (more than N spikes at one "
@@ -115,9 +116,13 @@ class BatchResult:
         neurons = i < self.network.n
         return i[neurons].copy(), t[neurons].copy()
 
+    def written(self):
+        """(samples x buffer) mask of the entries of senders and times each run wrote."""
+        return np.arange(self.senders.shape[1])[None, :] < self.count[:, None]
+
     def _first_positions(self, neurons):
         """Where each sample's first spike of each of `neurons` is in its row (-1: none)."""
-        valid = np.arange(self.senders.shape[1])[None, :] < self.count[:, None]
+        valid = self.written()
         out = np.full((self.count.size, neurons.size), -1, np.int64)
         for k, neuron in enumerate(neurons):
             hit = valid & (self.senders == neuron)
@@ -137,7 +142,7 @@ class BatchResult:
     def spike_counts(self, neurons):
         """(samples x len(neurons)) number of spikes of each neuron in each sample."""
         neurons = _neurons(neurons, self.network)
-        valid = np.arange(self.senders.shape[1])[None, :] < self.count[:, None]
+        valid = self.written()
         return np.stack([np.count_nonzero(valid & (self.senders == k), axis=1)
                          for k in neurons], axis=1)
 
@@ -339,12 +344,7 @@ def _population(network, name):
 
 
 def _neurons(neurons, network):
-    neurons = np.asarray(neurons)
-    if neurons.ndim != 1 or neurons.size == 0 or neurons.dtype.kind not in "iu" or \
-            neurons.min() < 0 or neurons.max() >= network.n:
-        raise ModelError(f"neurons must be a non-empty list of neuron indices in "
-                         f"[0, {network.n})")
-    return neurons.astype(np.int64)
+    return _check_neurons(neurons, network).astype(np.int64)
 
 
 __all__ = ["Batch", "BatchResult", "Samples"]

@@ -11,6 +11,7 @@ import numbers
 import numpy as np
 
 from .errors import ModelError
+from .train import _positive
 
 
 def _times(times, duration):
@@ -36,13 +37,6 @@ def _labels(labels, samples, classes):
     return labels.astype(np.int64)
 
 
-def _positive(value, name):
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not (
-            np.isfinite(value) and value > 0):
-        raise ModelError(f"{name} = {value!r:.40}: give a finite number > 0")
-    return float(value)
-
-
 def predict(times):
     """The class of each sample: its earliest output (the lowest index among equal times), or -1
     when no output fired."""
@@ -56,8 +50,8 @@ def first_spike_cross_entropy(times, labels, duration, tau0=0.5, tau1=6.4, alpha
     per sample, -log softmax(-t / tau0)[label] + alpha (exp(t_label / tau1) - 1), t the outputs'
     first spike times (silent: `duration`, without gradient). The first term makes the correct
     output fire first, the second makes it fire early. Returns (loss per sample, dL/dt)."""
-    duration = _positive(duration, "duration")
-    tau0, tau1 = _positive(tau0, "tau0"), _positive(tau1, "tau1")
+    duration = _positive(duration, "duration", "40.0 (ms)")
+    tau0, tau1 = _positive(tau0, "tau0", "0.5 (ms)"), _positive(tau1, "tau1", "6.4 (ms)")
     if isinstance(alpha, bool) or not isinstance(alpha, numbers.Real) or not (
             np.isfinite(alpha) and alpha >= 0):
         raise ModelError(f"alpha = {alpha!r:.40}: give a finite number >= 0")
@@ -80,7 +74,7 @@ def first_spike_time_loss(times, targets, duration):
     """Squared error of the outputs' first spike times from target times (ms, shaped like
     times), halved: per sample sum_k (t_k - target_k)^2 / 2 (silent: `duration`, without
     gradient). Returns (loss per sample, dL/dt)."""
-    duration = _positive(duration, "duration")
+    duration = _positive(duration, "duration", "40.0 (ms)")
     t, fired = _times(times, duration)
     targets = np.asarray(targets, dtype=np.float64)
     if targets.shape != t.shape or not np.all(np.isfinite(targets)):

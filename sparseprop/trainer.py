@@ -144,9 +144,8 @@ class Trainer:
         some sample of the batch, and each other neuron that fired in none (before the
         outputs' first spikes)."""
         n = self.network.n
-        valid = np.arange(result.senders.shape[1])[None, :] < result.count[:, None]
         fired = np.zeros(n, bool)
-        fired[result.senders[valid & (result.senders < n)]] = True
+        fired[result.senders[result.written() & (result.senders < n)]] = True
         fired[self.outputs] = np.isfinite(times).all(axis=0)
         return np.flatnonzero(~fired)
 
