@@ -649,6 +649,24 @@ class Network:
         self.csr = table
         self.revision += 1
 
+    def set_table(self, csr):
+        """Replace the synapse table by `csr` (a sparseprop.connectivity.CSR between the same
+        neurons and sources): e.g. one whose rows are sorted again after its delays changed,
+        which reorders its synapses (set_delays keeps the order). Spikes in flight name
+        synapses by position, so neither the current state nor a stored one may have any."""
+        from .connectivity import CSR
+        if not isinstance(csr, CSR):
+            raise ModelError(f"set_table needs a sparseprop.connectivity.CSR, got "
+                             f"{type(csr).__name__}")
+        for name, state in [("current", self.current), *self._stored.items()]:
+            if state.queue.time.size:
+                raise ModelError(f"the {name} state has {state.queue.time.size} spikes in "
+                                 f"flight, which name synapses by position: replace the table "
+                                 f"from a state with none (e.g. before any run)")
+        self._check_table(csr.validate())
+        self.csr = csr
+        self.revision += 1
+
     def set_parameters(self, **values):
         """Change model parameter values, each a number or n values (no recompilation: they are
         kernel arguments). A numeric phase map is built for fixed values: changing them raises

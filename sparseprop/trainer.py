@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from .batch import Batch, _population
+from .connectivity import CSR
 from .errors import ModelError
 from .files import file_path, write_atomically
 from .losses import _labels, first_spike_cross_entropy, predict
@@ -60,7 +61,10 @@ class Trainer:
 
     loss: "cross_entropy" (first_spike_cross_entropy with tau0, tau1, alpha). lr: Adam's
     learning rate, times lr_decay per epoch. batch_size: samples per step (the last batch of an
-    epoch may be smaller). train: "weight" and/or model parameter names. clip: clip each
+    epoch may be smaller). train: "weight", "delay" and/or model parameter names (a delay
+    stops at 0; trained delays reorder the synapses of a row, as the table keeps each row
+    sorted by delay: Network.set_table; the trainer keeps its values in the table's order at
+    construction). clip: clip each
     step's gradient to this norm (None: never). keep_signs: keep every weight's sign (Dale's
     law: a weight that would change sign stops at 0). bump: after each step, the input
     weights of every output that did not fire in some sample of the batch, and of every other
@@ -90,14 +94,17 @@ class Trainer:
         self.seed = _count(seed, "seed", 0)
         self.bump = _number(bump, "bump", strict=False)
         train = (train,) if isinstance(train, str) else tuple(train)
-        known = {"weight", *network.kernels.parameter_names} - {"model"}
+        known = {"weight", "delay", *network.kernels.parameter_names} - {"model"}
         unknown = [t for t in train if t not in known]
         if unknown or not train:
             raise ModelError(f"cannot train {unknown[0] if unknown else 'nothing'!r}; choose "
                              f"from {', '.join(sorted(known))}")
         self.train = train
         self.keep_signs = bool(keep_signs)
-        self.signs = np.sign(network.csr.weight_array()) if keep_signs else None
+        csr = network.csr   # synapse ids: their positions in this table
+        self._ids = np.arange(csr.nnz)   # the id of the synapse at each position of the table
+        self._synapses = (csr.indices.copy(), None if csr.ports is None else csr.ports.copy())
+        self.signs = np.sign(csr.weight_array()) if keep_signs else None   # (by id)
         self.optimiser = Adam(lr=self.lr)
         self.epoch = 0
         self.history = EpochHistory()
@@ -113,18 +120,26 @@ class Trainer:
         return first_spike_cross_entropy(times, labels, self.duration, self.tau0, self.tau1,
                                          self.alpha)
 
+    def _by_id(self, per_position):
+        """Values given per position of the network's table, in synapse id order."""
+        out = np.empty_like(per_position)
+        out[self._ids] = per_position
+        return out
+
     def _values(self):
+        """The trained values: weights and delays by synapse id, parameters as they are."""
         net = self.network
-        values = {"weight": net.csr.weight_array(),
-                  **{p: np.asarray(v, dtype=np.float64) for p, v in net.parameters.items()}}
-        return {t: values[t] for t in self.train}
+        tables = {"weight": net.csr.weight_array, "delay": net.csr.delay_array}
+        return {t: (self._by_id(tables[t]()) if t in tables
+                    else np.asarray(net.parameters[t], dtype=np.float64)) for t in self.train}
 
     def _step(self, samples, labels, lr):
         result, times = self._times(samples, True)
         loss, dtimes = self._loss(times, labels)
         b = len(labels)
         g = self.batch.backward(result, self.outputs, dtimes / b)
-        grads = {"weight": g.weight, **g.parameters}
+        grads = {"weight": self._by_id(g.weight), "delay": self._by_id(g.delay),
+                 **g.parameters}
         grads, _ = clip_by_norm({t: np.asarray(grads[t], float) for t in self.train}, self.clip)
         self.optimiser.lr = lr
         new = self.optimiser.step(self._values(), grads)
@@ -134,7 +149,7 @@ class Trainer:
                              f"or a value not finite after the step); the network keeps its "
                              f"last finite values: lower lr (now {lr:g}) or clip the gradients")
         if self.bump and "weight" in new:   # silent neurons: their input weights grow
-            new["weight"] = new["weight"] + self.bump * np.isin(self.network.csr.indices,
+            new["weight"] = new["weight"] + self.bump * np.isin(self._synapses[0],
                                                                 self._silent(result, times))
         self._apply(new)
         return loss.sum(), np.count_nonzero(predict(times) == labels)
@@ -150,13 +165,22 @@ class Trainer:
         return np.flatnonzero(~fired)
 
     def _apply(self, new):
+        """Put trained values (weights and delays by synapse id) into the network."""
         net = self.network
-        if "weight" in new:
-            w = new["weight"]
-            if self.signs is not None:
-                w = np.where(self.signs * w < 0, 0.0, w)
-            net.set_weights(w)
-        parameters = {p: v for p, v in new.items() if p != "weight"}
+        w = new["weight"] if "weight" in new else self._by_id(net.csr.weight_array())
+        if self.signs is not None:
+            w = np.where(self.signs * w < 0, 0.0, w)
+        if "delay" in new:   # rows sorted by delay again (stably, by id among equal delays)
+            csr, (indices, ports) = net.csr, self._synapses
+            delays = np.maximum(new["delay"], 0.0)
+            order = np.lexsort((delays, np.repeat(np.arange(csr.n), np.diff(csr.indptr))))
+            net.set_table(CSR(csr.n, csr.indptr, indices[order], w[order], n_post=csr.n_post,
+                              delays=delays[order],
+                              ports=None if ports is None else ports[order]))
+            self._ids = order
+        elif "weight" in new:
+            net.set_weights(w[self._ids])
+        parameters = {p: v for p, v in new.items() if p not in ("weight", "delay")}
         if parameters:
             net.set_parameters(**parameters)
 
@@ -234,7 +258,8 @@ class Trainer:
         file_path(path, "save the checkpoint to")
         settings = {k: getattr(self, k) for k in ("duration", "tau0", "tau1", "alpha", "lr",
                                                    "lr_decay", "batch_size", "clip",
-                                                   "patience", "seed", "keep_signs")}
+                                                   "patience", "seed", "keep_signs",
+                                                   "bump")}
         settings.update(train=list(self.train), source=self.batch.source,
                         outputs=self.output_name,
                         epoch=self.epoch, steps=self.optimiser.steps,
@@ -264,6 +289,9 @@ class Trainer:
                 raise ValueError("not a checkpoint")
             values = {name: arrays[f"value_{name}"] for name in settings["train"]}
             synapses, outputs = int(settings["synapses"]), settings["outputs"]
+            kwargs = {k: settings[k] for k in ("source", "tau0", "tau1", "alpha", "lr",
+                                               "lr_decay", "batch_size", "train", "clip",
+                                               "keep_signs", "patience", "seed", "bump")}
         except (OSError, EOFError, ValueError, KeyError, TypeError, AttributeError,
                 zipfile.BadZipFile) as exc:
             raise ModelError(f"cannot read the checkpoint {path}: {exc!r:.80}") from None
@@ -271,13 +299,8 @@ class Trainer:
             raise ModelError(f"the checkpoint {path} is of a network of {synapses} "
                              f"synapses; this one has {network.csr.nnz}: build the network "
                              f"as it was trained")
-        trainer = cls(network, settings["duration"], source=settings["source"],
-                      outputs=outputs, tau0=settings["tau0"],
-                      tau1=settings["tau1"], alpha=settings["alpha"], lr=settings["lr"],
-                      lr_decay=settings["lr_decay"], batch_size=settings["batch_size"],
-                      train=settings["train"], clip=settings["clip"],
-                      keep_signs=settings["keep_signs"], patience=settings["patience"],
-                      seed=settings["seed"], threads=threads)
+        trainer = cls(network, settings["duration"], outputs=outputs, threads=threads,
+                      **kwargs)
         trainer._apply(values)
         if trainer.signs is not None:
             trainer.signs = arrays["signs"]

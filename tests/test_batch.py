@@ -7,7 +7,7 @@ import pytest
 import sparseprop as spp
 from sparseprop import datasets
 from sparseprop.batch import Batch, Samples
-from sparseprop.connectivity import from_edges
+from sparseprop.connectivity import CSR, from_edges
 from sparseprop.losses import first_spike_cross_entropy, first_spike_time_loss, predict
 from sparseprop.trainer import Trainer
 
@@ -19,6 +19,22 @@ def _layered(hidden=20, seed=1):
                      parameters=PARAMETERS)
     net.set_state(state={"v": 0.0, "I": 0.0})
     return net
+
+
+def _delayed(hidden=20, seed=1):
+    """_layered with a delay per synapse, uniform in [0.5, 3] ms (rows sorted by CSR)."""
+    net = _layered(hidden, seed)
+    c = net.csr
+    delays = np.random.default_rng(seed).uniform(0.5, 3.0, c.nnz)
+    net.set_table(CSR(c.n, c.indptr, c.indices, c.weight_array(), n_post=c.n_post,
+                      delays=delays))
+    return net
+
+
+def _by_pair(net, values):
+    """{(pre, post): value} of a network without multiple synapses."""
+    pre, post, _ = net.synapses()
+    return dict(zip(zip(pre.tolist(), post.tolist()), np.asarray(values).tolist()))
 
 
 def _pairs(n, seed=42):
@@ -201,21 +217,53 @@ def test_a_resumed_checkpoint_gives_the_weights_of_an_uninterrupted_run(tmp_path
     val_pairs, val_labels = _pairs(32, seed=41)
 
     def trainer():
-        return Trainer(_layered(), duration=40.0, lr=2e-3, batch_size=16, seed=3,
-                       train=("weight", "tau_s"))
+        return Trainer(_delayed(), duration=40.0, lr=2e-2, batch_size=16, seed=3, bump=0.1,
+                       train=("weight", "delay", "tau_s"))
     whole = trainer()
     history = whole.fit(pairs, labels, 2, validation=(val_pairs, val_labels))
     assert len(history.loss) == 2 and 0.0 <= history.val_accuracy[-1] <= 1.0
     first = trainer()
     first.fit(pairs, labels, 1, checkpoint=tmp_path / "ckpt.npz",
               validation=(val_pairs, val_labels))
-    resumed = Trainer.load(tmp_path / "ckpt.npz", _layered())
+    resumed = Trainer.load(tmp_path / "ckpt.npz", _delayed())
+    assert resumed.bump == 0.1
     resumed.fit(pairs, labels, 1, validation=(val_pairs, val_labels))
-    assert np.array_equal(resumed.network.csr.weight_array(), whole.network.csr.weight_array())
+    for a, b in ((resumed.network, whole.network),):
+        assert np.array_equal(a.csr.indices, b.csr.indices)
+        assert np.array_equal(a.csr.weight_array(), b.csr.weight_array())
+        assert np.array_equal(a.delays(), b.delays())
     assert resumed.network.parameters["tau_s"] == whole.network.parameters["tau_s"]
     assert resumed.history.val_accuracy == whole.history.val_accuracy
-    assert not np.array_equal(whole.network.csr.weight_array(),
-                              _layered().csr.weight_array())        # (it trained)
+    start = _delayed()
+    assert _by_pair(whole.network, whole.network.delays()) != _by_pair(start, start.delays())
+    assert not np.array_equal(np.sort(whole.network.csr.weight_array()),
+                              np.sort(start.csr.weight_array()))        # (it trained)
+
+
+def test_trained_delays_move_by_their_gradients_and_rows_stay_sorted():
+    """Adam's first step moves each value by about lr against its gradient's sign: the delays
+    (by synapse, found by (pre, post)) move so, against the batch's own gradient, also where
+    the step reorders a row."""
+    pairs, labels = _pairs(24)
+    net = _delayed(hidden=12)
+    before = _by_pair(net, net.delays())
+    batch = Batch(net)
+    result = batch.run(pairs, 40.0, record_tape=True, until="output")
+    outputs = np.arange(net.n - 3, net.n)
+    times = result.first_spike_times(outputs)
+    _, dtimes = first_spike_cross_entropy(times, labels, 40.0)
+    grad = _by_pair(net, batch.backward(result, outputs, dtimes / len(labels)).delay)
+    trainer = Trainer(net, duration=40.0, lr=0.3, batch_size=len(labels), train="delay")
+    trainer.fit(pairs, labels, 1)
+    after = _by_pair(net, net.delays())
+    assert sum(abs(g) > 1e-6 for g in grad.values()) > 50
+    for k in before:   # (Adam's first step: lr g / (|g| + 1e-8))
+        step = -0.3 * grad[k] / (abs(grad[k]) + 1e-8)
+        assert after[k] == pytest.approx(max(before[k] + step, 0.0), abs=1e-9)
+    assert not np.array_equal(trainer._ids, np.arange(net.csr.nnz))   # rows were re-sorted
+    d = net.delays()
+    rows = np.repeat(np.arange(net.csr.n), np.diff(net.csr.indptr))
+    assert np.all((np.diff(d) >= 0) | (np.diff(rows) != 0))
 
 
 def test_a_diverging_step_stops_with_a_clear_error_and_finite_weights(tmp_path):
