@@ -173,7 +173,7 @@ def main(argv=None):
     tr = sub.add_parser("train", help="train a spiking classifier on a benchmark task")
     tr.add_argument("task", choices=("yinyang",), help="the task: yinyang (Kriener et al. 2021)")
     tr.add_argument("--seed", type=int, default=0, help="seed of the weights and shuffling (0)")
-    tr.add_argument("--epochs", type=int, default=60, help="epochs in all (60)")
+    tr.add_argument("--epochs", type=int, default=40, help="epochs in all (40)")
     tr.add_argument("--model", default="lif_exp", help="neuron model (lif_exp)")
     tr.add_argument("--out", default=None, help="checkpoint file written after every epoch")
     tr.add_argument("--resume", default=None, help="a checkpoint to go on from")

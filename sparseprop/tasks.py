@@ -10,8 +10,11 @@ from .errors import ModelError
 
 # Yin-Yang (Kriener et al. 2021): the settings the README's table was measured with
 # (benchmarks/yinyang.py), and per model its parameters, start state and initial weights.
-YIN_YANG = dict(hidden=120, t_late=30.0, duration=40.0, lr=5e-3, lr_decay=0.97, batch_size=32,
-                bump=5e-3, tau0=0.5, tau1=6.4, alpha=3e-3)
+# The latency code follows the EventProp reproduction's: features over 10..40 ms, the bias
+# spike at 20 ms (one lif_exp seed: 98.4 % test; features over 0..30 ms with the bias at 0:
+# 95.5 %).
+YIN_YANG = dict(hidden=120, t_early=10.0, t_late=40.0, bias_time=20.0, duration=60.0, lr=5e-3,
+                lr_decay=0.97, batch_size=32, bump=5e-3, tau0=0.5, tau1=6.4, alpha=3e-3)
 MODELS = {
     # current-based LIF, at rest (v = 0, I = 0, no drive)
     "lif_exp": dict(parameters={"Ie": 0.0, "tau_m": 20.0, "tau_s": 5.0},
@@ -51,16 +54,18 @@ def yin_yang_features(x, y):
     return np.stack([x, y, 1.0 - x, 1.0 - y], axis=1)
 
 
-def encode_yin_yang(features, t_late=YIN_YANG["t_late"]):
-    """Latency code of Yin-Yang features: feature f fires at f * t_late ms, a bias input at 0."""
-    return datasets.latency(features, 0.0, t_late, bias_time=0.0)
+def encode_yin_yang(features, t_early=YIN_YANG["t_early"], t_late=YIN_YANG["t_late"],
+                    bias_time=YIN_YANG["bias_time"]):
+    """Latency code of Yin-Yang features: feature f fires at t_early + f (t_late - t_early)
+    ms, a bias input at bias_time."""
+    return datasets.latency(features, t_early, t_late, bias_time=bias_time)
 
 
 def yin_yang(seed=0, model="lif_exp", sizes=(5000, 1000, 1000), threads=None, **settings):
     """The Yin-Yang task: a 5-hidden-3 network of `model` (a key of MODELS: its parameters,
     start state and initial weights; weights drawn from `seed`), the canonical data sets
-    (training, validation, test: seeds 42, 41, 40 and `sizes` samples) latency-coded over
-    t_late ms with a bias spike at 0, and a Trainer (first-spike cross-entropy with EventProp's
+    (training, validation, test: seeds 42, 41, 40 and `sizes` samples) latency-coded
+    (encode_yin_yang), and a Trainer (first-spike cross-entropy with EventProp's
     regulariser, Adam). settings: any of YIN_YANG's keys, to change."""
     from .layered import layers
     from .trainer import Trainer
@@ -84,7 +89,8 @@ def yin_yang(seed=0, model="lif_exp", sizes=(5000, 1000, 1000), threads=None, **
     sets = []
     for n, data_seed in zip(sizes, (42, 41, 40)):
         x, labels = datasets.yin_yang(n, seed=data_seed)
-        sets.append((trainer.batch.samples(encode_yin_yang(x, s["t_late"])), labels))
+        encoded = encode_yin_yang(x, s["t_early"], s["t_late"], s["bias_time"])
+        sets.append((trainer.batch.samples(encoded), labels))
     return Task(trainer, *sets)
 
 

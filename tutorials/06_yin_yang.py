@@ -1,15 +1,15 @@
 """Tutorial 6: train a spiking classifier on Yin-Yang from scratch, with exact gradients.
 
 Run: python tutorials/06_yin_yang.py [epochs]
-     (default 60 epochs of 5000 samples, about 2.5 s each on 2 cores; SPARSEPROP_QUICK=1, as
+     (default 40 epochs of 5000 samples, about 2.5 s each on 2 cores; SPARSEPROP_QUICK=1, as
       the tests set, runs 2 epochs on 500 samples)
 Writes yinyang_curves.png (loss and accuracy per epoch) and yinyang_map.png (the decision map)
 with the `plot` extra. `sparseprop train yinyang --seed 0` does the same from the command line.
 
 The Yin-Yang data set (Kriener, Göltz & Petrovici 2021): points (x, y) of the unit square, in
 three classes (yin, yang, the dots); each point is given as four features x, y, 1 - x, 1 - y.
-Each feature f becomes one input spike at f * 30 ms (time-to-first-spike coding), with one more
-"bias" input spike at 0. The network: 5 inputs -> 120 hidden -> 3 output neurons, current-based
+Each feature f becomes one input spike at 10 + 30 f ms (time-to-first-spike coding), with one
+more "bias" input spike at 20 ms. The network: 5 inputs -> 120 hidden -> 3 output neurons, current-based
 LIF (tau_m dv/dt = I - v, tau_s dI/dt = -I, an input spike adds its weight to I), at rest
 before each sample. The class is the output neuron that fires first.
 
@@ -44,7 +44,7 @@ def main(epochs, n_train):
           f"populations {list(net.populations)}, inputs {net.source_slices()}")
 
     # 3. The trainer: batches of 32 samples, each simulated exactly in compiled code.
-    trainer = sp.Trainer(net, duration=40.0, lr=5e-3, lr_decay=0.97, batch_size=32,
+    trainer = sp.Trainer(net, duration=60.0, lr=5e-3, lr_decay=0.97, batch_size=32,
                          bump=5e-3, seed=0)
     train = (encode_yin_yang(x_train), y_train)
     test = (encode_yin_yang(x_test), y_test)
@@ -56,7 +56,7 @@ def main(epochs, n_train):
               f"({history.seconds[e]:.1f} s)")
 
     # 4. One sample in detail: the outputs' first spike times decide the class.
-    times = trainer.batch.run(test[0][:1], 40.0).first_spike_times(trainer.outputs)[0]
+    times = trainer.batch.run(test[0][:1], 60.0).first_spike_times(trainer.outputs)[0]
     print(f"sample 0 (class {y_test[0]}): output first spikes {np.round(times, 3)} ms -> "
           f"class {int(np.argmin(times))}")
 
@@ -89,4 +89,4 @@ if __name__ == "__main__":
     if os.environ.get("SPARSEPROP_QUICK") == "1":
         main(epochs=2, n_train=500)
     else:
-        main(epochs=int(sys.argv[1]) if len(sys.argv) > 1 else 60, n_train=5000)
+        main(epochs=int(sys.argv[1]) if len(sys.argv) > 1 else 40, n_train=5000)
