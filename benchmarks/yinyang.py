@@ -3,8 +3,8 @@ epoch and per sample; writes benchmarks/RESULTS-yinyang.md.
 
     python benchmarks/yinyang.py [--models lif_exp,qif,lif] [--seeds 5] [--epochs 40] [--quick]
 
-Every seed trains the Yin-Yang task of sparseprop.tasks (5-120-3 of each model, the canonical
-data sets: 5000 training, 1000 validation and 1000 test samples) for --epochs epochs
+Every seed trains the Yin-Yang task of sparseprop.tasks (5-120-3, lif_exp 5-200-3; the
+canonical data sets: 5000 training, 1000 validation and 1000 test samples) for --epochs epochs
 and reports the test accuracy after the last epoch (not the best epoch). References: EventProp
 98.1 +- 0.2 % (Wunderlich & Pehle 2021), Fast & Deep about 95.9 % (Göltz et al. 2021).
 --quick: 2 seeds of 3 epochs (a check that the script runs, not a result).
@@ -81,7 +81,9 @@ def main():
                                f"{100 * a:.1f}" for a in history.val_accuracy[::5]))
             print(details[-1], flush=True)
         test = np.array([r[0] for r in rows])
-        text.append(f"| {model} | {100 * test.mean():.2f} +- {100 * test.std():.2f} % | "
+        own = tasks.MODELS[model].get("settings", {})
+        name = model + (f" ({', '.join(f'{k} {v}' for k, v in own.items())})" if own else "")
+        text.append(f"| {name} | {100 * test.mean():.2f} +- {100 * test.std():.2f} % | "
                     f"{seeds} | {statistics.median(r[1] for r in rows):.2f} | "
                     f"{1e3 * statistics.median(r[2] for r in rows):.3f} ms |")
     text += ["", "Per seed:", ""] + details

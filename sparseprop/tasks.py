@@ -9,16 +9,18 @@ from . import datasets
 from .errors import ModelError
 
 # Yin-Yang (Kriener et al. 2021): the settings the README's table was measured with
-# (benchmarks/yinyang.py), and per model its parameters, start state and initial weights.
-# The latency code follows the EventProp reproduction's: features over 10..40 ms, the bias
-# spike at 20 ms (one lif_exp seed: 98.4 % test; features over 0..30 ms with the bias at 0:
-# 95.5 %).
+# (benchmarks/yinyang.py), and per model its parameters, start state, initial weights and
+# settings of its own. The latency code follows the EventProp reproduction's: features over
+# 10..40 ms, the bias spike at 20 ms (lif_exp, 5 seeds, 40 epochs: 97.86 % test, from 95.70 %
+# with features over 0..30 ms and the bias at 0). lif_exp with 120 hidden neurons reached 96.2
+# to 97.2 % in every setting tried on its worst seed (4), 98.3 % with 200 (seeds 1, 3, 4).
 YIN_YANG = dict(hidden=120, t_early=10.0, t_late=40.0, bias_time=20.0, duration=60.0, lr=5e-3,
                 lr_decay=0.97, batch_size=32, bump=5e-3, tau0=0.5, tau1=6.4, alpha=3e-3)
 MODELS = {
     # current-based LIF, at rest (v = 0, I = 0, no drive)
     "lif_exp": dict(parameters={"Ie": 0.0, "tau_m": 20.0, "tau_s": 5.0},
-                    state={"v": 0.0, "I": 0.0}, weight=[(6.0, 6.0), (4.0, 4.0)]),
+                    state={"v": 0.0, "I": 0.0}, weight=[(6.0, 6.0), (4.0, 4.0)],
+                    settings={"hidden": 200}),
     # delta-synapse LIF at rest (v = 0, no drive): every spike is pushed over by an input
     "lif": dict(parameters={"I": 0.0, "tau": 20.0}, state={"v": 0.0},
                 weight=[(1.5, 1.5), (1.5, 1.5)]),
@@ -63,8 +65,8 @@ def encode_yin_yang(features, t_early=YIN_YANG["t_early"], t_late=YIN_YANG["t_la
 
 def yin_yang(seed=0, model="lif_exp", sizes=(5000, 1000, 1000), threads=None, **settings):
     """The Yin-Yang task: a 5-hidden-3 network of `model` (a key of MODELS: its parameters,
-    start state and initial weights; weights drawn from `seed`), the canonical data sets
-    (training, validation, test: seeds 42, 41, 40 and `sizes` samples) latency-coded
+    start state, initial weights and settings; weights drawn from `seed`), the canonical data
+    sets (training, validation, test: seeds 42, 41, 40 and `sizes` samples) latency-coded
     (encode_yin_yang), and a Trainer (first-spike cross-entropy with EventProp's
     regulariser, Adam). settings: any of YIN_YANG's keys, to change."""
     from .layered import layers
@@ -76,7 +78,8 @@ def yin_yang(seed=0, model="lif_exp", sizes=(5000, 1000, 1000), threads=None, **
     if unknown:
         raise ModelError(f"yin_yang: unknown setting {unknown[0]!r}; settings: "
                          f"{', '.join(YIN_YANG)}")
-    s, m = dict(YIN_YANG, **settings), MODELS[model]
+    m = MODELS[model]
+    s = {**YIN_YANG, **m.get("settings", {}), **settings}
     net = layers(model, [5, s["hidden"], 3], weight=m["weight"], seed=seed,
                  parameters=m["parameters"])
     if "state" in m:

@@ -170,5 +170,9 @@ def test_lower_bound_is_exact_or_below_and_not_far_below_for_an_lif_exp_neuron()
         bound, exact = lower_bound(*_padded(rates, coef))
         assert not exact and 0.3 * ours < bound <= ours   # (tightness: fewer exact searches)
     assert lower_bound(*_padded([0.0, -0.1], [-0.5, 0.2])) == (math.inf, True)    # only falls
+    # rises for a while (the current), but v <= 0.9 e^(-t/20) < 1 for every t: never searched
+    assert lower_bound(*_padded([0.0, -0.05, -0.2], [-1.0, 0.9, -0.5])) == (math.inf, True)
+    bound, exact = lower_bound(*_padded([0.0, -0.05, -0.2], [-1.0, 1.2, -1.0]))
+    assert not exact and bound < crossing([0.0, -0.05, -0.2], [-1.0, 1.2, -1.0]) == math.inf
     assert lower_bound(*_padded([0.0, -0.1], [0.5, -0.2])) == (0.0, True)         # over at 0
     assert math.isnan(lower_bound(*_padded([0.5, 0.0], [1e-3, -1.0]))[0])        # grows: search

@@ -1,17 +1,17 @@
 """Tutorial 6: train a spiking classifier on Yin-Yang from scratch, with exact gradients.
 
 Run: python tutorials/06_yin_yang.py [epochs]
-     (default 40 epochs of 5000 samples, about 2.5 s each on 2 cores; SPARSEPROP_QUICK=1, as
-      the tests set, runs 2 epochs on 500 samples)
+     (default 40 epochs of 5000 samples; SPARSEPROP_QUICK=1, as the tests set, runs 2 epochs
+      on 500 samples)
 Writes yinyang_curves.png (loss and accuracy per epoch) and yinyang_map.png (the decision map)
 with the `plot` extra. `sparseprop train yinyang --seed 0` does the same from the command line.
 
 The Yin-Yang data set (Kriener, Göltz & Petrovici 2021): points (x, y) of the unit square, in
 three classes (yin, yang, the dots); each point is given as four features x, y, 1 - x, 1 - y.
 Each feature f becomes one input spike at 10 + 30 f ms (time-to-first-spike coding), with one
-more "bias" input spike at 20 ms. The network: 5 inputs -> 120 hidden -> 3 output neurons, current-based
-LIF (tau_m dv/dt = I - v, tau_s dI/dt = -I, an input spike adds its weight to I), at rest
-before each sample. The class is the output neuron that fires first.
+more "bias" input spike at 20 ms. The network: 5 inputs -> 200 hidden -> 3 output neurons,
+current-based LIF (tau_m dv/dt = I - v, tau_s dI/dt = -I, an input spike adds its weight to
+I), at rest before each sample. The class is the output neuron that fires first.
 
 Training: the loss of a sample is the cross-entropy of softmax(-t_k / tau0) over the outputs'
 first spike times t_k, plus EventProp's term alpha (exp(t_label / tau1) - 1) that makes the
@@ -37,7 +37,7 @@ def main(epochs, n_train):
     print(f"training samples per class: {np.bincount(y_train)}")
 
     # 2. The network: an ordinary sparseprop network of populations and projections.
-    net = sp.layers("lif_exp", [5, 120, 3], weight=[(6.0, 6.0), (4.0, 4.0)], seed=0,
+    net = sp.layers("lif_exp", [5, 200, 3], weight=[(6.0, 6.0), (4.0, 4.0)], seed=0,
                     parameters={"Ie": 0.0, "tau_m": 20.0, "tau_s": 5.0})
     net.set_state(state={"v": 0.0, "I": 0.0})          # every sample starts at rest
     print(f"network: {net.n} neurons, {net.csr.nnz} synapses, "

@@ -239,9 +239,11 @@ def lower_bound(rates, coef):
     share of S and M: c r and c r^2 (where positive) for c exp(r t); for (c0 + c1 t) exp(r t)
     with r < 0, |c1 + r c0| + |c1| / e and |2 r c1 + r^2 c0| + |r c1| / e (t exp(r t) <=
     1 / (e |r|)); c1 and 0 for c0 + c1 t. Returns (bound, exact): exact when it is the crossing
-    itself (0: g(0) >= 0; inf: g cannot increase); a term of another form (a positive rate, a
+    itself (0: g(0) >= 0; inf: g cannot increase, or the sum of its terms' maxima over t >= 0,
+    max(c0, 0) + max(c1, 0) / (e |r|) each, is below 0 by more than rounding: a neuron that
+    cannot reach threshold is never searched); a term of another form (a positive rate, a
     higher degree) gives (nan, False): search at once."""
-    g0, g1, slope, curve = 0.0, 0.0, 0.0, 0.0
+    g0, g1, slope, curve, top, size = 0.0, 0.0, 0.0, 0.0, 0.0, 0.0
     width = coef.shape[1]
     for j in range(rates.size):
         c0 = coef[j, 0]
@@ -254,17 +256,21 @@ def lower_bound(rates, coef):
             return np.nan, False
         g0 += c0
         g1 += c1 + r * c0
+        size += abs(c0) + abs(c1)
         if r == 0.0:
             slope += max(c1, 0.0)
+            top += c0 if c1 <= 0.0 else np.inf
         elif c1 == 0.0:
             slope += max(c0 * r, 0.0)
             curve += max(c0 * r * r, 0.0)
+            top += max(c0, 0.0)
         else:
             slope += abs(c1 + r * c0) + abs(c1) / np.e
             curve += abs(2.0 * r * c1 + r * r * c0) + abs(r * c1) / np.e
+            top += max(c0, 0.0) + max(c1, 0.0) / (np.e * -r)
     if g0 >= 0.0:
         return 0.0, True
-    if slope == 0.0:
+    if slope == 0.0 or top < -1e-12 * size:
         return np.inf, True
     bound = -g0 / slope
     if curve == 0.0:
