@@ -13,7 +13,8 @@ from .errors import ModelError
 # settings of its own. The latency code follows the EventProp reproduction's: features over
 # 10..40 ms, the bias spike at 20 ms (lif_exp, 5 seeds, 40 epochs: 97.86 % test, from 95.70 %
 # with features over 0..30 ms and the bias at 0). lif_exp with 120 hidden neurons reached 96.2
-# to 97.2 % in every setting tried on its worst seed (4), 98.3 % with 200 (seeds 1, 3, 4).
+# to 97.2 % in every setting tried on its worst seed (4), 98.3 % with 200 (one run each of
+# seeds 1, 3, 4); over 5 seeds with 200: 97.96 +- 0.25 % (benchmarks/RESULTS-yinyang.md).
 YIN_YANG = dict(hidden=120, t_early=10.0, t_late=40.0, bias_time=20.0, duration=60.0, lr=5e-3,
                 lr_decay=0.97, batch_size=32, bump=5e-3, tau0=0.5, tau1=6.4, alpha=3e-3)
 MODELS = {
