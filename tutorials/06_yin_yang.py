@@ -15,9 +15,9 @@ I), at rest before each sample. The class is the output neuron that fires first.
 
 Training: the loss of a sample is the cross-entropy of softmax(-t_k / tau0) over the outputs'
 first spike times t_k, plus EventProp's term alpha (exp(t_label / tau1) - 1) that makes the
-right output fire early (Wunderlich & Pehle 2021). Its gradient with respect to every weight is
-exact: each sample is simulated event by event (no time grid), and a reverse sweep over its
-recorded events carries the adjoint of every neuron's state back through them. An output that
+right output fire early (Wunderlich & Pehle 2021). Its gradient with respect to every weight
+and delay is exact: each sample is simulated event by event (no time grid), and a reverse sweep
+over its recorded events carries the adjoint of every neuron's state back through them. An output that
 does not fire has no spike time to move: its input weights grow a little (bump) instead.
 """
 import os
@@ -43,9 +43,10 @@ def main(epochs, n_train):
     print(f"network: {net.n} neurons, {net.csr.nnz} synapses, "
           f"populations {list(net.populations)}, inputs {net.source_slices()}")
 
-    # 3. The trainer: batches of 32 samples, each simulated exactly in compiled code.
+    # 3. The trainer: batches of 32 samples, each simulated exactly in compiled code; it
+    #    trains the weights and the delays (every delay starts at 0 and stays >= 0).
     trainer = sp.Trainer(net, duration=60.0, lr=5e-3, lr_decay=0.97, batch_size=32,
-                         bump=5e-3, seed=0)
+                         bump=5e-3, seed=0, train=("weight", "delay"))
     train = (encode_yin_yang(x_train), y_train)
     test = (encode_yin_yang(x_test), y_test)
     print(f"before training: test accuracy {trainer.evaluate(*test)[0]:.3f}")
