@@ -41,12 +41,12 @@ def layers(model, sizes, weight=(0.0, 1.0), p=1.0, delay=0.0, seed=0, recurrent=
     weight is drawn from the normal distribution N(mean, std) and divided by sqrt(n_pre), the
     fan-in of a dense projection; or a list of one per projection. p: connection probability
     between consecutive layers (1: dense; < 1: each pair independently, the same draw for the
-    same seed). delay: ms (one value or one per projection). recurrent: None, or (mean, std) of all-to-all weights within each hidden
-    layer (no autapses). dale: None, or the fraction of excitatory neurons of each layer that
-    projects (input and hidden): their outgoing weights are |w|, the others' -|w| (Dale's
-    law at initialisation). parameters: a dict for every layer, or a list of one per layer
-    after the input. Seeds: the weights of projection k from seed + (k + 1) * 1009, Dale's
-    signs and the initial state from seed."""
+    same seed). delay: ms (one value or one per projection). recurrent: None, or (mean, std)
+    of all-to-all weights within each hidden layer (no autapses). dale: None, or the fraction
+    of excitatory neurons of each layer that projects (input and hidden): their outgoing
+    weights are |w|, the others' -|w| (Dale's law at initialisation). parameters: a dict for
+    every layer, or a list of one per layer after the input. Seeds: the weights of projection
+    k from seed + (k + 1) * 1009, Dale's signs and the initial state from seed."""
     from .population import Population, Projection, build_network
     from .sources import SpikeSource
     if not isinstance(sizes, (list, tuple)) or len(sizes) < 2 or not all(

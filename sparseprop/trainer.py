@@ -20,6 +20,8 @@ from .losses import _labels, first_spike_cross_entropy, predict
 from .train import Adam, clip_by_norm
 
 CHECKPOINT = "sparseprop-checkpoint"
+_SETTINGS = ("duration", "tau0", "tau1", "alpha", "lr", "lr_decay", "batch_size", "clip",
+             "patience", "seed", "keep_signs", "bump")   # saved in a checkpoint, as given
 
 
 @dataclass
@@ -68,8 +70,9 @@ class Trainer:
     keep_signs: keep every weight's sign (Dale's law: a weight that would change sign stops
     at 0). bump: after each step, the input weights of every output that did not fire in some
     sample of the batch, and of every other neuron that fired in none, grow by bump (Göltz et
-    al. 2021: a silent neuron has no spike time, so no gradient, and would stay silent). patience: stop when the validation
-    accuracy has not improved for this many epochs (None: never). seed: the shuffling of each
+    al. 2021: a silent neuron has no spike time, so no gradient, and would stay silent).
+    patience: stop when the validation accuracy has not improved for this many epochs (None:
+    never). seed: the shuffling of each
     epoch comes from (seed, epoch), so a resumed run repeats the uninterrupted one."""
 
     def __init__(self, network, duration, source="input", outputs="output",
@@ -103,6 +106,7 @@ class Trainer:
         csr = network.csr   # synapse ids: their positions in this table
         self._ids = np.arange(csr.nnz)   # the id of the synapse at each position of the table
         self._synapses = (csr.indices.copy(), None if csr.ports is None else csr.ports.copy())
+        self._rows = np.repeat(np.arange(csr.n), np.diff(csr.indptr))   # each id's sender
         self.signs = np.sign(csr.weight_array()) if keep_signs else None   # (by id)
         self.optimiser = Adam(lr=self.lr)
         self.epoch = 0
@@ -172,7 +176,7 @@ class Trainer:
         if "delay" in new:   # rows sorted by delay again (stably, by id among equal delays)
             csr, (indices, ports) = net.csr, self._synapses
             delays = np.maximum(new["delay"], 0.0)
-            order = np.lexsort((delays, np.repeat(np.arange(csr.n), np.diff(csr.indptr))))
+            order = np.lexsort((delays, self._rows))
             net.set_table(CSR(csr.n, csr.indptr, indices[order], w[order], n_post=csr.n_post,
                               delays=delays[order],
                               ports=None if ports is None else ports[order]))
@@ -255,10 +259,7 @@ class Trainer:
         """Write a checkpoint: the trained values, the optimiser's state, the epoch count, the
         history and the settings (an .npz; Trainer.load resumes from it)."""
         file_path(path, "save the checkpoint to")
-        settings = {k: getattr(self, k) for k in ("duration", "tau0", "tau1", "alpha", "lr",
-                                                   "lr_decay", "batch_size", "clip",
-                                                   "patience", "seed", "keep_signs",
-                                                   "bump")}
+        settings = {k: getattr(self, k) for k in _SETTINGS}
         settings.update(train=list(self.train), source=self.batch.source,
                         outputs=self.output_name,
                         epoch=self.epoch, steps=self.optimiser.steps,
@@ -288,9 +289,7 @@ class Trainer:
                 raise ValueError("not a checkpoint")
             values = {name: arrays[f"value_{name}"] for name in settings["train"]}
             synapses, outputs = int(settings["synapses"]), settings["outputs"]
-            kwargs = {k: settings[k] for k in ("source", "tau0", "tau1", "alpha", "lr",
-                                               "lr_decay", "batch_size", "train", "clip",
-                                               "keep_signs", "patience", "seed", "bump")}
+            kwargs = {k: settings[k] for k in _SETTINGS + ("source", "train")}
         except (OSError, EOFError, ValueError, KeyError, TypeError, AttributeError,
                 zipfile.BadZipFile) as exc:
             raise ModelError(f"cannot read the checkpoint {path}: {exc!r:.80}") from None
@@ -298,8 +297,7 @@ class Trainer:
             raise ModelError(f"the checkpoint {path} is of a network of {synapses} "
                              f"synapses; this one has {network.csr.nnz}: build the network "
                              f"as it was trained")
-        trainer = cls(network, settings["duration"], outputs=outputs, threads=threads,
-                      **kwargs)
+        trainer = cls(network, outputs=outputs, threads=threads, **kwargs)
         trainer._apply(values)
         if trainer.signs is not None:
             trainer.signs = arrays["signs"]
