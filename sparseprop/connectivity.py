@@ -169,6 +169,18 @@ class CSR:
             return 0.0
         return float(self.delay if self.delays is None else self.delays.max())
 
+    def columns(self, lo, hi):
+        """The synapses into neurons lo..hi-1 only: a CSR of the same n rows into hi - lo
+        neurons (index i becomes i - lo), each row's synapses in their order here."""
+        keep = (self.indices >= lo) & (self.indices < hi)
+        kept = np.zeros(self.nnz + 1, np.int64)       # kept[s]: synapses kept before s
+        np.cumsum(keep, out=kept[1:])
+        indptr = kept[self.indptr]
+        return CSR(self.n, indptr, self.indices[keep] - lo, n_post=hi - lo,
+                   weights=None if self.weights is None else self.weights[keep],
+                   weight=self.weight, delays=None if self.delays is None else self.delays[keep],
+                   delay=self.delay, ports=None if self.ports is None else self.ports[keep])
+
     def synapses(self):
         """(pre int32, post int32, weight float64) arrays of length nnz, in CSR order.
 

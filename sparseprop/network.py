@@ -71,10 +71,14 @@ class Network:
     Neurons whose parameters keep them below threshold (e.g. LIF with I < 1) fire only when
     inputs push them over; their initial state is uniform between reset and threshold, or the
     state reached a given time (initial_phase) after a reset.
+    shard: a sparseprop.shard.Shard when this network is one process's part of a distributed
+    network (sparseprop.distributed builds it): n neurons hi - lo, a table with rows for the
+    whole network's senders (sparseprop.shard), initial draws and Poisson inputs those of the
+    whole network restricted to this part.
     """
 
     def __init__(self, model, n, connectivity, initial_phase=None, seed=None, parameters=None,
-                 populations=None, sources=None, inputs=None, initial_state=None):
+                 populations=None, sources=None, inputs=None, initial_state=None, shard=None):
         from .connectivity import CSR, Connectivity, _check_seed
         from .library import load_model
         from .linear_model import LinearModel
@@ -96,8 +100,10 @@ class Network:
                        lambda free: f"at most about {free // per_neuron:,} neurons fit")
         # name -> slice of neuron indices (see sparseprop.population.build_network)
         self.populations = label(self.n, populations) if populations is not None else None
+        self.shard = shard
         self.sources = check_sources(sources)
-        self.poisson_inputs, self.stimuli = check_inputs(inputs, self.populations)
+        self.poisson_inputs, self.stimuli = check_inputs(
+            inputs, self.populations if shard is None else shard.populations)
         parameters = dict(parameters) if isinstance(parameters, dict) else (
             parameters if parameters is not None else {})
         self._driven_start = {}   # a driven parameter's values before its first change
@@ -135,11 +141,27 @@ class Network:
         for p in self.poisson_inputs:
             units.check_weight(model_units, None, getattr(p, "weight_dims", None), repr(p))
         self._steps = [self._step(s) for s in self.stimuli]
-        self._streams = streams(self.n, self.sources, self.poisson_inputs, self.populations,
-                                seed, self._steps)
+        self._streams = self._make_streams(self.sources, seed)
         self.revision = 0         # counts changes of weights and parameters (tapes record it)
         self._stored = {}         # name -> State, see store()
         self.current = self._start(initial_phase, initial_state, seed)
+
+    def _make_streams(self, sources, seed):
+        """The input streams of `sources` and the inputs (sparseprop.sources.streams)."""
+        if self.shard is None:
+            return streams(self.n, sources, self.poisson_inputs, self.populations, seed,
+                           self._steps)
+        shard = self.shard
+        return streams(shard.total, sources, self.poisson_inputs, shard.populations, seed,
+                       self._steps, local=(shard.lo, shard.hi))
+
+    def _uniform(self, seed):
+        """Each neuron's uniform number in [0, 1) of the initial state drawn from `seed` (a
+        shard: its part of the whole network's)."""
+        if self.shard is None:
+            return np.random.default_rng(seed).uniform(0.0, 1.0, self.n)
+        return np.random.default_rng(seed).uniform(0.0, 1.0, self.shard.total)[
+            self.shard.lo:self.shard.hi]
 
     def _step(self, stimulus):
         """A Stimulus as sparseprop.sources.streams takes it: (neurons, port, times, values
@@ -168,6 +190,8 @@ class Network:
 
     def _check_table(self, csr):
         senders = self.n + self.n_sources
+        if self.shard is not None:   # (rows of the other processes' neurons too)
+            senders = self.shard.total + self.n_sources
         if not (csr.n == senders and csr.n_post == self.n):
             raise ModelError(f"the connectivity connects {csr.n} to {csr.n_post} neurons; the "
                              f"network has {self.n} neurons" + (
@@ -226,7 +250,7 @@ class Network:
                 raise ModelError(f"{self.model.name} has several state variables and no phase; "
                                  f"give initial_state={{'{names[0]}': ...}} instead of "
                                  f"initial_phase")
-            u = np.random.default_rng(seed).uniform(0.0, 1.0, self.n)
+            u = self._uniform(seed)
             P = np.broadcast_to(self._table, (self.n, self._table.shape[1]))
             return self.model.uniform_state(
                 {p: P[:, c] for c, p in enumerate(self.kernels.parameter_names)}, u)
@@ -468,7 +492,7 @@ class Network:
         T = np.broadcast_to(self._table[:, -1], (self.n,))
         sub = self.subthreshold
         if initial_phase is None or (isinstance(initial_phase, str) and initial_phase == "uniform"):
-            u = np.random.default_rng(seed).uniform(0.0, 1.0, self.n)
+            u = self._uniform(seed)
             phase = np.where(sub, 0.0, u * np.where(sub, 1.0, T))
             if self._sub is None:
                 return phase, None
@@ -690,7 +714,7 @@ class Network:
         sources = list(self.sources)
         sources[k] = new
         old = self._streams
-        fresh = streams(self.n, sources, self.poisson_inputs, self.populations, 0, self._steps)
+        fresh = self._make_streams(sources, 0)
         fresh = fresh._replace(rng=old.rng)          # (the random streams' seeds, as before)
         for state in [self.current, *self._stored.values()]:
             _move_lists(state, old, fresh, k)
@@ -804,8 +828,7 @@ class Network:
         at_last_spike = times.size > 0 and t_end == last and not (
             math.isfinite(t_stop) and senders.size < budget and not interrupted)
         end = run.finish(t_end)
-        phase = np.where(self.subthreshold, np.nan, end.phase) if self._sub is not None \
-            else np.full(self.n, np.nan) if self.linear else end.phase
+        phase = self.final_phase(end)
         result = Result(senders[neurons], times[neurons], self.n, self.t, t_end, phase, engine,
                         wall, populations=dict(self.populations) if self.populations else None)
         result.source_i = (senders[~neurons] - self.n).astype(np.int32)
@@ -821,6 +844,13 @@ class Network:
         if interrupted:
             raise Interrupted(result)
         return result
+
+    def final_phase(self, state):
+        """Every neuron's phase at `state` (NaN for a neuron that has none: a subthreshold
+        neuron, or any neuron of a model with several state variables)."""
+        if self._sub is not None:
+            return np.where(self.subthreshold, np.nan, state.phase)
+        return np.full(self.n, np.nan) if self.linear else state.phase
 
     def source_slices(self):
         """name -> slice of source indices (0-based among the sources, in order)."""

@@ -22,6 +22,7 @@ from . import units
 from .errors import ModelError
 from .result import label
 from .driven import driven
+from .shard import launched, shard_of, shard_table
 from .sources import PoissonSource, SpikeSource, Stimulus, _list
 
 __all__ = ["Population", "Projection", "build_network", "label"]
@@ -85,7 +86,7 @@ class Projection:
 
 
 def build_network(model, populations, projections=(), seed=None, inputs=None,
-                  initial_state=None):
+                  initial_state=None, distributed=None):
     """One `Network` of the neurons of `populations` (a list of `Population`, and of
     `SpikeSource` / `PoissonSource`: senders without state) and `projections` (a list of
     `Projection`, each with its recipe's weight and delay), with `inputs` (PoissonInput: Poisson
@@ -104,6 +105,12 @@ def build_network(model, populations, projections=(), seed=None, inputs=None,
     then target, with a shared weight (delay) when all weights (delays) are equal. A projection
     into a source is refused: sources receive nothing. Initial phases: each population's array,
     or uniform on [0, T_i) from `seed` (which also seeds the Poisson trains).
+
+    distributed: True gives a sparseprop.distributed.DistributedNetwork, this process's part of
+    the network when the script runs under mpiexec (each process builds the synapses into its
+    own neurons only), the whole network run in windows otherwise, with the same spikes to the
+    last bit whatever the number of processes (every delay must be > 0); None (default): True
+    when the script runs under mpiexec.
     """
     from .network import Network
 
@@ -141,31 +148,57 @@ def build_network(model, populations, projections=(), seed=None, inputs=None,
         target = model.models[member[post[q.post]]] if hasattr(model, "models") else model
         units.check_weight(getattr(target, "units", None), q.port, getattr(
             q.connectivity, "weight_dims", None), f"Projection {q.pre} -> {q.post}")
-    csr = _merge(senders, slices, projections,
-                 [_port(model, q, member[post[q.post]]) for q in projections])
-    if sources:   # rows for every sender, targets among the neurons only
-        csr = CSR(senders, csr.indptr, csr.indices, csr.weights, weight=csr.weight, n_post=n,
-                  delays=csr.delays, delay=csr.delay, ports=csr.ports)
+    ports = [_port(model, q, member[post[q.post]]) for q in projections]
+    if not isinstance(distributed, (bool, np.bool_, type(None))):
+        raise ModelError(f"build_network: distributed = {distributed!r:.60}; give True, False "
+                         f"or None (True under mpiexec)")
     if initial_state is not None and any(p.initial_phase is not None for p in pops):
         raise ModelError("build_network: give initial_state or populations' initial_phase, "
                          "not both")
+    shard = comm = None
+    if distributed or distributed is None and launched():
+        from .distributed import communicator
+        comm = communicator()
+        shard = shard_of(comm.rank, comm.size, n, {p.name: slices[p.name] for p in pops})
+    lo, hi = (shard.lo, shard.hi) if shard is not None else (0, n)
+    csr = _merge(senders, slices, projections, ports,
+                 columns=(lo, hi) if shard is not None else None)
+    if shard is not None:   # rows: this process's neurons, the sources, the other neurons
+        csr = shard_table(csr, shard, senders - n)
+    elif sources:   # rows for every sender, targets among the neurons only
+        csr = CSR(senders, csr.indptr, csr.indices, csr.weights, weight=csr.weight, n_post=n,
+                  delays=csr.delays, delay=csr.delay, ports=csr.ports)
     try:
-        net = Network(model, n, csr, initial_phase=None if initial_state is not None else
-                      "uniform", seed=seed, parameters=parameters,
-                      populations={p.name: p.n for p in pops}, sources=sources, inputs=inputs,
-                      initial_state=initial_state)
+        net = Network(model, hi - lo, csr, initial_phase=None if initial_state is not None else
+                      "uniform", seed=seed, parameters=_part(parameters, n, lo, hi),
+                      populations={p.name: p.n for p in pops} if shard is None else None,
+                      sources=sources, inputs=inputs,
+                      initial_state=_part(initial_state, n, lo, hi), shard=shard)
     except ModelError as exc:
         raise ModelError(_in_context(str(exc), pops, slices)) from None
     if any(p.initial_phase is not None for p in pops):
         phase = net.phase.copy()          # the others keep their uniform draws from `seed`
         for p in pops:
-            if p.initial_phase is not None:
-                phase[slices[p.name]] = p.initial_phase
+            a, b = max(lo, slices[p.name].start), min(hi, slices[p.name].stop)
+            if p.initial_phase is not None and a < b:
+                start = slices[p.name].start
+                phase[a - lo:b - lo] = p.initial_phase[a - start:b - start]
         try:
             net.set_state(phase, t=0.0)   # the Network checks the range of every phase
         except ModelError as exc:
             raise ModelError(_in_context(str(exc), pops, slices)) from None
-    return net
+    if shard is None:
+        return net
+    from .distributed import DistributedNetwork
+    return DistributedNetwork(net, comm)
+
+
+def _part(values, n, lo, hi):
+    """{name: number or n values} with each array cut to neurons lo..hi-1 (None stays)."""
+    if not isinstance(values, dict) or (lo, hi) == (0, n):
+        return values
+    return {k: v[lo:hi] if not isinstance(v, str) and np.ndim(v) == 1 and len(v) == n else v
+            for k, v in values.items()}
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -372,18 +405,24 @@ def _port(model, projection, member=0):
     return ports.index(projection.port)
 
 
-def _merge(n, slices, projections, port_of):
+def _merge(n, slices, projections, port_of, columns=None):
     """One CSR of all projections: global indices, rows by presynaptic neuron, targets
     ascending within a row (several synapses between one pair keep their projection order).
+    columns: (lo, hi), only the synapses into neurons lo..hi-1 (indices lo.. become 0..: a
+    process's part of a distributed network); default all.
     Delays are merged like weights: one shared delay when every projection has the same shared
     delay (0.0 without projections), else per-synapse delays, and then each row is sorted by
     delay (stably: equal delays keep the order above), as every CSR with per-synapse delays.
     Each projection's rows are copied into place (no global sort): about nnz x 24 bytes of
     working memory beside the result. port_of: each projection's port index (per-synapse
     ports when any is not 0)."""
+    lo, hi = columns if columns is not None else (0, n)
     blocks = []
     for q, port in zip(projections, port_of):
         a, b = slices[q.pre], slices[q.post]
+        c0, c1 = max(lo, b.start) - b.start, min(hi, b.stop) - b.start   # its columns here
+        if c0 >= c1:
+            continue
         try:
             block = q.connectivity.build_between(a.stop - a.start, b.stop - b.start,
                                                  q.pre == q.post)
@@ -394,7 +433,9 @@ def _merge(n, slices, projections, port_of):
             raise ModelError(f"projection {q.pre} -> {q.post}: its recipe's build_between gave "
                              f"{block!r:.60}, not a CSR from {a.stop - a.start} to "
                              f"{b.stop - b.start} neurons")
-        blocks.append((a, b, block, port))
+        if (c0, c1) != (0, b.stop - b.start):
+            block = block.columns(c0, c1)
+        blocks.append((a, slice(b.start + c0 - lo, b.start + c1 - lo), block, port))
     # within a row, targets ascend by post population (laid out in order), then by projection
     blocks.sort(key=lambda item: item[1].start)           # stable: projection order kept
     degree = np.zeros(n, np.int64)
@@ -431,7 +472,8 @@ def _merge(n, slices, projections, port_of):
         "weight": shared.pop() if shared else 0.0}
     delay = {"delays": delays} if per_synapse_delay else {
         "delay": shared_delay.pop() if shared_delay else 0.0}
-    return CSR(n, indptr, indices, **weight, **delay, ports=ports)   # sorts rows by delay
+    return CSR(n, indptr, indices, **weight, **delay, ports=ports,   # sorts rows by delay
+               n_post=hi - lo if columns is not None else None)
 
 
 def _sort_rows(indptr, indices, weights, delays=None, ports=None):

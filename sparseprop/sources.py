@@ -221,17 +221,23 @@ def _list(items, what, kind):
         raise ModelError(f"{what} must be a list of {kind}; got {type(items).__name__}") from None
 
 
-def streams(n, sources, inputs, populations, seed, steps=()):
+def streams(n, sources, inputs, populations, seed, steps=(), local=None):
     """The loops' input streams (sparseprop.engine.inputs.Inputs) for `sources` (their senders
     numbered from n on, in order), `inputs` (PoissonInput, after them) and `steps` (the
     changes of each Stimulus, last: (neurons, port, times, values of shape (times, neurons))),
     with a random generator per stream seeded from `seed`. next is NaN and who -1: no event
-    drawn or read yet (sparseprop.engine.inputs.inputs_start does); times are absolute."""
+    drawn or read yet (sparseprop.engine.inputs.inputs_start does); times are absolute.
+    local: (lo, hi), the neurons of this process in a distributed run (n and populations
+    then describe the whole network; senders of sources are numbered from hi - lo on, and a
+    PoissonInput's events keep those that hit neurons lo..hi-1, numbered from 0)."""
+    lo, hi = local if local is not None else (0, n)
     kind, first, count, rate, weight, ptr, end = [], [], [], [], [], [], []
-    list_i, list_t, list_w, at, sender = [], [], [], 0, n
+    list_i, list_t, list_w, at, sender = [], [], [], 0, hi - lo
+    keep = []
     for s in sources:
         first.append(sender)
         count.append(s.n)
+        keep.append((0, s.n))
         weight.append(0.0)
         if isinstance(s, SpikeSource):
             order = np.lexsort((s.indices, s.times))   # by time, then source
@@ -251,9 +257,11 @@ def streams(n, sources, inputs, populations, seed, steps=()):
         sender += s.n
     for p in inputs:
         block = populations[p.target] if p.target is not None else slice(0, n)
+        own = (max(lo, block.start) - block.start, min(hi, block.stop) - block.start)
         kind.append(DRIVE)
-        first.append(block.start)
+        first.append(block.start - lo)
         count.append(block.stop - block.start)
+        keep.append(own)
         rate.append(p.n * p.rate * (block.stop - block.start) / 1000.0)
         weight.append(p.weight)
         ptr.append(0)
@@ -263,6 +271,7 @@ def streams(n, sources, inputs, populations, seed, steps=()):
         kind.append(STEP)
         first.append(int(neurons[0]))
         count.append(neurons.size)
+        keep.append((0, neurons.size))
         rate.append(0.0)
         weight.append(0.0)
         ports.append(port)
@@ -282,4 +291,6 @@ def streams(n, sources, inputs, populations, seed, steps=()):
                   np.array(ptr, np.int64), np.array(end, np.int64),
                   np.concatenate(list_i).astype(np.int64) if list_i else np.empty(0, np.int64),
                   np.concatenate(list_t) if list_t else np.empty(0),
-                  np.concatenate(list_w) if list_w else np.empty(0), rng)
+                  np.concatenate(list_w) if list_w else np.empty(0), rng,
+                  np.array([k[0] for k in keep], np.int64), np.array([k[1] for k in keep],
+                                                                     np.int64))

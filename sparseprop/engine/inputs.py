@@ -14,6 +14,11 @@ A stream is one of
 The loops take the stream whose next event is earliest (a tie goes to the stream given first:
 streams are ordered by their first source, then DRIVE, then STEP streams). LIST and POISSON
 events are spikes of senders; DRIVE and STEP events are inputs to one neuron (kind >= DRIVE).
+A random stream's event draws k uniformly among `count` and concerns first + k if k is in
+[lo, hi) (0..count: always), else nobody (who -1): in a distributed run
+(sparseprop.distributed) a DRIVE stream covers its whole population in every process, whose
+loop takes every event and passes those that hit other processes' neurons, so that every
+process draws the same events as a single one, in the same frame.
 Random numbers come from one SplitMix64 generator per stream (state in `rng`), advanced only
 when that stream's event is consumed, so a run gives the same events however it is chunked
 and in both engines.
@@ -30,7 +35,7 @@ import numpy as np
 LIST, POISSON, DRIVE, STEP = 0, 1, 2, 3
 
 Inputs = namedtuple("Inputs", "kind first count rate weight port next who ptr end list_i list_t "
-                    "list_w rng")
+                    "list_w rng lo hi")
 
 
 @numba.njit(cache=True, inline="always", _nrt=False)
@@ -83,8 +88,8 @@ def _draw(inputs, s):
             inputs.next[s], inputs.who[s] = np.inf, -1
         return
     inputs.next[s] += -np.log(1.0 - _uniform(inputs.rng, s)) / inputs.rate[s]
-    inputs.who[s] = inputs.first[s] + min(np.int64(_uniform(inputs.rng, s) * inputs.count[s]),
-                                          inputs.count[s] - 1)
+    k = min(np.int64(_uniform(inputs.rng, s) * inputs.count[s]), inputs.count[s] - 1)
+    inputs.who[s] = inputs.first[s] + k if inputs.lo[s] <= k < inputs.hi[s] else -1
 
 
 @numba.njit(cache=True, _nrt=False)
@@ -142,4 +147,4 @@ def inputs_with_list(streams, stream, list_i, list_t, t_base):
         nxt[stream], who[stream] = np.inf, -1
     return Inputs(streams.kind, streams.first, streams.count, streams.rate, streams.weight,
                   streams.port, nxt, who, ptr, end, list_i, list_t, np.zeros(list_t.size),
-                  streams.rng.copy())
+                  streams.rng.copy(), streams.lo, streams.hi)

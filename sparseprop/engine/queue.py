@@ -181,6 +181,25 @@ def queue_push(queue, counters, ring, time, seq, syn, sender, sent, target):
     queue.time[h], queue.slot[h] = time, p
 
 
+@numba.njit(cache=True, _nrt=False)
+def queue_spikes(queue, counters, syn, senders, sent, seq0):
+    """Queue the deliveries of spikes given in emission order (a distributed run's window, from
+    every process: sparseprop.distributed): senders[k] (a row of `syn`, the loops' Synapses)
+    emitted at offset time sent[k] as spike number seq0 + k; a sender without synapses here
+    queues nothing. Every delay must be > 0; the caller made room for senders.size entries.
+    Returns the earliest arrival time queued (inf: none)."""
+    ring = syn.delays.size == 0
+    earliest = np.inf
+    for k in range(senders.size):
+        j = senders[k]
+        s = syn.indptr[j]
+        if s < syn.indptr[j + 1]:
+            time = sent[k] + (syn.delay if ring else syn.delays[s])
+            earliest = min(earliest, time)
+            queue_push(queue, counters, ring, time, seq0 + k, s, j, sent[k], syn.indices[s])
+    return earliest
+
+
 @numba.njit(cache=True, inline="always", _nrt=False)
 def queue_pop(queue, counters, ring):
     """Remove the next delivery group (the entry queue_root returned)."""

@@ -14,6 +14,9 @@ STOPS = {name: value for name, value in globals().items() if name.startswith("ST
 # instant; the neuron whose state left the phase map or became NaN (with STOP_RANGE, STOP_NAN);
 # the queue's size, head and free slots (sparseprop.engine.queue); spikes emitted so far (the
 # emission number of the next spike, sources included); tape values and marks written by the
-# current call; the delivery group interrupted by STOP_RANGE/STOP_NAN (its sender's synapse)
+# current call; the delivery group interrupted by STOP_RANGE/STOP_NAN (its sender's synapse);
+# WINDOWED: 1 in a window of a distributed run (sparseprop.distributed): the sparse loop keeps
+# one time frame (no renormalisation), records spikes at their offset times and queues nothing
+# (the driver queues every spike of the window, wherever it was emitted, after the exchange)
 COUNTERS = {"RENORM": 0, "SAME_INSTANT": 1, "CULPRIT": 2, "QSIZE": 3, "QHEAD": 4,
-            "EMITTED": 5, "TAPED": 6, "MARKED": 7, "SYNAPSE": 8, "QFREE": 9}
+            "EMITTED": 5, "TAPED": 6, "MARKED": 7, "SYNAPSE": 8, "QFREE": 9, "WINDOWED": 10}
