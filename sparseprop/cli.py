@@ -37,32 +37,49 @@ def _simulate(args):
     from .library import load_model
     from .network import Network, check_run_arguments
     from .network_file import read_network_file
+    from .population import Population, Projection, build_network
+    from .shard import launched
     _check_out(args.out)
     start = time.perf_counter()
     if args.network is not None:      # the network, duration and record from a file
         net, run = read_network_file(args.network)
-        k = int(net.csr.out_degree().mean()) if net.csr.n else 0
+        nnz = net.n_synapses if hasattr(net, "n_synapses") else net.csr.nnz
+        k = int(nnz / net.n)
         setup = time.perf_counter() - start
-        print(f"{args.network}: {net.model.name}, N = {net.n}, {net.csr.nnz} synapses, "
-              f"engine {run['engine']}; set-up {setup:.2f} s", flush=True)
+        if getattr(net, "rank", 0) == 0:
+            print(f"{args.network}: {net.model.name}, N = {net.n}, {nnz} synapses, "
+                  f"engine {run['engine']}" + (f", {net.size} processes" if hasattr(
+                      net, "size") else "") + f"; set-up {setup:.2f} s", flush=True)
     else:
         model = load_model(args.model, **_parameters(args.param))
         check_run_arguments(args.duration, args.max_spikes, args.engine)
         weight = args.weight if args.weight is not None else -args.j0 / max(args.k, 1) ** 0.5
         seed = args.net_seed if args.net_seed is not None else args.seed
-        net = Network(model, args.n, fixed_outdegree(args.k, weight, seed=seed), seed=args.seed)
+        recipe = fixed_outdegree(args.k, weight, seed=seed, delay=args.delay)
+        if launched():   # under mpiexec: this process's part (sparseprop.distributed)
+            net = build_network(model, [Population("N", args.n)],
+                                [Projection("N", "N", recipe)], seed=args.seed)
+        else:
+            net = Network(model, args.n, recipe, seed=args.seed)
         run = {"duration": args.duration, "max_spikes": args.max_spikes, "engine": args.engine,
                "record": None}
         k = args.k
         setup = time.perf_counter() - start
-        print(f"{model.name}: N = {args.n}, K = {args.k}, w = {weight:g}, engine "
-              f"{args.engine}; set-up {setup:.2f} s", flush=True)
+        if getattr(net, "rank", 0) == 0:
+            print(f"{model.name}: N = {args.n}, K = {args.k}, w = {weight:g}, delay "
+                  f"{args.delay:g} ms, engine {args.engine}" + (
+                      f", {net.size} processes" if hasattr(net, "size") else "")
+                  + f"; set-up {setup:.2f} s", flush=True)
     try:
         result, status = net.run(**run, progress=True), 0
     except Interrupted as stop:
         result, status = stop.result, 130
         print(f"interrupted (Ctrl-C): kept the {result.n_spikes} spikes up to "
               f"{result.t_end:g} ms", file=sys.stderr)
+    if hasattr(result, "gather"):   # a distributed run: process 0 reports the whole network
+        result = result.gather()
+        if result is None:
+            return status
     wall = result.wall_time
     print(f"spikes: {result.n_spikes} in {result.duration:g} ms; rate {result.rate:.4g} Hz")
     print(f"wall time {wall:.2f} s (after {result.compile_time:.2f} s of JIT compilation); "
@@ -148,6 +165,9 @@ def main(argv=None):
                      help="synaptic weight (default -J0/sqrt(k), inhibitory)")
     sim.add_argument("--j0", type=float, default=1.0, help="coupling J0 for the default weight (1)")
     sim.add_argument("--duration", type=float, default=1000.0, help="simulated time, ms (1000)")
+    sim.add_argument("--delay", type=float, default=0.0,
+                     help="synaptic delay, ms (0; > 0 to run under mpiexec: one network over "
+                          "several processes)")
     sim.add_argument("--max-spikes", type=int, default=None, help="stop after this many spikes")
     sim.add_argument("--seed", type=int, default=1, help="seed of the initial phases (1)")
     sim.add_argument("--net-seed", type=int, default=None,

@@ -35,7 +35,7 @@ from . import units
 from .engine.windows import Windows
 from .errors import ModelError
 from .network import check_run_arguments
-from .result import Result
+from .result import Result, part_path
 from .shard import global_senders, launched, local_rows
 
 # windows are this much shorter than the smallest delay, so that a spike's arrival is after
@@ -59,6 +59,10 @@ class Solo:
 
     def smallest(self, value):
         """The smallest `value` over the processes."""
+        return value
+
+    def total(self, value):
+        """The sum of `value` over the processes."""
         return value
 
     def gather(self, value):
@@ -113,6 +117,10 @@ class MPI:
         """The smallest `value` over the processes."""
         return self.comm.allreduce(value, op=self.mpi.MIN)
 
+    def total(self, value):
+        """The sum of `value` over the processes."""
+        return self.comm.allreduce(value, op=self.mpi.SUM)
+
     def gather(self, value):
         """[value of every process] on process 0, None on the others."""
         return self.comm.gather(value, root=0)
@@ -146,6 +154,8 @@ class DistributedNetwork:
     def __init__(self, local, comm):
         self.local, self.comm, self.shard = local, comm, local.shard
         self.n, self.populations = self.shard.total, dict(self.shard.populations)
+        self.model = local.model
+        self.n_synapses = comm.total(local.csr.nnz)   # of the whole network
         self.rank, self.size = comm.rank, comm.size
         self.neurons = slice(self.shard.lo, self.shard.hi)
         self._rows = local_rows(self.shard, local.n_sources)   # global sender -> local row
@@ -173,16 +183,27 @@ class DistributedNetwork:
                              f"projection a delay > 0, e.g. fixed_indegree(..., delay=1.5)")
         return smallest * _MARGIN
 
-    def run(self, duration):
+    def run(self, duration=None, max_spikes=None, engine="auto", progress=None,
+            record_tape=False, record=None):
         """Simulate this process's neurons for `duration` ms (every process calls it with the
         same duration) and return a ShardResult of their spikes (global indices) and of the
-        sources'."""
+        sources'. The sparse engine only; max_spikes, record_tape (gradients) and record
+        (state monitors) are not available in distributed runs (a ModelError says so)."""
         if duration is not None:
             duration = units.time(duration, "duration")
-        check_run_arguments(duration, None, "sparse")
-        if duration is None:
-            raise ModelError("a distributed run needs duration= (ms): the processes run the "
-                             "same windows to the same end")
+        check_run_arguments(duration, max_spikes, engine)
+        if duration is None or max_spikes is not None:
+            raise ModelError("a distributed run needs duration= (ms) and no max_spikes: the "
+                             "processes run the same windows to the same end")
+        asked = [(name, value) for name, value, plain in (
+            ("engine", engine, engine in ("auto", "sparse")),
+            ("record_tape", record_tape, record_tape is False),
+            ("record", record, record is None)) if not plain]
+        if asked:
+            name, value = asked[0]
+            raise ModelError(f"{name} = {value!r:.60}: distributed runs use the sparse engine "
+                             f"without tapes or state monitors; for {name}, run the network in "
+                             f"one process (build_network(..., distributed=False))")
         local, shard, n_sources = self.local, self.shard, self.local.n_sources
         local._check_table(local.csr.validate())
         local._check_state(local.current)
@@ -230,12 +251,21 @@ class DistributedNetwork:
         result.compile_time = compiled - start
         result.rank, result.size, result.neurons, result.comm = (self.rank, self.size,
                                                                  self.neurons, self.comm)
+        result.part = (self.rank, self.size, shard.lo, shard.hi)
         return result
 
 
 class ShardResult(Result):
     """The spikes of one process's neurons in a distributed run (global indices, sorted by
-    time) and of every source; `gather()` gives the whole network's Result on process 0."""
+    time) and of every source; `gather()` gives the whole network's Result on process 0;
+    `save(path)` writes this part to <stem>.part<rank>of<size><suffix>, and
+    sparseprop.load_result(path) reads the parts back as one Result."""
+
+    def save(self, path):
+        """Write this process's part (see the class); returns the file's path."""
+        target = part_path(path, self.rank, self.size)
+        super().save(target)
+        return target
 
     def gather(self):
         """On process 0, one Result of every process's spikes, sorted by time, then neuron

@@ -16,6 +16,7 @@ from .errors import Interrupted, ModelError
 from .gradients import Tape
 from .monitor import Monitor
 from .result import Result, _check_populations, label
+from .shard import global_senders
 from .sources import check_inputs, check_sources, streams
 from .driven import PORT, driven
 
@@ -333,14 +334,17 @@ class Network:
                          state.input_rng)
 
     def sender_name(self, j):
-        """'neuron j' or 'source k of <name>' for sender j of the synapse table."""
+        """'neuron j' or 'source k of <name>' for sender j of the synapse table (a shard's:
+        neurons by their number in the whole network)."""
         if j < self.n:
-            return f"neuron {j}"
+            return f"neuron {j + (self.shard.lo if self.shard is not None else 0)}"
         k = j - self.n
         for s in self.sources:
             if k < s.n:
                 return f"source {k} of '{s.name}'"
             k -= s.n
+        if self.shard is not None:
+            return f"neuron {int(global_senders(self.shard, self.n_sources, [j])[0])}"
         return f"sender {j}"
 
     def _parameter_rows(self, values):

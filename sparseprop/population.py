@@ -157,6 +157,17 @@ def build_network(model, populations, projections=(), seed=None, inputs=None,
                          "not both")
     shard = comm = None
     if distributed or distributed is None and launched():
+        if driving:
+            raise ModelError(f"build_network: a Stimulus (of '{driving[0]}') is not available "
+                             f"in distributed runs yet; drive the neurons with sources or "
+                             f"PoissonInput, or run in one process (distributed=False)")
+        unseeded = (["build_network"] if seed is None else []) + [
+            f"projection {q.pre} -> {q.post}'s recipe" for q in projections
+            if "seed" in q.connectivity.params and q.connectivity.params["seed"] is None]
+        if unseeded:
+            raise ModelError(f"a distributed network needs fixed seeds, so that every process "
+                             f"builds and draws the same network: give {unseeded[0]} a "
+                             f"seed=...")
         from .distributed import communicator
         comm = communicator()
         shard = shard_of(comm.rank, comm.size, n, {p.name: slices[p.name] for p in pops})
@@ -423,17 +434,22 @@ def _merge(n, slices, projections, port_of, columns=None):
         c0, c1 = max(lo, b.start) - b.start, min(hi, b.stop) - b.start   # its columns here
         if c0 >= c1:
             continue
+        n_pre, n_post = a.stop - a.start, b.stop - b.start
+        restrict = (c0, c1) != (0, n_post)
+        # only these columns are built (never the whole table), except by a subclass's own
+        # build_between (it may not take columns): the whole table, then its columns
+        own = type(q.connectivity).build_between is not Connectivity.build_between
+        part = {"columns": (c0, c1)} if restrict and not own else {}
         try:
-            block = q.connectivity.build_between(a.stop - a.start, b.stop - b.start,
-                                                 q.pre == q.post)
+            block = q.connectivity.build_between(n_pre, n_post, q.pre == q.post, **part)
         except ModelError as exc:
             raise ModelError(f"projection {q.pre} -> {q.post}: {exc}") from None
-        if not (isinstance(block, CSR) and block.n == a.stop - a.start
-                and block.n_post == b.stop - b.start):   # a subclass's own build_between
+        width = c1 - c0 if part else n_post
+        if not (isinstance(block, CSR) and block.n == n_pre
+                and block.n_post == width):   # a subclass's own build_between
             raise ModelError(f"projection {q.pre} -> {q.post}: its recipe's build_between gave "
-                             f"{block!r:.60}, not a CSR from {a.stop - a.start} to "
-                             f"{b.stop - b.start} neurons")
-        if (c0, c1) != (0, b.stop - b.start):
+                             f"{block!r:.60}, not a CSR from {n_pre} to {width} neurons")
+        if restrict and own:
             block = block.columns(c0, c1)
         blocks.append((a, slice(b.start + c0 - lo, b.start + c1 - lo), block, port))
     # within a row, targets ascend by post population (laid out in order), then by projection

@@ -1,5 +1,6 @@
 """Result of a simulation: spikes sorted by time, rates, counts, final state, populations;
 save and load."""
+import glob
 import math
 import numbers
 import operator
@@ -225,6 +226,9 @@ class Result:
             for k, name in enumerate(traces[0]):
                 fields[f"state_values_{k}"] = traces[0][name]
                 fields[f"state_neurons_{k}"] = traces[2][name]
+        part = getattr(self, "part", None)   # one process's part of a distributed run
+        if part is not None:
+            fields["part"] = np.array(part, np.int64)
         if populations:
             fields["population_names"] = np.array(list(populations))
             fields["population_bounds"] = np.array(
@@ -234,7 +238,59 @@ class Result:
 
 def load_result(path):
     """Read a Result written by Result.save; ModelError for a file that is not one (or is
-    damaged: every field is checked before the Result is built)."""
+    damaged: every field is checked before the Result is built). The parts of a distributed
+    run (each process's ShardResult.save(path) writes <stem>.part<r>of<R><suffix>) are read
+    back as one Result, sorted by time, then neuron: give the path the processes were given,
+    or the list of part files."""
+    if isinstance(path, list):
+        return _whole([_load(p) for p in path], "load_result of a list")
+    target = file_path(path, "read a result from")
+    try:
+        parts = [] if target.exists() else sorted(target.parent.glob(
+            f"{glob.escape(target.stem)}.part*of*{target.suffix}"))
+    except (OSError, ValueError):   # (a name too long, ...: _load says so)
+        parts = []
+    if parts:
+        return _whole([_load(p) for p in parts], target)
+    return _load(path)
+
+
+def part_path(path, rank, size):
+    """The file of process `rank` of `size`'s part: <stem>.part<rank>of<size><suffix>."""
+    target = file_path(path, "save the result to")
+    return target.with_name(f"{target.stem}.part{rank}of{size}{target.suffix}")
+
+
+def _whole(results, where):
+    """One Result of the parts of a distributed run (ModelError unless they are one run's
+    parts, each once)."""
+    parts = [getattr(r, "part", None) for r in results]
+    if not results or any(p is None for p in parts):
+        raise ModelError(f"{where}: not the parts of a distributed run (each must be written by "
+                         f"a process's result.save)")
+    size = parts[0][1]
+    first = results[0]
+    if sorted(p[0] for p in parts) != list(range(size)) or any(p[1] != size for p in parts) \
+            or any((r.n, r.t_start, r.t_end) != (first.n, first.t_start, first.t_end)
+                   for r in results):
+        raise ModelError(f"{where}: the parts are not those of one run of {size} processes "
+                         f"(ranks {sorted(p[0] for p in parts)}, each once, with the same "
+                         f"network and times)")
+    i = np.concatenate([r.i for r in results])
+    t = np.concatenate([r.t for r in results])
+    order = np.lexsort((i, t))
+    phase = np.full(first.n, np.nan)
+    for r, (_, _, lo, hi) in zip(results, parts):
+        phase[lo:hi] = r.final_phase[lo:hi]
+    whole = Result(i[order], t[order], first.n, first.t_start, first.t_end, phase,
+                   first.engine, max(r.wall_time for r in results),
+                   populations=first.populations)
+    whole.source_i, whole.source_t = first.source_i, first.source_t
+    return whole
+
+
+def _load(path):
+    """One result file (see load_result)."""
     path = file_path(path, "read a result from")
     try:
         special = path.exists() and not path.is_file()
@@ -252,7 +308,7 @@ def load_result(path):
             if missing:
                 raise ModelError(f"{path} is not a sparseprop result: it lacks '{missing[0]}'")
             fields = {f: data[f] for f in _FIELDS + _POPULATION_FIELDS + _SOURCE_FIELDS
-                      if f in data.files}
+                      + ("part",) if f in data.files}
             names = data["state_names"] if "state_names" in data.files else np.empty(0, str)
             if names.ndim != 1 or names.dtype.kind != "U" or not all(
                     f"state_{part}_{k}" in data.files for k in range(names.size)
@@ -305,6 +361,13 @@ def load_result(path):
             *traces, result.n, result.t_start, result.t_end, "Result")
     except ModelError as exc:
         raise ModelError(f"the result file {path} is inconsistent: {exc}") from None
+    if "part" in fields:
+        part = fields["part"]
+        if part.shape != (4,) or part.dtype.kind not in "iu" or not (
+                0 <= part[0] < part[1] and 0 <= part[2] < part[3] <= result.n):
+            raise ModelError(f"the result file {path} is inconsistent (its 'part' is not a "
+                             f"process's rank, count and neurons)")
+        result.part = tuple(int(x) for x in part)
     return result
 
 

@@ -287,7 +287,7 @@ def test_save_through_a_link_writes_the_file_it_points_to(tmp_path):
     assert spp.load_result(tmp_path / "real.npz").i.tolist() == [0, 1]
 
 
-@pytest.mark.parametrize("path", [None, 3, ["r.npz"]])
+@pytest.mark.parametrize("path", [None, 3, {"r.npz"}, [3]])   # (a list: a run's parts)
 def test_load_result_refuses_non_paths(path):
     expect(lambda: spp.load_result(path), "cannot read a result from", "give a file path")
 

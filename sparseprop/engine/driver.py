@@ -301,6 +301,7 @@ class Run:
                               f"excitatory cascade that does not end; weaken the excitatory "
                               f"weights")
         i, q = int(self.counters[_CULPRIT]), int(self.counters[_SYNAPSE])
+        i += net.shard.lo if net.shard is not None else 0   # (a distributed run's number)
         if q >= 0:
             j = int(np.searchsorted(net.csr.indptr, q, side="right") - 1)
             weight = self.syn.weights[q] if self.syn.weights.size else self.syn.weight

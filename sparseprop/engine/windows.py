@@ -13,7 +13,7 @@ import numpy as np
 
 from ..errors import ModelError
 from .driver import _CHUNK, Run, chunk_work
-from .queue import QSIZE, entries, new_queue, queue_spikes, refill
+from .queue import QSIZE, Entries, entries, new_queue, queue_spikes, refill
 from .status import COUNTERS, STOP_CASCADE, STOP_NAN, STOP_RANGE, STOP_TIME
 
 _WINDOWED, _EMITTED = COUNTERS["WINDOWED"], COUNTERS["EMITTED"]
@@ -25,8 +25,17 @@ class Windows:
     `deliver(...)` queues the window's spikes of every process, `finish(t)` the state."""
 
     def __init__(self, net, t_stop):
-        self.run = Run(net, net.current, "sparse", t_stop, np.inf, False)
-        self.run.counters[_WINDOWED] = 1
+        self.run = run = Run(net, net.current, "sparse", t_stop, np.inf, False)
+        run.counters[_WINDOWED] = 1
+        # each spike in flight arrives next at its emission time plus the delay of its next
+        # synapse, computed in this frame (not carried over from the last run's): the same
+        # value whichever of its synapses are in this process
+        content = entries(run.queue, run.counters, run.ring)
+        time = content.sent + (run.syn.delays[content.syn] if run.syn.delays.size
+                               else run.syn.delay)
+        order = np.lexsort((content.seq, time))
+        refill(run.queue, run.counters, Entries(*(a[order] for a in content))._replace(
+            time=time[order]), run.syn.indices)
         self.t_base = float(self.run.clock[0])   # the frame's origin, fixed for the run
         self.work = chunk_work(net.n, "sparse")
         self.out_i, self.out_t = np.empty(_CHUNK, np.int32), np.empty(_CHUNK)
