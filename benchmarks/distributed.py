@@ -81,13 +81,13 @@ def main():
     if args.worker:
         worker(n, args.duration, args.repeat, args.out)
         return
-    rows, spikes = [], set()
+    rows, spikes = [], {}
     for size in map(int, args.ranks.split(",")):
         records = measure(size, n, args.duration, args.repeat)
         zero = records[0]["runs"]
         per_second = statistics.median(r["wall"] for r in zero) / (args.duration / 1000.0)
         share = statistics.median(r["exchange"] / r["wall"] for r in zero)
-        spikes.update(r["spikes"] for r in zero)
+        spikes[size] = [r["spikes"] for r in zero]
         rows.append((size, per_second, share, zero[0]["windows"], zero[0]["bytes"],
                      max(r["build"] for r in records),
                      [r["peak_rss"] / 2**20 for r in records],
@@ -95,8 +95,9 @@ def main():
         print(rows[-1], flush=True)
     base = rows[0][1]
     lines = [f"N = {n:,}, K = {K}, w = {W}, delay {DELAY} ms, LIF I = {DRIVE}: {args.repeat} "
-             f"runs of {args.duration:g} ms per process count (medians), spikes per run "
-             f"{sorted(spikes)} (equal counts: {len(spikes) == 1})", "",
+             f"runs of {args.duration:g} ms per process count (medians); spikes of each "
+             f"run: {spikes} (the same for every process count: "
+             f"{len({tuple(v) for v in spikes.values()}) == 1})", "",
              "| processes | s per simulated s | speed-up | exchange share (process 0) | "
              "windows per run | bytes exchanged per run (process 0) | build s | peak RSS "
              "per process (MiB) | synapse table per process (MiB) |",

@@ -471,17 +471,22 @@ def _merge(n, slices, projections, port_of, columns=None):
     ports = np.zeros(nnz, np.uint8) if any(port for *_, port in blocks) else None
     filled = indptr[:-1].copy()                           # next free slot of every row
     for a, b, block, port in blocks:
-        rows = np.arange(a.start, a.stop)
         out_degree = block.out_degree()
-        place = np.repeat(filled[rows] - block.indptr[:-1], out_degree) + np.arange(block.nnz)
-        indices[place] = block.indices + b.start
-        if per_synapse:
-            weights[place] = block.weight_array()
-        if per_synapse_delay:
-            delays[place] = block.delay_array()
-        if ports is not None:
-            ports[place] = port
-        filled[rows] += out_degree
+        w, d = (block.weight_array() if per_synapse else None,
+                block.delay_array() if per_synapse_delay else None)
+        for r0, r1 in _row_chunks(block.indptr):   # (bounded working memory)
+            s0, s1 = block.indptr[r0], block.indptr[r1]
+            rows = np.arange(a.start + r0, a.start + r1)
+            place = np.repeat(filled[rows] - block.indptr[r0:r1], out_degree[r0:r1]) \
+                + np.arange(s0, s1)
+            indices[place] = block.indices[s0:s1] + b.start
+            if w is not None:
+                weights[place] = w[s0:s1]
+            if d is not None:
+                delays[place] = d[s0:s1]
+            if ports is not None:
+                ports[place] = port
+            filled[rows] += out_degree[r0:r1]
     if len(blocks) > len({(a.start, b.start) for a, b, _, _ in blocks}):
         _sort_rows(indptr, indices, weights, delays, ports)   # two projections share a pair
     weight = {"weights": weights} if per_synapse else {
@@ -490,6 +495,18 @@ def _merge(n, slices, projections, port_of, columns=None):
         "delay": shared_delay.pop() if shared_delay else 0.0}
     return CSR(n, indptr, indices, **weight, **delay, ports=ports,   # sorts rows by delay
                n_post=hi - lo if columns is not None else None)
+
+
+def _row_chunks(indptr, synapses=1 << 22):
+    """(first row, end row) pieces of a CSR's rows, each of about `synapses` synapses (one
+    row at least)."""
+    n = indptr.size - 1
+    r0 = 0
+    while r0 < n:
+        r1 = int(np.searchsorted(indptr, indptr[r0] + synapses, side="right")) - 1
+        r1 = min(n, max(r1, r0 + 1))
+        yield r0, r1
+        r0 = r1
 
 
 def _sort_rows(indptr, indices, weights, delays=None, ports=None):

@@ -72,8 +72,10 @@ def shard_table(csr, shard, n_sources):
     ptr = csr.indptr
     indptr = np.zeros(csr.n + 1, np.int64)
     np.cumsum(np.concatenate([np.diff(ptr[a:b + 1]) for a, b in parts]), out=indptr[1:])
-    pick = np.concatenate([np.arange(ptr[a], ptr[b]) for a, b in parts])
-    return CSR(csr.n, indptr, csr.indices[pick], n_post=hi - lo,
-               weights=None if csr.weights is None else csr.weights[pick], weight=csr.weight,
-               delays=None if csr.delays is None else csr.delays[pick], delay=csr.delay,
-               ports=None if csr.ports is None else csr.ports[pick])
+
+    def moved(values):   # the rows' synapses in the new order (four contiguous pieces)
+        return None if values is None else np.concatenate(
+            [values[ptr[a]:ptr[b]] for a, b in parts])
+    return CSR(csr.n, indptr, moved(csr.indices), n_post=hi - lo, weights=moved(csr.weights),
+               weight=csr.weight, delays=moved(csr.delays), delay=csr.delay,
+               ports=moved(csr.ports))

@@ -127,7 +127,7 @@ def _same(reference, path):
 
 
 @needs_mpi
-@pytest.mark.parametrize("name, sizes", [("brunel", (2,)), ("mixed", (2, 4)),
+@pytest.mark.parametrize("name, sizes", [("brunel", (2, 4)), ("mixed", (2, 4)),
                                          ("lif_exp", (2, 4))])
 def test_several_processes_give_the_spikes_of_one_to_the_last_bit(name, sizes, tmp_path):
     """Brunel's network (N = 10^4, delay 1.5 ms, Poisson drive); the delay tests' network
