@@ -168,9 +168,13 @@ class Network:
         """A Stimulus as sparseprop.sources.streams takes it: (neurons, port, times, values
         of shape (times, neurons)); ModelError for a target neuron whose model lacks the
         parameter."""
-        block = self.populations[stimulus.target] if stimulus.target is not None else slice(
-            0, self.n)
-        neurons = np.arange(block.start, block.stop, dtype=np.int64)
+        shard = self.shard   # (a shard: the target neurons among its own, numbered locally)
+        lo, hi, total = (shard.lo, shard.hi, shard.total) if shard else (0, self.n, self.n)
+        populations = self.populations if shard is None else shard.populations
+        block = populations[stimulus.target] if stimulus.target is not None else slice(
+            0, total)
+        a, b = max(lo, block.start), min(hi, block.stop)
+        neurons = np.arange(a - lo, max(a, b) - lo, dtype=np.int64)
         changes = stimulus.times.size * neurons.size   # 8 bytes each of time, neuron, value
         memory.require(48 * changes, f"{stimulus!r}: {changes:,} changes (times x neurons)",
                        lambda free: f"at most about {free // 48:,} fit: give fewer times or "
@@ -187,7 +191,8 @@ class Network:
                                  f"model has no parameter '{p}'")
         else:
             index = self.model.ports.index(port)
-        return neurons, index, stimulus.times, stimulus.values_for(self.model, neurons.size)
+        values = stimulus.values_for(self.model, block.stop - block.start)
+        return neurons, index, stimulus.times, values[:, a - block.start:max(a, b) - block.start]
 
     def _check_table(self, csr):
         senders = self.n + self.n_sources

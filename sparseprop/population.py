@@ -157,10 +157,6 @@ def build_network(model, populations, projections=(), seed=None, inputs=None,
                          "not both")
     shard = comm = None
     if distributed or distributed is None and launched():
-        if driving:
-            raise ModelError(f"build_network: a Stimulus (of '{driving[0]}') is not available "
-                             f"in distributed runs yet; drive the neurons with sources or "
-                             f"PoissonInput, or run in one process (distributed=False)")
         unseeded = (["build_network"] if seed is None else []) + [
             f"projection {q.pre} -> {q.post}'s recipe" for q in projections
             if "seed" in q.connectivity.params and q.connectivity.params["seed"] is None]

@@ -268,6 +268,8 @@ def streams(n, sources, inputs, populations, seed, steps=(), local=None):
         end.append(0)
     ports = [0] * len(kind)
     for neurons, port, times, values in steps:   # by time, then neuron
+        if neurons.size == 0:   # (a distributed run: none of its neurons in this process)
+            continue
         kind.append(STEP)
         first.append(int(neurons[0]))
         count.append(neurons.size)

@@ -42,7 +42,8 @@ def brunel(distributed):
 def mixed(distributed, model="lif"):
     """The delay tests' mixed network (tests/test_delays_engine.py): E (refractory 1 ms), Inh,
     S (subthreshold) populations, mixed-sign per-synapse weights and delays (0.1..3 ms), a
-    SpikeSource and a PoissonSource projecting with delays, a PoissonInput into S."""
+    SpikeSource and a PoissonSource projecting with delays, a PoissonInput into S; with lif_exp
+    also a Stimulus changing E's drive Ie (one value per neuron) three times."""
     rng = np.random.default_rng(1)
     nE, nI, nS = 120, 50, 30
     stim = sp.SpikeSource("stim", 5, indices=rng.integers(0, 5, 200),
@@ -70,8 +71,11 @@ def mixed(distributed, model="lif"):
         sp.Projection("stim", "S", conn(5, 10, 0.15, 0.15, 8)),
         sp.Projection("noise", "S", conn(20, 5, 0.1, 0.1, 9)),
         sp.Projection("noise", "Inh", conn(20, 5, -0.05, -0.05, 10))]
-    return sp.build_network(model, pops, projections, seed=7,
-                            inputs=[sp.PoissonInput("S", 10, 20.0, 0.05)],
+    inputs = [sp.PoissonInput("S", 10, 20.0, 0.05)]
+    if model == "lif_exp":   # and a drive that changes at given times, per neuron of E
+        values = np.random.default_rng(2).uniform(0.8, 1.5, (3, nE))
+        inputs.append(sp.Stimulus("E", "Ie", [50.0, 120.0, 200.0], values))
+    return sp.build_network(model, pops, projections, seed=7, inputs=inputs,
                             distributed=distributed)
 
 

@@ -13,7 +13,7 @@ import pytest
 
 import mpi_runs
 from expect import expect
-from sparseprop import (Population, Projection, SpikeSource, Stimulus, build_network,
+from sparseprop import (Population, Projection, SpikeSource, build_network,
                         fixed_indegree, fixed_outdegree, load_result)
 from sparseprop.shard import global_senders, local_rows, shard_of, shard_table
 
@@ -43,13 +43,14 @@ def mpirun(size, *args, timeout=240):
 
 # -- one process --------------------------------------------------------------------------------
 
-def test_the_windowed_run_equals_the_plain_engine(tmp_path):
+@pytest.mark.parametrize("name", ["mixed", "lif_exp"])
+def test_the_windowed_run_equals_the_plain_engine(name, tmp_path):
     """distributed=True alone: windows of just under the smallest delay, every spike queued
     after its window; the same spikes as the plain engine, times to 1e-12 relative (the plain
     engine renormalises its frame, the windowed run keeps one)."""
-    _, a, b = mpi_runs.run("mixed", distributed=True)
-    plain = mpi_runs.mixed(False)
-    c, d = plain.run(250.0), plain.run(150.0)
+    _, a, b = mpi_runs.run(name, distributed=True)
+    plain = mpi_runs.NETWORKS[name](False)
+    c, d = (plain.run(duration) for duration in mpi_runs.DURATIONS[name])
     for x, y in ((a, c), (b, d)):
         assert x.n_spikes > 300
         np.testing.assert_array_equal(x.i, y.i)
@@ -105,7 +106,6 @@ def test_distributed_runs_refuse_what_they_cannot_do():
     expect(lambda: ok.run(10.0, engine="reference"), "engine")
     expect(lambda: ok.run(10.0, record={"v": True, "dt": 1.0}), "record")
     expect(lambda: ok.run(-1.0), "duration = -1")
-    expect(lambda: net(inputs=[Stimulus("A", "I", [5.0], [0.5])]), "Stimulus")
     expect(lambda: build_network("lif", [pop], distributed="yes"), "give True, False")
     expect(lambda: shard_of(0, 30, 20, {}), "run fewer processes")
     assert ok.run(10.0).n_spikes > 0      # (refusals leave it usable)
@@ -132,7 +132,8 @@ def _same(reference, path):
 def test_several_processes_give_the_spikes_of_one_to_the_last_bit(name, sizes, tmp_path):
     """Brunel's network (N = 10^4, delay 1.5 ms, Poisson drive); the delay tests' network
     (per-synapse delays 0.1..3 ms, mixed signs, refractory and subthreshold neurons, a
-    SpikeSource, a PoissonSource, a PoissonInput) with lif and lif_exp: two runs each."""
+    SpikeSource, a PoissonSource, a PoissonInput) with lif, and with lif_exp and a Stimulus
+    of E's drive: two runs each."""
     reference = mpi_runs.run(name)
     assert reference[1].n_spikes > 500
     for size in sizes:
