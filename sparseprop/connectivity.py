@@ -175,7 +175,9 @@ class CSR:
 
     def columns(self, lo, hi):
         """The synapses into neurons lo..hi-1 only: a CSR of the same n rows into hi - lo
-        neurons (index i becomes i - lo), each row's synapses in their order here."""
+        neurons (index i becomes i - lo), each row's synapses in their order here;
+        0 <= lo < hi <= n_post (a ModelError otherwise)."""
+        lo, hi = _check_columns((lo, hi), self.n_post, "CSR.columns") or (0, self.n_post)
         keep = (self.indices >= lo) & (self.indices < hi)
         kept = np.zeros(self.nnz + 1, np.int64)       # kept[s]: synapses kept before s
         np.cumsum(keep, out=kept[1:])

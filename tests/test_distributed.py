@@ -13,7 +13,7 @@ import pytest
 
 import mpi_runs
 from expect import expect
-from sparseprop import (Population, Projection, SpikeSource, build_network,
+from sparseprop import (PoissonSource, Population, Projection, SpikeSource, build_network,
                         fixed_indegree, fixed_outdegree, load_result)
 from sparseprop.shard import global_senders, local_rows, shard_of, shard_table
 
@@ -190,3 +190,39 @@ def test_the_command_line_simulates_under_mpiexec(tmp_path):
     order = np.lexsort((one.i, one.t))
     np.testing.assert_array_equal(two.i, one.i[order])
     np.testing.assert_allclose(two.t, one.t[order], rtol=1e-12, atol=0)
+
+
+def test_a_table_keeps_the_columns_asked_for_or_says_why_not():
+    net = build_network("lif", [Population("A", 10)], [Projection(
+        "A", "A", fixed_indegree(4, 0.1, seed=1))], distributed=False)
+    part = net.csr.columns(2, 5)
+    assert part.n == 10 and part.n_post == 3 and part.nnz == 12       # 3 neurons x 4 inputs
+    assert net.csr.columns(0, 10).nnz == net.csr.nnz
+    for lo, hi in ((5, 5), (-1, 3), (0, 11), (2.0, 5), ("a", 5), (True, 5)):
+        expect(lambda: net.csr.columns(lo, hi), "CSR.columns", "columns must be (c0, c1)")
+
+
+@pytest.mark.parametrize("case", ["no synapses", "sources only", "zero duration"])
+def test_distributed_edge_cases_equal_the_plain_engine(case):
+    """Networks without synapses (one window for the whole run), with input only from a
+    Poisson source, and a run of 0 ms: the same spikes as the plain engine."""
+    def make(distributed):
+        pops = [Population("A", 30, {"I": 1.2} if case != "sources only" else {"I": 0.5})]
+        projections = []
+        if case == "sources only":
+            pops.append(PoissonSource("noise", 10, 200.0))
+            projections.append(Projection("noise", "A", fixed_outdegree(10, 0.3, seed=1,
+                                                                        delay=0.5)))
+        elif case == "zero duration":
+            projections.append(Projection("A", "A", fixed_indegree(5, -0.05, seed=1,
+                                                                  delay=1.0)))
+        return build_network("lif", pops, projections, seed=2, distributed=distributed)
+    duration = 0.0 if case == "zero duration" else 100.0
+    a, b = make(True), make(False)
+    ra, rb = a.run(duration), b.run(duration)
+    assert case == "zero duration" or ra.n_spikes > 20
+    np.testing.assert_array_equal(ra.i, rb.i)
+    np.testing.assert_allclose(ra.t, rb.t, rtol=1e-12, atol=0)
+    np.testing.assert_array_equal(ra.source_i, rb.source_i)
+    if case == "no synapses":
+        assert a.window == np.inf and a.comm.windows == 1
