@@ -16,7 +16,7 @@ from .errors import Interrupted, ModelError
 from .gradients import Tape
 from .monitor import Monitor
 from .result import Result, _check_populations, label
-from .shard import global_senders
+from .shard import check_shard, global_senders
 from .sources import check_inputs, check_sources, streams
 from .driven import PORT, driven
 
@@ -101,7 +101,7 @@ class Network:
                        lambda free: f"at most about {free // per_neuron:,} neurons fit")
         # name -> slice of neuron indices (see sparseprop.population.build_network)
         self.populations = label(self.n, populations) if populations is not None else None
-        self.shard = shard
+        self.shard = check_shard(shard, self.n)
         self.sources = check_sources(sources)
         self.poisson_inputs, self.stimuli = check_inputs(
             inputs, self.populations if shard is None else shard.populations)
@@ -759,6 +759,10 @@ class Network:
         sources, the current and stored states) to an .npz file; sparseprop.load_network
         reads it back and continues with the same spikes (sparseprop.storage)."""
         from .storage import save_network
+        if self.shard is not None:
+            raise ModelError("this network is one process's part of a distributed network, "
+                             "which cannot be saved as a network; save its results "
+                             "(result.save) or build the network in one process to save it")
         return save_network(self, path)
 
     def store(self, name="default"):

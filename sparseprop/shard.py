@@ -23,6 +23,23 @@ Shard.__doc__ = """Process `rank` of `size` owns neurons lo..hi-1 of `total`; `p
 name -> slice of the whole network's neuron indices."""
 
 
+def check_shard(shard, n):
+    """`shard` (None, or a Shard of n neurons with consistent fields, checked again: it may have
+    been built by hand), or ModelError."""
+    if shard is None:
+        return None
+    fields = shard[:5] if isinstance(shard, Shard) else ()
+    ints = len(fields) == 5 and all(isinstance(v, (int, np.integer)) and not isinstance(
+        v, (bool, np.bool_)) for v in fields)
+    if not (ints and 0 <= shard.rank < shard.size and 0 <= shard.lo < shard.hi <= shard.total
+            and shard.hi - shard.lo == n and isinstance(shard.populations, dict) and all(
+                isinstance(s, slice) for s in shard.populations.values())):
+        raise ModelError(f"shard = {shard!r:.80}: give a sparseprop.shard.Shard (rank < size, "
+                         f"0 <= lo < hi <= total, hi - lo = n = {n}, populations name -> slice) "
+                         f"as sparseprop.shard.shard_of makes it, or None")
+    return shard
+
+
 def blocks(total, size):
     """The first neuron of each of `size` processes' blocks, and the end: block r is
     bounds[r]..bounds[r+1]-1 (sizes differ by at most 1)."""

@@ -226,3 +226,17 @@ def test_distributed_edge_cases_equal_the_plain_engine(case):
     np.testing.assert_array_equal(ra.source_i, rb.source_i)
     if case == "no synapses":
         assert a.window == np.inf and a.comm.windows == 1
+
+
+def test_a_hand_made_shard_is_checked_and_a_shard_is_not_saved_as_a_network(tmp_path):
+    from sparseprop import Network
+    from sparseprop.connectivity import CSR
+    table = CSR(10, np.zeros(11, np.int64), np.zeros(0, np.int32), weight=0.1, n_post=5,
+                delay=1.0)
+    good = shard_of(0, 2, 10, {})
+    net = Network("lif", 5, table, seed=1, shard=good)
+    assert net.run(5.0).n == 5
+    expect(lambda: net.save(tmp_path / "net.npz"), "cannot be saved as a network")
+    for bad in ("shard", good._replace(hi=7), good._replace(rank=2), good._replace(lo=True),
+                good._replace(populations=[1])):
+        expect(lambda: Network("lif", 5, table, seed=1, shard=bad), "sparseprop.shard.Shard")
