@@ -1,11 +1,14 @@
 """Building a stored network: wall time of `recipe.build(n)` for fixed out- and in-degree,
-K = 100 (the compiled samplers plus the table's checks), medians of `repeat` after one warm-up.
+K = 100 (the compiled samplers plus the table's checks), medians of `repeat` after one warm-up;
+and the peak memory of one more build (tracemalloc, which sees numpy's and numba's arrays)
+over the size of the table it made (indices and row pointers; issue 16 asks <= 1.5).
 
     python benchmarks/construction.py [--sizes 1e5,1e6] [--repeat 3]
 """
 import argparse
 import statistics
 import time
+import tracemalloc
 
 import sparseprop as spp
 
@@ -26,17 +29,25 @@ def measure(sizes, repeat, log=print):
                 csr = recipe(K, -0.1, seed=1).build(n)
                 times.append(time.perf_counter() - start)
                 del csr
-            rows.append((name, n, statistics.median(times)))
+            tracemalloc.start()
+            csr = recipe(K, -0.1, seed=1).build(n)
+            peak = tracemalloc.get_traced_memory()[1] / (csr.indices.nbytes + csr.indptr.nbytes)
+            tracemalloc.stop()
+            del csr
+            rows.append((name, n, statistics.median(times), peak))
             log(f"{name}({K}) at N = {n:.0e}: {rows[-1][2]:.2f} s "
-                f"({rows[-1][2] / (n * K) * 1e9:.0f} ns per synapse)")
+                f"({rows[-1][2] / (n * K) * 1e9:.0f} ns per synapse), peak memory {peak:.2f}x "
+                f"the table")
     return rows
 
 
 def table(rows, repeat):
-    """Markdown: build times by recipe and size."""
-    lines = ["| recipe | N | build (s) | ns per synapse |", "|---|---|---|---|"]
-    for name, n, seconds in rows:
-        lines.append(f"| {name}({K}) | {n:.0e} | {seconds:.2f} | {seconds / (n * K) * 1e9:.0f} |")
+    """Markdown: build times and peak memory by recipe and size."""
+    lines = ["| recipe | N | build (s) | ns per synapse | peak memory / table |",
+             "|---|---|---|---|---|"]
+    for name, n, seconds, peak in rows:
+        lines.append(f"| {name}({K}) | {n:.0e} | {seconds:.2f} | "
+                     f"{seconds / (n * K) * 1e9:.0f} | {peak:.2f} |")
     lines.append("")
     lines.append(f"Medians of {repeat}, one thread.")
     return "\n".join(lines)
