@@ -228,7 +228,7 @@ class Result:
                 fields[f"state_neurons_{k}"] = traces[2][name]
         part = getattr(self, "part", None)   # one process's part of a distributed run
         if part is not None:
-            fields["part"] = np.array(part, np.int64)
+            fields["part"] = _check_part(part, self.n, "Result.save")
         if populations:
             fields["population_names"] = np.array(list(populations))
             fields["population_bounds"] = np.array(
@@ -362,13 +362,22 @@ def _load(path):
     except ModelError as exc:
         raise ModelError(f"the result file {path} is inconsistent: {exc}") from None
     if "part" in fields:
-        part = fields["part"]
-        if part.shape != (4,) or part.dtype.kind not in "iu" or not (
-                0 <= part[0] < part[1] and 0 <= part[2] < part[3] <= result.n):
-            raise ModelError(f"the result file {path} is inconsistent (its 'part' is not a "
-                             f"process's rank, count and neurons)")
-        result.part = tuple(int(x) for x in part)
+        result.part = tuple(int(x) for x in _check_part(
+            fields["part"], result.n, f"the result file {path} is inconsistent:"))
     return result
+
+
+def _check_part(part, n, where):
+    """A distributed run's part (rank, size, lo, hi) as an int64 array, or ModelError."""
+    try:
+        array = np.asarray(part)
+    except (TypeError, ValueError):
+        array = np.empty(0)
+    if not (array.shape == (4,) and array.dtype.kind in "iu" and 0 <= array[0] < array[1]
+            and 0 <= array[2] < array[3] <= n):
+        raise ModelError(f"{where} part = {part!r:.60} is not a process's (rank, size, first "
+                         f"neuron, end) with rank < size and 0 <= first < end <= n = {n}")
+    return array.astype(np.int64)
 
 
 def _scalar(array, name, path):

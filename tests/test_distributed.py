@@ -68,6 +68,9 @@ def test_the_windowed_run_equals_the_plain_engine(name, tmp_path):
     expect(lambda: load_result(tmp_path / "two.npz"), "not those of one run of 2 processes")
     expect(lambda: load_result([tmp_path / "run.part0of1.npz", tmp_path / "run.part0of1.npz"]),
            "each once")
+    for bad in ((0, 1, 0), (2, 1, 0, 10), ("a", 1, 0, 10), (0, 1, 5, 5000)):
+        b.part = bad
+        expect(lambda: b.save(tmp_path / "bad.npz"), "is not a process's (rank, size")
 
 
 def test_a_shard_numbers_its_senders_and_keeps_its_columns():
