@@ -32,6 +32,7 @@ import time
 import numpy as np
 
 from . import units
+from .engine.driver import _PROGRESS_AFTER
 from .engine.windows import Windows
 from .errors import ModelError
 from .network import check_run_arguments
@@ -204,6 +205,10 @@ class DistributedNetwork:
             raise ModelError(f"{name} = {value!r:.60}: distributed runs use the sparse engine "
                              f"without tapes or state monitors; for {name}, run the network in "
                              f"one process (build_network(..., distributed=False))")
+        if not (progress is None or isinstance(progress, (bool, np.bool_))):
+            raise ModelError(f"progress = {progress!r:.60}: give True, False or None (when "
+                             f"stderr is a terminal)")
+        progress = sys.stderr.isatty() if progress is None else bool(progress)
         local, shard, n_sources = self.local, self.shard, self.local.n_sources
         local._check_table(local.csr.validate())
         local._check_state(local.current)
@@ -215,7 +220,7 @@ class DistributedNetwork:
         own = shard.hi - shard.lo
         emitted = local.current.emitted
         spikes, sources = [], []
-        k = 1
+        k, total, shown = 1, 0, 0.0
         while True:
             t_end = min(windows.t_base + k * self.window, t_stop)
             error, rows, sent = None, np.empty(0, np.int64), np.empty(0)
@@ -234,9 +239,14 @@ class DistributedNetwork:
             emitted += s.size
             spikes.append((senders[neuron], windows.t_base + sent[neuron]))
             sources.append((senders[~neuron] - self.n, windows.t_base + sent[~neuron]))
+            total += every_s.size
+            if progress and self.rank == 0:   # (wall time decides only what is printed)
+                shown = _progress(shown, compiled, t_start, t_end, t_stop, total)
             if t_end >= t_stop:
                 break
             k += 1
+        if shown:
+            print(file=sys.stderr)
         end = windows.finish(t_stop)
         local.current = end
         phase = np.full(self.n, np.nan)
@@ -253,6 +263,21 @@ class DistributedNetwork:
                                                                  self.neurons, self.comm)
         result.part = (self.rank, self.size, shard.lo, shard.hi)
         return result
+
+
+def _progress(shown, began, t_start, t_end, t_stop, spikes):
+    """Print a progress line to stderr after a few seconds (as the one-process driver), at most
+    once a second and at the end; returns when it last printed (0.0: not yet)."""
+    now = time.perf_counter()
+    if now - began < _PROGRESS_AFTER or now - shown < 1.0 and t_end < t_stop:
+        return shown
+    done = (t_end - t_start) / (t_stop - t_start) if t_stop > t_start else 1.0
+    elapsed = now - began
+    print(f"\r  {100 * done:5.1f}%  {spikes} spikes (every process), "
+          f"{(t_end - t_start) / elapsed:.3g} ms simulated per s, {elapsed:.1f} s, ETA "
+          f"{elapsed * (1 - done) / max(done, 1e-12):.0f} s   ", end="", file=sys.stderr,
+          flush=True)
+    return now
 
 
 class ShardResult(Result):

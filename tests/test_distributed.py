@@ -243,3 +243,15 @@ def test_a_hand_made_shard_is_checked_and_a_shard_is_not_saved_as_a_network(tmp_
     for bad in ("shard", good._replace(hi=7), good._replace(rank=2), good._replace(lo=True),
                 good._replace(populations=[1])):
         expect(lambda: Network("lif", 5, table, seed=1, shard=bad), "sparseprop.shard.Shard")
+
+
+def test_a_long_distributed_run_shows_its_progress(capsys, monkeypatch):
+    import sparseprop.distributed as distributed
+    monkeypatch.setattr(distributed, "_PROGRESS_AFTER", 0.0)
+    net = mpi_runs.mixed(True)
+    expect(lambda: net.run(10.0, progress="yes"), "progress = 'yes'")
+    net.run(100.0, progress=True)
+    line = capsys.readouterr().err
+    assert "100.0%" in line and "ms simulated per s" in line
+    net.run(10.0, progress=False)
+    assert capsys.readouterr().err == ""
