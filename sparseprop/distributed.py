@@ -36,7 +36,7 @@ from .engine.driver import _PROGRESS_AFTER
 from .engine.windows import Windows
 from .errors import ModelError
 from .network import check_run_arguments
-from .result import Result, part_path
+from .result import Result, merged, part_path
 from .shard import global_senders, launched, local_rows
 
 # windows are this much shorter than the smallest delay, so that a spike's arrival is after
@@ -295,17 +295,6 @@ class ShardResult(Result):
     def gather(self):
         """On process 0, one Result of every process's spikes, sorted by time, then neuron
         (every process must call it); None on the others."""
-        parts = self.comm.gather((self.i, self.t, self.final_phase[self.neurons], self.neurons))
-        if parts is None:
-            return None
-        i = np.concatenate([p[0] for p in parts])
-        t = np.concatenate([p[1] for p in parts])
-        order = np.lexsort((i, t))
-        phase = np.full(self.n, np.nan)
-        for _, _, part, where in parts:
-            phase[where] = part
-        result = Result(i[order], t[order], self.n, self.t_start, self.t_end, phase,
-                        self.engine, self.wall_time, populations=self.populations)
-        result.source_i, result.source_t = self.source_i, self.source_t
-        result.sources, result.compile_time = self.sources, self.compile_time
-        return result
+        lo, hi = self.neurons.start, self.neurons.stop
+        pieces = self.comm.gather((self.i, self.t, self.final_phase[lo:hi], lo, hi))
+        return None if pieces is None else merged(self, pieces, self.wall_time)

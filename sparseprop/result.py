@@ -276,16 +276,26 @@ def _whole(results, where):
         raise ModelError(f"{where}: the parts are not those of one run of {size} processes "
                          f"(ranks {sorted(p[0] for p in parts)}, each once, with the same "
                          f"network and times)")
-    i = np.concatenate([r.i for r in results])
-    t = np.concatenate([r.t for r in results])
+    return merged(first, [(r.i, r.t, r.final_phase[lo:hi], lo, hi)
+                          for r, (_, _, lo, hi) in zip(results, parts)],
+                  max(r.wall_time for r in results))
+
+
+def merged(first, pieces, wall_time):
+    """One Result of a distributed run's pieces (spikes i, t, and final phases of neurons
+    lo..hi-1 of each process): spikes sorted by time, then neuron; the run's other fields and
+    its source spikes (the same in every process) from `first`, one process's result."""
+    i = np.concatenate([p[0] for p in pieces])
+    t = np.concatenate([p[1] for p in pieces])
     order = np.lexsort((i, t))
     phase = np.full(first.n, np.nan)
-    for r, (_, _, lo, hi) in zip(results, parts):
-        phase[lo:hi] = r.final_phase[lo:hi]
+    for _, _, part, lo, hi in pieces:
+        phase[lo:hi] = part
     whole = Result(i[order], t[order], first.n, first.t_start, first.t_end, phase,
-                   first.engine, max(r.wall_time for r in results),
-                   populations=first.populations)
+                   first.engine, wall_time, populations=first.populations)
     whole.source_i, whole.source_t = first.source_i, first.source_t
+    whole.sources = getattr(first, "sources", None)
+    whole.compile_time = getattr(first, "compile_time", 0.0)
     return whole
 
 
