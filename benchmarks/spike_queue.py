@@ -13,9 +13,13 @@ import time
 import numba
 import numpy as np
 
+from sparseprop.connectivity import CSR
 from sparseprop.engine.queue import (QSIZE, new_queue, no_entries, queue_pop, queue_push,
                                      queue_replace, queue_root, queue_time, refill)
 from sparseprop.engine.status import COUNTERS
+from sparseprop.engine.synapses import synapses
+
+ONE_SYNAPSE = synapses(CSR(1, [0, 1], [0], weight=0.0))   # (what refill reads targets from)
 
 K = 100
 
@@ -48,11 +52,11 @@ def measure(rows, gap, repeat, log=print):
     """(ns per delivery, spikes in flight at the end) on `rows` rows."""
     delays = np.sort(np.random.default_rng(1).uniform(0.5, 3.0, (rows, K)), axis=1).ravel()
     queue, counters = new_queue(1 << 15), np.zeros(len(COUNTERS), np.int64)
-    refill(queue, counters, no_entries(), np.zeros(1, np.int64))
+    refill(queue, counters, no_entries(), ONE_SYNAPSE)
     _trace(queue, counters, delays, 1000, gap, 0)
     times = []
     for seed in range(repeat):
-        refill(queue, counters, no_entries(), np.zeros(1, np.int64))
+        refill(queue, counters, no_entries(), ONE_SYNAPSE)
         start = time.perf_counter()
         deliveries = _trace(queue, counters, delays, 100_000, gap, seed)
         times.append((time.perf_counter() - start) / deliveries)

@@ -13,7 +13,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-from .engine.driver import Run, synapses
+from .engine.driver import Run
+from .engine.synapses import synapses
 from .engine.inputs import LIST, STEP
 from .engine.queue import new_queue
 from .engine.status import STOP_CASCADE, STOP_FULL, STOP_NAN, STOP_RANGE, STOP_TIME

@@ -41,9 +41,10 @@ import numba
 import numpy as np
 
 from . import memory, units
+from .engine.synapses import CANDIDATES, K, KEY, POST_LO, PRE_HI, PRE_LO, SAME, synapses, targets
 from .errors import ModelError
 
-__all__ = ["CSR", "Connectivity", "fixed_outdegree", "fixed_indegree", "erdos_renyi",
+__all__ = ["CSR", "Procedural", "Connectivity", "fixed_outdegree", "fixed_indegree", "erdos_renyi",
            "from_edges", "from_networkx"]
 
 _MAX_N = 2**31 - 1  # indices are int32
@@ -265,6 +266,152 @@ class CSR:
         return f"CSR(n={self.n}{post}, nnz={self.nnz}, {w}, {d})"
 
 
+# ----------------------------------------------------------------------------- procedural tables
+#
+# A Procedural table is a CSR whose rows are not kept: the synapses of
+# fixed_outdegree(..., procedural=True), drawn again at every spike by the loops
+# (sparseprop.engine.synapses) where a stored table would be read. Anything that needs the
+# synapses as arrays (indptr, indices, synapses(), per-synapse gradients of a large table)
+# gets the materialised table, the same synapses stored (`stored()`, checked against the
+# available memory first).
+
+_PIECE = 1 << 22   # synapses drawn per piece when a table is materialised
+
+
+def _key_of(seed):
+    """The generator key (int64 bits of a uint64) of a recipe's seed (None: fresh entropy)."""
+    sequence = np.random.SeedSequence(None if seed is None else int(seed))
+    return int(sequence.generate_state(1, dtype=np.uint64).view(np.int64)[0])
+
+
+class Procedural(CSR):
+    """Synapses of `n` senders into `n_post` neurons, drawn, not stored: senders pre_lo ..
+    pre_hi - 1 have k synapses each, to neurons post_lo .. post_lo + m - 1 (m candidates, the
+    sender itself left out when `same`: then m is the population's size - 1); `key` the
+    generator's key; one shared `weight` and `delay`. `stored()` is the same table as a CSR."""
+
+    __slots__ = ("k", "key", "pre_lo", "pre_hi", "post_lo", "same", "proc", "_stored")
+
+    def __init__(self, n, n_post, k, key, pre_lo, pre_hi, post_lo, candidates, same, weight,
+                 delay):
+        self.n = _check_n(n, "Procedural")
+        self.n_post = _check_n(n_post, "Procedural", "n_post, the number of postsynaptic neurons")
+        self.k, self.key, self.same = int(k), int(key), bool(same)
+        self.pre_lo, self.pre_hi, self.post_lo = int(pre_lo), int(pre_hi), int(post_lo)
+        self.weight = _check_scalar_weight(weight, "Procedural")
+        self.delay = _check_scalar_delay(delay, "Procedural: the shared delay")
+        self.weights = self.delays = self.ports = None
+        if not (0 <= self.pre_lo <= self.pre_hi <= self.n and self.k >= 0 and (
+                self.k == 0 or 0 < candidates and self.post_lo + candidates + self.same
+                <= self.n_post)):
+            raise ModelError(f"Procedural: rows {pre_lo}..{pre_hi} of {n}, {k} synapses each, "
+                             f"into {candidates} of neurons {post_lo}.. of {n_post}: out of "
+                             f"range")
+        self.proc = np.zeros(7, np.int64)
+        self.proc[[K, KEY, PRE_LO, PRE_HI, POST_LO, CANDIDATES, SAME]] = (
+            self.k, self.key, self.pre_lo, self.pre_hi, self.post_lo, candidates, self.same)
+        self._stored = None
+
+    @property
+    def candidates(self):
+        """How many neurons each synapse's target is drawn from."""
+        return int(self.proc[CANDIDATES])
+
+    def placed(self, n, n_post, pre_shift=0, post_shift=0):
+        """The same synapses in a table of n senders into n_post neurons, the senders
+        numbered pre_shift higher and the targets post_shift higher."""
+        return Procedural(n, n_post, self.k, self.key, self.pre_lo + pre_shift,
+                          self.pre_hi + pre_shift, self.post_lo + post_shift, self.candidates,
+                          self.same, self.weight, self.delay)
+
+    @property
+    def nnz(self):
+        """Number of synapses."""
+        return (self.pre_hi - self.pre_lo) * self.k
+
+    def out_degree(self):
+        """Number of synapses leaving each neuron (int64 array of length n)."""
+        degree = np.zeros(self.n, np.int64)
+        degree[self.pre_lo:self.pre_hi] = self.k
+        return degree
+
+    @property
+    def max_delay(self):
+        """The delay of every synapse in ms (0.0 when there are no synapses)."""
+        return self.delay if self.nnz else 0.0
+
+    def stored(self):
+        """This table materialised: a CSR with the same synapses in the same order (12 bytes
+        per synapse; a ModelError first when they do not fit in the available memory)."""
+        if self._stored is None:
+            nnz = self.nnz
+            memory.require(4 * nnz + 8 * (self.n + 1) + 8 * _PIECE,
+                           f"materialising a procedural table of {nnz:,} synapses",
+                           lambda free: "keep it procedural: this needs the synapses as "
+                                        "arrays (per-synapse weights, delays or gradients, "
+                                        "indptr/indices); use fewer neurons")
+            rows = self.pre_hi - self.pre_lo
+            indptr = np.clip(np.arange(self.n + 1, dtype=np.int64) - self.pre_lo, 0,
+                             rows) * self.k
+            indices = np.empty(nnz, np.int32)
+            syn = synapses(self)
+            for lo in range(0, nnz, _PIECE):
+                hi = min(nnz, lo + _PIECE)
+                out = np.empty(hi - lo, np.int64)
+                targets(syn, np.arange(lo, hi, dtype=np.int64), out)
+                indices[lo:hi] = out
+            self._stored = CSR(self.n, indptr, indices, weight=self.weight, n_post=self.n_post,
+                               delay=self.delay)
+        return self._stored
+
+    @property
+    def indptr(self):
+        return self.stored().indptr
+
+    @property
+    def indices(self):
+        return self.stored().indices
+
+    def weight_array(self):
+        """The weight of every synapse (a ModelError when they do not fit in memory)."""
+        memory.require(8 * self.nnz, f"the weights of {self.nnz:,} procedural synapses",
+                       lambda free: "keep the shared weight")
+        return np.full(self.nnz, self.weight)
+
+    def delay_array(self):
+        """The delay of every synapse in ms (a ModelError when they do not fit in memory)."""
+        memory.require(8 * self.nnz, f"the delays of {self.nnz:,} procedural synapses",
+                       lambda free: "keep the shared delay")
+        return np.full(self.nnz, self.delay)
+
+    def in_degree(self):
+        return self.stored().in_degree()
+
+    def columns(self, lo, hi):
+        return self.stored().columns(lo, hi)
+
+    def synapses(self):
+        return self.stored().synapses()
+
+    def validate(self):
+        """Check the fields (O(1): nothing is stored) and return the table."""
+        if not (isinstance(self.proc, np.ndarray) and self.proc.dtype == np.int64
+                and self.proc.shape == (7,) and self.weights is None and self.delays is None
+                and self.ports is None
+                and tuple(self.proc[[K, KEY, PRE_LO, PRE_HI, POST_LO, SAME]]) == (
+                    self.k, self.key, self.pre_lo, self.pre_hi, self.post_lo, self.same)):
+            raise ModelError("Procedural: a procedural table's fields were changed by hand; "
+                             "build it again from its recipe")
+        _check_scalar_weight(self.weight, "Procedural")
+        _check_scalar_delay(self.delay, "Procedural: the shared delay")
+        return self
+
+    def __repr__(self):
+        return (f"Procedural(n={self.n}, n_post={self.n_post}, rows {self.pre_lo}.."
+                f"{self.pre_hi - 1} x k={self.k}, weight={self.weight:g}, "
+                f"delay={self.delay:g})")
+
+
 # ----------------------------------------------------------------------------- recipes
 
 class Connectivity:
@@ -366,7 +513,7 @@ class Connectivity:
         return f"Connectivity({self.kind}: {_short(self.params)})"
 
 
-def fixed_outdegree(k, weight, seed=None, delay=0.0):
+def fixed_outdegree(k, weight, seed=None, delay=0.0, procedural=False):
     """Every neuron projects to exactly k distinct other neurons (no autapses, no repeats).
 
     Targets are uniform among the other n-1 neurons, sorted ascending within a row (the
@@ -377,15 +524,28 @@ def fixed_outdegree(k, weight, seed=None, delay=0.0):
     `delay` (keyword): the synaptic delay in ms, a finite number >= 0 shared by all synapses,
     or an array with one delay per synapse in the order of a weight array (checked at build);
     rows are then stored sorted by delay (see `CSR`).
+    `procedural=True`: nothing is stored; each spike's k targets are drawn again from (seed,
+    synapse number) by a counter-based generator (a `Procedural` table: 0 bytes per synapse,
+    so networks far beyond memory run). A different draw from the stored one: the k targets are
+    independent, uniform among the n - 1 other neurons, so one neuron may reach another twice
+    (about k^2 / 2n repeats per row; NEST's fixed_outdegree with allow_multapses=True); the
+    weight and the delay are then one number each.
     """
     where = "fixed_outdegree"
     k = _check_k(k, where)
     w = _check_weight(weight, where)
     _check_seed(seed, where)
     d = _check_delay(delay, where)
+    procedural = _check_procedural(procedural, where, w, d)
 
     def builder(n_pre, n_post, same, columns=None):
         _check_k_vs_partners(k, n_pre, n_post, same, where, "n_post")
+        if procedural:
+            if columns is not None:
+                raise ModelError(f"{where}(procedural=True): a distributed network's processes "
+                                 f"each store their part of the table; give procedural=False")
+            return Procedural(n_pre, n_post, k, _key_of(seed), 0, n_pre, 0, n_post - bool(same),
+                              same, w, d)
         count = _count_text("n_pre", n_pre, k, same)
         c0, c1 = columns or (0, n_post)
         nnz = n_pre * k            # the synapses kept: all, or those into c0..c1-1, about
@@ -405,10 +565,11 @@ def fixed_outdegree(k, weight, seed=None, delay=0.0):
         return _block(n_pre, c1 - c0, indptr, indices, w, weights, d, delays)
 
     return _with_units(_restricting(Connectivity(
-        where, {"k": k, "weight": w, "delay": d, "seed": seed}, builder)), weight)
+        where, {"k": k, "weight": w, "delay": d, "seed": seed, "procedural": procedural},
+        builder)), weight)
 
 
-def fixed_indegree(k, weight, seed=None, delay=0.0):
+def fixed_indegree(k, weight, seed=None, delay=0.0, procedural=False):
     """Every neuron receives from exactly k distinct other neurons (no autapses, no repeats).
 
     Sources are uniform among the other n-1 neurons; the table is stored by presynaptic neuron,
@@ -421,6 +582,7 @@ def fixed_indegree(k, weight, seed=None, delay=0.0):
     rows are then stored sorted by delay (see `CSR`).
     """
     where = "fixed_indegree"
+    _no_procedural(procedural, where, "each neuron's k sources")
     k = _check_k(k, where)
     w = _check_weight(weight, where)
     _check_seed(seed, where)
@@ -450,7 +612,7 @@ def fixed_indegree(k, weight, seed=None, delay=0.0):
         where, {"k": k, "weight": w, "delay": d, "seed": seed}, builder)), weight)
 
 
-def erdos_renyi(p, weight, seed=None, delay=0.0):
+def erdos_renyi(p, weight, seed=None, delay=0.0, procedural=False):
     """Each ordered pair (i, j), i != j, is a synapse i -> j independently with probability p.
 
     Between two populations (`build_between(n_pre, n_post, False)`) every one of the
@@ -463,6 +625,7 @@ def erdos_renyi(p, weight, seed=None, delay=0.0):
     delays: from_edges(..., delay=array) in the same way).
     """
     where = "erdos_renyi"
+    _no_procedural(procedural, where, "each neuron's random number of targets")
     if isinstance(p, (bool, np.bool_)) or not isinstance(p, numbers.Real) or not 0 <= p <= 1:
         raise ModelError(f"{where}: p must be a probability, a number in [0, 1]; got {p!r:.60}")
     p = float(p)
@@ -672,7 +835,9 @@ def _fits(where, k, rows, nnz, w, d, scratch):
             return (f"at most about {max(0, free - scratch) // per_synapse:,} synapses fit: give "
                     f"fewer neurons or a smaller p")
         return (f"at most about {max(0, free - scratch) // per_row:,} neurons with k = {k} fit: "
-                f"give fewer neurons or synapses per neuron")
+                f"give fewer neurons or synapses per neuron" + (
+                    ", or fixed_outdegree(..., procedural=True), which stores no synapse"
+                    if where == "fixed_outdegree" else ""))
     memory.require(nnz * per_synapse + 8 * (rows + 1) + scratch,
                    f"{where}: a table of {nnz:,} synapses", fits)
 
@@ -744,6 +909,26 @@ def _check_k_vs_partners(k, n_pre, n_post, same, where, partners):
 def _count_text(name, rows, k, same):
     """How a weight array's required length is explained: "n*k = 10*3" within one population."""
     return f"{'n' if same else name}*k = {rows}*{k}"
+
+
+def _check_procedural(procedural, where, w, d):
+    """procedural as a bool; ModelError for anything else, or with per-synapse values."""
+    if not isinstance(procedural, (bool, np.bool_)):
+        raise ModelError(f"{where}: procedural must be True or False; got {procedural!r:.60}")
+    if procedural and (isinstance(w, np.ndarray) or isinstance(d, np.ndarray)):
+        raise ModelError(f"{where}(procedural=True): a procedural table stores nothing per "
+                         f"synapse, so the weight and the delay must be one number each; give "
+                         f"procedural=False for per-synapse values")
+    return bool(procedural)
+
+
+def _no_procedural(procedural, where, what):
+    """ModelError for procedural=True in a recipe that cannot draw a spiker's targets alone."""
+    if procedural is not False:
+        raise ModelError(f"{where}: procedural=True draws each spiker's targets from (seed, "
+                         f"spiker) at every spike, but {what} cannot be drawn that way (a row "
+                         f"would depend on other rows); use fixed_outdegree(k, weight, seed, "
+                         f"procedural=True), or procedural=False (the default)")
 
 
 def _check_seed(seed, where):

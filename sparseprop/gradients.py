@@ -5,7 +5,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .connectivity import _plain, _real_array
-from .engine.driver import synapses
+from .engine.synapses import synapses
 from .engine.inputs import DRIVE, STEP
 from .errors import ModelError
 

@@ -17,7 +17,8 @@ import re
 
 import numpy as np
 
-from .connectivity import _MAX_N, CSR, Connectivity, _check_n, _check_seed, _real_array
+from .connectivity import (_MAX_N, CSR, Connectivity, Procedural, _check_n, _check_seed,
+                           _real_array)
 from . import units
 from .errors import ModelError
 from .result import label
@@ -172,6 +173,8 @@ def build_network(model, populations, projections=(), seed=None, inputs=None,
                  columns=(lo, hi) if shard is not None else None)
     if shard is not None:   # rows: this process's neurons, the sources, the other neurons
         csr = shard_table(csr, shard, senders - n)
+    elif sources and isinstance(csr, Procedural):
+        csr = csr.placed(senders, n)
     elif sources:   # rows for every sender, targets among the neurons only
         csr = CSR(senders, csr.indptr, csr.indices, csr.weights, weight=csr.weight, n_post=n,
                   delays=csr.delays, delay=csr.delay, ports=csr.ports)
@@ -424,7 +427,7 @@ def _merge(n, slices, projections, port_of, columns=None):
     working memory beside the result. port_of: each projection's port index (per-synapse
     ports when any is not 0)."""
     lo, hi = columns if columns is not None else (0, n)
-    blocks = []
+    blocks, drawn = [], []   # drawn: the projections with a Procedural table
     for q, port in zip(projections, port_of):
         a, b = slices[q.pre], slices[q.post]
         c0, c1 = max(lo, b.start) - b.start, min(hi, b.stop) - b.start   # its columns here
@@ -447,7 +450,25 @@ def _merge(n, slices, projections, port_of, columns=None):
                              f"{block!r:.60}, not a CSR from {n_pre} to {width} neurons")
         if restrict and own:
             block = block.columns(c0, c1)
+        if isinstance(block, Procedural):
+            drawn.append(q)
         blocks.append((a, slice(b.start + c0 - lo, b.start + c1 - lo), block, port))
+    if drawn and columns is not None:
+        raise ModelError(f"projection {drawn[0].pre} -> {drawn[0].post} is procedural: a "
+                         f"distributed network's processes each store their part of the "
+                         f"table; give its recipe procedural=False")
+    if drawn and len(projections) > 1:
+        q = drawn[0]
+        raise ModelError(f"projection {q.pre} -> {q.post} is procedural: a procedural table "
+                         f"must be the network's only projection (its rows are drawn, so they "
+                         f"cannot be merged with other rows); give its recipe "
+                         f"procedural=False, or drive the network with PoissonInput")
+    if drawn:
+        a, b, block, port = blocks[0]
+        if port:
+            raise ModelError(f"projection {drawn[0].pre} -> {drawn[0].post} is procedural: it "
+                             f"reaches the first input port only; give procedural=False")
+        return block.placed(n, n, a.start, b.start)
     # within a row, targets ascend by post population (laid out in order), then by projection
     blocks.sort(key=lambda item: item[1].start)           # stable: projection order kept
     degree = np.zeros(n, np.int64)

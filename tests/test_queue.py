@@ -7,7 +7,11 @@ from hypothesis import strategies as st
 
 from sparseprop.engine.queue import (QSIZE, entries, new_queue, no_entries, queue_pop,
                                      queue_push, queue_replace, queue_root, queue_time, refill)
+from sparseprop.connectivity import CSR
 from sparseprop.engine.status import COUNTERS
+from sparseprop.engine.synapses import synapses
+
+ONE_SYNAPSE = synapses(CSR(1, [0, 1], [0], weight=0.0))   # (what refill reads targets from)
 
 times = st.sampled_from([0.0, 0.5, 0.5, 1.0, 1.0, 1.0, 2.0, 3.5])
 # an operation: push a spike arriving `later` after the current time, or deliver the next
@@ -17,7 +21,7 @@ operations = st.lists(st.tuples(st.booleans(), st.one_of(st.none(), times)), max
 
 def _run(initial, ops, capacity=64):
     queue, counters = new_queue(capacity), np.zeros(len(COUNTERS), np.int64)
-    refill(queue, counters, no_entries(), np.zeros(1, np.int64))
+    refill(queue, counters, no_entries(), ONE_SYNAPSE)
     want, now, seq = [], 0.0, 0   # [time, seq, syn] of every spike in flight
     for t in initial:
         queue_push(queue, counters, False, t, seq, 0, seq, 0.0, 0)

@@ -12,16 +12,14 @@ import signal
 import sys
 import threading
 import time
-from collections import namedtuple
 
 import numpy as np
 
 from ..errors import ModelError
 from . import heap
 from .queue import QSIZE, entries, new_queue, refill
+from .synapses import sender_of, synapses
 from .status import COUNTERS, STOP_CASCADE, STOP_FULL, STOP_NAN, STOP_RANGE, STOP_TIME
-
-Synapses = namedtuple("Synapses", "indptr indices weights weight delays delay ports")
 
 _CHUNK = 1 << 17          # at most this many spikes per call into the compiled loop
 _PROGRESS_AFTER = 3.0     # seconds of wall time before a progress line appears
@@ -44,17 +42,6 @@ def interrupt():
         yield flag
     finally:
         signal.signal(signal.SIGINT, previous)
-
-
-def synapses(csr):
-    """The loops' view of a CSR table (shared weight/delay: empty per-synapse arrays)."""
-    empty = np.empty(0)
-    return Synapses(csr.indptr, csr.indices,
-                    csr.weights if csr.weights is not None else empty,
-                    float(csr.weight) if csr.weights is None else 0.0,
-                    csr.delays if csr.delays is not None else empty,
-                    float(csr.delay) if csr.delays is None else 0.0,
-                    csr.ports if csr.ports is not None else np.empty(0, np.uint8))
 
 
 def chunk_work(n, engine):
@@ -118,7 +105,7 @@ class Run:
         inflight = state.queue
         refill(self.queue, self.counters, inflight._replace(time=inflight.time - shift,
                                                              sent=inflight.sent - shift),
-               self.syn.indices)
+               self.syn)
         self.inputs.next[:] -= shift
 
     def _call(self, out_i, out_t, tape, marks, work, t_stop):
@@ -140,7 +127,7 @@ class Run:
         if status == STOP_FULL and self.counters[QSIZE] == self.queue.time.size:
             content = entries(self.queue, self.counters, self.ring)   # grow the queue
             self.queue = new_queue(2 * self.queue.time.size)
-            refill(self.queue, self.counters, content, self.syn.indices)
+            refill(self.queue, self.counters, content, self.syn)
         return count, status
 
     def _tape(self, rows):
@@ -303,7 +290,7 @@ class Run:
         i, q = int(self.counters[_CULPRIT]), int(self.counters[_SYNAPSE])
         i += net.shard.lo if net.shard is not None else 0   # (a distributed run's number)
         if q >= 0:
-            j = int(np.searchsorted(net.csr.indptr, q, side="right") - 1)
+            j = int(sender_of(self.syn, q))
             weight = self.syn.weights[q] if self.syn.weights.size else self.syn.weight
             what = f"the input of weight {weight:g} from {net.sender_name(j)} at {t:g} ms to " \
                    f"neuron {i}"
@@ -330,4 +317,4 @@ def inputs_of(constant, next_input, input_who, input_ptr, input_rng):
                              ptr=input_ptr.copy(), rng=input_rng.copy())
 
 
-__all__ = ["Run", "chunk_work", "interrupt", "inputs_of", "synapses"]
+__all__ = ["Run", "chunk_work", "interrupt", "inputs_of"]

@@ -28,6 +28,7 @@ import numba
 import numpy as np
 
 from .status import COUNTERS
+from .synapses import row_start, target, targets
 
 QSIZE, QHEAD, QFREE = COUNTERS["QSIZE"], COUNTERS["QHEAD"], COUNTERS["QFREE"]
 
@@ -65,12 +66,12 @@ def no_entries():
                    np.empty(0, np.int64), np.empty(0))
 
 
-def refill(queue, counters, content, indices):
+def refill(queue, counters, content, syn):
     """Put `content` (Entries in delivery order) into `queue` (its capacity must hold them):
     slots 0..size-1, as a ring from position 0 or as a heap (sorted order is a valid heap);
-    `indices`: the synapses' targets."""
+    `syn`: the loops' Synapses (sparseprop.engine.synapses)."""
     size, capacity = content.time.size, queue.time.size
-    queue.target[:size] = indices[content.syn]
+    targets(syn, content.syn, queue.target[:size])
     queue.time[:size] = content.time
     queue.slot[:size] = np.arange(size)
     for field in ("seq", "syn", "sender", "sent"):
@@ -192,11 +193,11 @@ def queue_spikes(queue, counters, syn, senders, sent, seq0):
     earliest = np.inf
     for k in range(senders.size):
         j = senders[k]
-        s = syn.indptr[j]
-        if s < syn.indptr[j + 1]:
+        s = row_start(syn, j)
+        if s < row_start(syn, j + 1):
             time = sent[k] + (syn.delay if ring else syn.delays[s])
             earliest = min(earliest, time)
-            queue_push(queue, counters, ring, time, seq0 + k, s, j, sent[k], syn.indices[s])
+            queue_push(queue, counters, ring, time, seq0 + k, s, j, sent[k], target(syn, s))
     return earliest
 
 

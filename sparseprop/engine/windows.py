@@ -35,7 +35,7 @@ class Windows:
                                else run.syn.delay)
         order = np.lexsort((content.seq, time))
         refill(run.queue, run.counters, Entries(*(a[order] for a in content))._replace(
-            time=time[order]), run.syn.indices)
+            time=time[order]), run.syn)
         self.t_base = float(self.run.clock[0])   # the frame's origin, fixed for the run
         self.work = chunk_work(net.n, "sparse")
         self.out_i, self.out_t = np.empty(_CHUNK, np.int32), np.empty(_CHUNK)
@@ -70,7 +70,7 @@ class Windows:
         if size + rows.size > run.queue.time.size:   # room for one entry per spike
             content = entries(run.queue, run.counters, run.ring)
             run.queue = new_queue(max(2 * run.queue.time.size, size + rows.size))
-            refill(run.queue, run.counters, content, run.syn.indices)
+            refill(run.queue, run.counters, content, run.syn)
         earliest = queue_spikes(run.queue, run.counters, run.syn, rows, sent, seq0)
         run.counters[_EMITTED] = seq0 + rows.size
         if not self.t_base + earliest > t_end:
