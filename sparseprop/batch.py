@@ -14,10 +14,10 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 from .engine.driver import Run
-from .engine.synapses import synapses
 from .engine.inputs import LIST, STEP
 from .engine.queue import new_queue
 from .engine.status import STOP_CASCADE, STOP_FULL, STOP_NAN, STOP_RANGE, STOP_TIME
+from .engine.synapses import synapses
 from .errors import ModelError
 from .gradients import Gradients, check_autapses, period_gradients
 from .memory import require
@@ -264,10 +264,12 @@ class Batch:
         tape = (tapes, taped, marks, marked, net.revision, net.csr) if record_tape else None
         return BatchResult(net, samples, t0, t_stop, out_i, out_t, count, tape)
 
-    def backward(self, result, neurons, dloss_dfirst):
+    def backward(self, result, neurons, dloss_dfirst, dloss_dspikes=None):
         """Gradients of a loss of the first spike times of `neurons` in every sample of a
         recorded batch, given dL/d(first spike time) as (samples x len(neurons)) (0 where a
-        neuron did not fire). Returns a Gradients: weight, delay and parameters summed over
+        neuron did not fire), plus, if given, dloss_dspikes: dL/d(each spike time recorded in
+        result.times), of its shape (e.g. spike_count_regulariser's; 0 for the entries the
+        runs did not write). Returns a Gradients: weight, delay and parameters summed over
         the samples; source_t a list, per sample, of dL/d(each of its input spikes' times)
         in the order of result.senders[b] (its source entries)."""
         net = self.network
@@ -288,7 +290,15 @@ class Batch:
             raise ModelError(f"dloss_dfirst must be {B} x {neurons.size} finite numbers (one "
                              f"per sample and neuron); got shape {dfirst.shape}")
         where = result._first_positions(neurons)
-        dloss_dt = np.zeros(result.times.shape)
+        if dloss_dspikes is None:
+            dloss_dt = np.zeros(result.times.shape)
+        else:
+            dloss_dt = np.array(dloss_dspikes, dtype=np.float64)
+            if dloss_dt.shape != result.times.shape or not np.all(np.isfinite(dloss_dt)):
+                raise ModelError(f"dloss_dspikes must be finite numbers of the shape of "
+                                 f"result.times, {result.times.shape}; got shape "
+                                 f"{dloss_dt.shape}")
+            dloss_dt[~result.written()] = 0.0
         rows, cols = np.nonzero(where >= 0)
         np.add.at(dloss_dt, (rows, where[rows, cols]), dfirst[rows, cols])
         samples = result.samples

@@ -55,7 +55,8 @@ def _simulate(args):
         check_run_arguments(args.duration, args.max_spikes, args.engine)
         weight = args.weight if args.weight is not None else -args.j0 / max(args.k, 1) ** 0.5
         seed = args.net_seed if args.net_seed is not None else args.seed
-        recipe = fixed_outdegree(args.k, weight, seed=seed, delay=args.delay)
+        recipe = fixed_outdegree(args.k, weight, seed=seed, delay=args.delay,
+                                 procedural=args.procedural)
         if launched():   # under mpiexec: this process's part (sparseprop.distributed)
             net = build_network(model, [Population("N", args.n)],
                                 [Projection("N", "N", recipe)], seed=args.seed)
@@ -66,7 +67,8 @@ def _simulate(args):
         k = args.k
         setup = time.perf_counter() - start
         if getattr(net, "rank", 0) == 0:
-            print(f"{model.name}: N = {args.n}, K = {args.k}, w = {weight:g}, delay "
+            print(f"{model.name}: N = {args.n}, K = {args.k}"
+                  f"{' (procedural)' if args.procedural else ''}, w = {weight:g}, delay "
                   f"{args.delay:g} ms, engine {args.engine}" + (
                       f", {net.size} processes" if hasattr(net, "size") else "")
                   + f"; set-up {setup:.2f} s", flush=True)
@@ -168,6 +170,9 @@ def main(argv=None):
     sim.add_argument("--delay", type=float, default=0.0,
                      help="synaptic delay, ms (0; > 0 to run under mpiexec: one network over "
                           "several processes)")
+    sim.add_argument("--procedural", action="store_true",
+                     help="draw each spike's targets again instead of storing the synapses "
+                          "(fixed_outdegree(..., procedural=True): networks beyond memory)")
     sim.add_argument("--max-spikes", type=int, default=None, help="stop after this many spikes")
     sim.add_argument("--seed", type=int, default=1, help="seed of the initial phases (1)")
     sim.add_argument("--net-seed", type=int, default=None,

@@ -1,6 +1,7 @@
 """Losses of a batch of classifier runs, from the first spike times of the output neurons
 ((samples x outputs) arrays, ms from each run's start, inf for an output that did not fire):
-each returns the loss per sample and dL/d(first spike times).
+each returns the loss per sample and dL/d(first spike times); and a regulariser of how much
+neurons fire (spike_count_regulariser), from every spike of a batch's runs.
 
 Silent outputs never raise: an output that did not fire within the run counts as firing at the
 run's end (`duration`), and its time has no gradient (there is no spike to move). A sample
@@ -10,6 +11,7 @@ import numbers
 
 import numpy as np
 
+from .batch import BatchResult, _neurons, _population
 from .errors import ModelError
 from .train import _positive
 
@@ -52,9 +54,7 @@ def first_spike_cross_entropy(times, labels, duration, tau0=0.5, tau1=6.4, alpha
     output fire first, the second makes it fire early. Returns (loss per sample, dL/dt)."""
     duration = _positive(duration, "duration", "40.0 (ms)")
     tau0, tau1 = _positive(tau0, "tau0", "0.5 (ms)"), _positive(tau1, "tau1", "6.4 (ms)")
-    if isinstance(alpha, bool) or not isinstance(alpha, numbers.Real) or not (
-            np.isfinite(alpha) and alpha >= 0):
-        raise ModelError(f"alpha = {alpha!r:.40}: give a finite number >= 0")
+    alpha = _finite(alpha, "alpha", "3e-3")
     t, fired = _times(times, duration)
     labels = _labels(labels, t.shape[0], t.shape[1])
     rows = np.arange(t.shape[0])
@@ -84,4 +84,46 @@ def first_spike_time_loss(times, targets, duration):
     return 0.5 * np.sum(diff * diff, axis=1), np.where(fired, diff, 0.0)
 
 
-__all__ = ["first_spike_cross_entropy", "first_spike_time_loss", "predict"]
+def spike_count_regulariser(result, neurons, target, strength):
+    """A regulariser of how much `neurons` (indices, or a population name) fire in each run of
+    a batch (a sparseprop.batch.BatchResult of runs of duration T): per sample
+    strength / 2 * sum_n (c_n - target)^2 / len(neurons), where c_n is neuron n's time-weighted
+    spike count, the sum over its spikes of (1 - t / T) (t from the run's start): a spike
+    counts 1 at the start and less the later it comes, 0 at the end, so c_n moves continuously
+    with the spike times (a spike leaving or entering through the end of the run changes
+    nothing) and has an exact gradient. Descending it moves the spikes of a neuron above
+    `target` later (out of the run), those of a neuron below earlier. Returns (loss per sample,
+    dL/d(every spike time recorded in result.times), shaped like result.times, 0 elsewhere)."""
+    if not isinstance(result, BatchResult):
+        raise ModelError(f"result = {result!r:.60}: give the BatchResult of a batch run")
+    target = _finite(target, "target", "2.0 (weighted spikes per neuron and sample)")
+    strength = _finite(strength, "strength", "1e-3")
+    if isinstance(neurons, str):
+        block = _population(result.network, neurons)
+        neurons = np.arange(block.start, block.stop)
+    neurons = _neurons(neurons, result.network)
+    T = result.t_end - result.t_start
+    valid = result.written()
+    weight = np.where(valid, 1.0 - (result.times - result.t_start) / T, 0.0)
+    index = np.full(result.network.n + 1, -1, np.int64)   # neuron -> its column, or -1
+    index[neurons] = np.arange(neurons.size)
+    column = index[np.where(valid & (result.senders < result.network.n), result.senders, -1)]
+    counts = np.zeros((len(result), neurons.size))
+    rows = np.nonzero(column >= 0)
+    np.add.at(counts, (rows[0], column[rows]), weight[rows])
+    excess = counts - target
+    loss = 0.5 * strength * np.sum(excess * excess, axis=1) / neurons.size
+    grad = np.zeros(result.times.shape)
+    grad[rows] = -strength * excess[rows[0], column[rows]] / (neurons.size * T)
+    return loss, grad
+
+
+def _finite(value, name, example):
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not (
+            np.isfinite(value) and value >= 0):
+        raise ModelError(f"{name} = {value!r:.40}: give a finite number >= 0, e.g. {example}")
+    return float(value)
+
+
+__all__ = ["first_spike_cross_entropy", "first_spike_time_loss", "predict",
+           "spike_count_regulariser"]

@@ -11,7 +11,7 @@ import numpy as np
 from . import memory, units
 from .engine.driver import Run, inputs_of
 from .engine.queue import no_entries
-from .engine.state import State
+from .engine.state import State, no_refractory
 from .errors import Interrupted, ModelError
 from .gradients import Tape
 from .monitor import Monitor
@@ -95,10 +95,7 @@ class Network:
             raise ModelError(f"n = {n!r}: the number of neurons must be a positive integer")
         _check_seed(seed, "Network")
         self.n = int(n)
-        d = len(getattr(model, "variables", ("v",)))   # the engines' arrays: about 8 (12 + 3 d)
-        per_neuron = 8 * (12 + 3 * d)                 # bytes per neuron, state and run
-        memory.require(self.n * per_neuron, f"a network of {self.n:,} neurons",
-                       lambda free: f"at most about {free // per_neuron:,} neurons fit")
+        self._require_memory(model)
         # name -> slice of neuron indices (see sparseprop.population.build_network)
         self.populations = label(self.n, populations) if populations is not None else None
         self.shard = check_shard(shard, self.n)
@@ -122,6 +119,7 @@ class Network:
         self.model = model
         self.kernels = model.compile()
         self._set_rows(parameters)
+        self._require_memory(model)
         self.n_sources = sum(s.n for s in self.sources)
         if isinstance(connectivity, CSR):
             self.csr = connectivity.validate()
@@ -146,6 +144,24 @@ class Network:
         self.revision = 0         # counts changes of weights and parameters (tapes record it)
         self._stored = {}         # name -> State, see store()
         self.current = self._start(initial_phase, initial_state, seed)
+
+    def _require_memory(self, model):
+        """ModelError unless the state and a run's arrays fit in the available memory: a
+        model with d state variables about 8 (12 + 3 d) bytes per neuron; a 1-D model 28 (the
+        phases 8, the heap 16, and the next phases while the heap's positions last), with
+        per-neuron parameters 16 per column more (the table and the run's copy), with
+        refractory or subthreshold neurons 40 more (refractory ends, states). Called before
+        the parameter table is made (as if shared) and after."""
+        variables = getattr(model, "variables", None)   # (a LinearModel's or ModelSet's)
+        if variables is not None:
+            per_neuron = 8 * (12 + 3 * len(variables))
+        else:
+            rows = getattr(self, "_table", np.zeros((1, 0)))
+            per_neuron = 28 + (16 * rows.shape[1] if rows.shape[0] > 1 else 0) + (
+                40 if getattr(self, "_sub", None) is not None or np.any(rows[:, -2:-1] > 0)
+                else 0)
+        memory.require(self.n * per_neuron, f"a network of {self.n:,} neurons",
+                       lambda free: f"at most about {free // per_neuron:,} neurons fit")
 
     def _make_streams(self, sources, seed):
         """The input streams of `sources` and the inputs (sparseprop.sources.streams)."""
@@ -238,7 +254,7 @@ class Network:
         inputs = inputs_of(constant, constant.next, constant.who, constant.ptr, constant.rng)
         inputs_start(inputs, t)    # every stream's first event at or after t
         return State(t=float(t), phase=phase, sub_state=sub_state,
-                     t_free=np.full(self.n, -np.inf), queue=no_entries(), emitted=0,
+                     t_free=no_refractory(self.n), queue=no_entries(), emitted=0,
                      next_input=inputs.next, input_who=inputs.who, input_ptr=inputs.ptr,
                      input_rng=inputs.rng)
 
@@ -502,9 +518,10 @@ class Network:
         sub = self.subthreshold
         if initial_phase is None or (isinstance(initial_phase, str) and initial_phase == "uniform"):
             u = self._uniform(seed)
+            if self._sub is None:   # (in place: 8 bytes per neuron)
+                u *= T
+                return u, None
             phase = np.where(sub, 0.0, u * np.where(sub, 1.0, T))
-            if self._sub is None:
-                return phase, None
             state = np.full(self.n, np.nan)
             for k in np.flatnonzero(sub):   # uniform between reset and threshold
                 row, jit = self._row(k), self.kernels.jit

@@ -18,9 +18,10 @@ import numpy as np
 from .errors import ModelError
 from .files import file_path, write_atomically
 
-FORMAT = 2                     # the newest format this version reads
+FORMAT = 3                     # the newest format this version reads
 # 1: no stimuli. 2: stimuli (inputs of kind "stimulus") and driven parameters' start values;
 # a file without them is written as format 1, which sparseprop before stimuli also reads.
+# 3: a procedural synapse table (its draw in the header, no indptr and indices).
 KIND = "sparseprop network"
 _STATE = ("phase", "sub_state", "t_free", "next_input", "input_who", "input_ptr", "input_rng")
 _QUEUE = ("time", "seq", "syn", "sender", "sent")
@@ -91,10 +92,12 @@ def _state_arrays(prefix, state):
 
 def save_network(net, path):
     """Write `net` (a Network) to `path` (.npz) atomically; see the module docstring."""
+    from .connectivity import Procedural
     csr = net.csr.validate()
     net._check_state(net.current)
     sources, inputs, arrays = _sources(net)
-    header = {"kind": KIND, "format": 2 if net.stimuli else 1,
+    drawn = isinstance(csr, Procedural)   # (its draw, not its synapses: format 3)
+    header = {"kind": KIND, "format": 3 if drawn else 2 if net.stimuli else 1,
               "model": _model_spec(net.model), "n": net.n,
               "populations": {k: [s.start, s.stop] for k, s in (net.populations or {}).items()},
               "sources": sources, "inputs": inputs, "stored": list(net._stored),
@@ -103,9 +106,13 @@ def save_network(net, path):
                          "ports": csr.ports is None},
               "weight": None if csr.weights is not None else float(csr.weight),
               "delay": None if csr.delays is not None else float(csr.delay),
-              "n_post": csr.n_post}
+              "n_post": csr.n_post,
+              "procedural": [csr.k, csr.key, csr.pre_lo, csr.pre_hi, csr.post_lo,
+                             csr.candidates, csr.same] if drawn else None}
     arrays.update(header=np.array(json.dumps(header)), table=net._table,
-                  indptr=csr.indptr, indices=csr.indices, stream_rng=net._streams.rng)
+                  stream_rng=net._streams.rng)
+    if not drawn:
+        arrays.update(indptr=csr.indptr, indices=csr.indices)
     for name in ("weights", "delays", "ports"):
         if getattr(csr, name) is not None:
             arrays[name] = getattr(csr, name)
@@ -165,7 +172,7 @@ def load_parts(path):
     restore(net), which puts the saved input streams and states into the network built from
     them); sparseprop.network.load_network builds it. ModelError for a file that is not one,
     is damaged, or was written by a newer format."""
-    from .connectivity import CSR
+    from .connectivity import CSR, Procedural
     from .sources import PoissonInput, PoissonSource, SpikeSource, Stimulus
     path = file_path(path, "read a network from")
     header, arrays = _read(path)
@@ -173,13 +180,18 @@ def load_parts(path):
         model = _model(header["model"])
         n = int(header["n"])
         shared = header["shared"]
-        csr = CSR(n + sum(s["n"] for s in header["sources"]), arrays["indptr"],
-                  arrays["indices"], weights=None if shared["weight"] else arrays["weights"],
-                  weight=header["weight"] if shared["weight"] else np.nan,
-                  n_post=header["n_post"],
-                  delays=None if shared["delay"] else arrays["delays"],
-                  delay=header["delay"] if shared["delay"] else 0.0,
-                  ports=None if shared["ports"] else arrays["ports"])
+        senders = n + sum(s["n"] for s in header["sources"])
+        if header.get("procedural"):   # (format 3)
+            csr = Procedural(senders, header["n_post"], *header["procedural"],
+                             weight=header["weight"], delay=header["delay"])
+        else:
+            csr = CSR(senders, arrays["indptr"], arrays["indices"],
+                      weights=None if shared["weight"] else arrays["weights"],
+                      weight=header["weight"] if shared["weight"] else np.nan,
+                      n_post=header["n_post"],
+                      delays=None if shared["delay"] else arrays["delays"],
+                      delay=header["delay"] if shared["delay"] else 0.0,
+                      ports=None if shared["ports"] else arrays["ports"])
         sources = [SpikeSource(s["name"], s["n"], arrays[f"source_{k}_indices"],
                                arrays[f"source_{k}_times"]) if s["kind"] == "spikes" else
                    PoissonSource(s["name"], s["n"], s["rate"])

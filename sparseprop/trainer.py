@@ -16,12 +16,14 @@ from .batch import Batch, _population
 from .connectivity import CSR
 from .errors import ModelError
 from .files import file_path, write_atomically
-from .losses import _labels, first_spike_cross_entropy, predict
+from .losses import _labels, first_spike_cross_entropy, predict, spike_count_regulariser
 from .train import Adam, clip_by_norm
 
 CHECKPOINT = "sparseprop-checkpoint"
 _SETTINGS = ("duration", "tau0", "tau1", "alpha", "lr", "lr_decay", "batch_size", "clip",
-             "patience", "seed", "keep_signs", "bump")   # saved in a checkpoint, as given
+             "patience", "seed", "keep_signs", "bump", "count_neurons", "count_target",
+             "count_strength")   # saved in a checkpoint, as given
+_LATER = {"count_neurons": None, "count_target": 1.0, "count_strength": 0.0}   # (added since)
 
 
 @dataclass
@@ -73,12 +75,17 @@ class Trainer:
     al. 2021: a silent neuron has no spike time, so no gradient, and would stay silent).
     patience: stop when the validation accuracy has not improved for this many epochs (None:
     never). seed: the shuffling of each
-    epoch comes from (seed, epoch), so a resumed run repeats the uninterrupted one."""
+    epoch comes from (seed, epoch), so a resumed run repeats the uninterrupted one.
+    count_strength > 0 adds spike_count_regulariser(count_neurons, count_target,
+    count_strength) to the loss (count_neurons: a population name, default every neuron but
+    the outputs; count_target: time-weighted spikes per neuron and sample); its runs then
+    go on to `duration` instead of ending at the outputs' first spikes."""
 
     def __init__(self, network, duration, source="input", outputs="output",
                  loss="cross_entropy", tau0=0.5, tau1=6.4, alpha=3e-3, lr=5e-3, lr_decay=1.0,
                  batch_size=32, train=("weight",), clip=None, keep_signs=False, patience=None,
-                 seed=0, bump=0.0, threads=None):
+                 seed=0, bump=0.0, count_neurons=None, count_target=1.0, count_strength=0.0,
+                 threads=None):
         self.batch = Batch(network, source, threads)
         self.network = network
         block = _population(network, outputs)
@@ -95,6 +102,14 @@ class Trainer:
         self.patience = None if patience is None else _count(patience, "patience")
         self.seed = _count(seed, "seed", 0)
         self.bump = _number(bump, "bump", strict=False)
+        self.count_neurons = count_neurons
+        self.count_target = _number(count_target, "count_target", strict=False)
+        self.count_strength = _number(count_strength, "count_strength", strict=False)
+        if count_neurons is None:   # every neuron but the outputs
+            self._counted = np.setdiff1d(np.arange(network.n), self.outputs)
+        else:
+            block = _population(network, count_neurons)
+            self._counted = np.arange(block.start, block.stop)
         train = (train,) if isinstance(train, str) else tuple(train)
         known = {"weight", "delay", *network.kernels.parameter_names} - {"model"}
         unknown = [t for t in train if t not in known]
@@ -114,9 +129,11 @@ class Trainer:
         self._best = (-np.inf, 0)     # (best validation accuracy, epoch it was reached)
 
     # --- one batch -------------------------------------------------------------------------
-    def _times(self, samples, record_tape):
+    def _times(self, samples, record_tape, whole=False):
+        """(the batch's BatchResult, its outputs' first spike times); the runs end at the
+        outputs' first spikes unless `whole`."""
         result = self.batch.run(samples, self.duration, record_tape=record_tape,
-                                until=self.output_name)
+                                until=None if whole else self.output_name)
         return result, result.first_spike_times(self.outputs)
 
     def _loss(self, times, labels):
@@ -137,10 +154,16 @@ class Trainer:
                     else np.asarray(net.parameters[t], dtype=np.float64)) for t in self.train}
 
     def _step(self, samples, labels, lr):
-        result, times = self._times(samples, True)
+        counting = self.count_strength > 0
+        result, times = self._times(samples, True, whole=counting)
         loss, dtimes = self._loss(times, labels)
         b = len(labels)
-        g = self.batch.backward(result, self.outputs, dtimes / b)
+        dspikes = None
+        if counting:
+            extra, dspikes = spike_count_regulariser(result, self._counted, self.count_target,
+                                                     self.count_strength)
+            loss, dspikes = loss + extra, dspikes / b
+        g = self.batch.backward(result, self.outputs, dtimes / b, dspikes)
         grads = {"weight": self._by_id(g.weight), "delay": self._by_id(g.delay),
                  **g.parameters}
         grads, _ = clip_by_norm({t: np.asarray(grads[t], float) for t in self.train}, self.clip)
@@ -289,7 +312,8 @@ class Trainer:
                 raise ValueError("not a checkpoint")
             values = {name: arrays[f"value_{name}"] for name in settings["train"]}
             synapses, outputs = int(settings["synapses"]), settings["outputs"]
-            kwargs = {k: settings[k] for k in _SETTINGS + ("source", "train")}
+            kwargs = {k: settings[k] if k not in _LATER else settings.get(k, _LATER[k])
+                      for k in _SETTINGS + ("source", "train")}
         except (OSError, EOFError, ValueError, KeyError, TypeError, AttributeError,
                 zipfile.BadZipFile) as exc:
             raise ModelError(f"cannot read the checkpoint {path}: {exc!r:.80}") from None

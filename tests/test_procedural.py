@@ -188,3 +188,27 @@ def test_materialising_more_than_fits_is_a_model_error(monkeypatch):
         table.stored()
     with pytest.raises(ModelError, match="procedural=True"):
         spp.fixed_outdegree(100, -0.1, seed=1).build(10**6)
+
+
+def test_the_command_line_simulates_a_procedural_network(capsys):
+    from sparseprop.cli import main
+    assert main(["simulate", "-n", "3000", "-k", "50", "--duration", "50", "--procedural",
+                 "--seed", "4"]) == 0
+    text = capsys.readouterr().out
+    assert "K = 50 (procedural)" in text
+    net = spp.Network("lif", 3000, spp.fixed_outdegree(50, -1 / 50 ** 0.5, seed=4,
+                                                       procedural=True), seed=4)
+    assert f"spikes: {net.run(50.0).n_spikes} in 50 ms" in text
+
+
+def test_a_saved_procedural_network_keeps_its_draw_not_its_synapses(tmp_path):
+    recipe = spp.fixed_outdegree(40, -0.1, seed=6, delay=0.5, procedural=True)
+    net = _net(recipe, 1500)
+    net.run(20.0)
+    net.save(tmp_path / "net.npz")
+    with np.load(tmp_path / "net.npz") as arrays:
+        assert "indices" not in arrays and "indptr" not in arrays      # nothing per synapse
+    loaded = spp.load_network(tmp_path / "net.npz")
+    assert isinstance(loaded.csr, Procedural)
+    a, b = net.run(30.0), loaded.run(30.0)                              # spikes in flight too
+    assert a.n_spikes > 100 and np.array_equal(a.i, b.i) and np.array_equal(a.t, b.t)

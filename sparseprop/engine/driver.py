@@ -12,6 +12,7 @@ import signal
 import sys
 import threading
 import time
+from dataclasses import replace
 
 import numpy as np
 
@@ -81,7 +82,7 @@ class Run:
             if engine == "sparse":   # (offset times)
                 keys = np.empty(network.n)
                 self.jit.start_keys(self.PT, sx, self.ws, keys)
-                self.hkey, self.hidx, self.pos = heap.new_heap(keys)
+                self.hkey, self.hidx, self.pos = heap.new_heap(keys, overwrite=True)
                 shift = state.t
             else:                    # (absolute times; each neuron's next crossing, to search)
                 sx[:, d:d + 2] += state.t
@@ -93,7 +94,7 @@ class Run:
             keys = T - state.phase
             if network.has_subthreshold:
                 self.jit.subthreshold_keys(self.PT, sx, keys)
-            self.hkey, self.hidx, self.pos = heap.new_heap(keys)
+            self.hkey, self.hidx, self.pos = heap.new_heap(keys, overwrite=True)
             if tf.size:   # to the offset frame; a subthreshold state holds at max(t, t_free)
                 tf = np.where(self.sub, np.maximum(tf, state.t), tf) - state.t
             shift = state.t
@@ -152,7 +153,7 @@ class Run:
         pieces_i, pieces_t, tape_pieces = [np.empty(0, np.int32)], [np.empty(0)], []
         net = self.net
         work = chunk_work(net.n, self.engine)
-        widest = int(net.csr.out_degree().max()) if net.csr.n else 0
+        widest = int(net.csr.out_degree().max()) if self.record and net.csr.n else 0
         total, shown, made_progress = 0, False, True
         t0 = self.state.t
         samples = monitor.times if monitor is not None else np.empty(0)
@@ -233,10 +234,11 @@ class Run:
         return out
 
     def finish(self, t_end):
-        """The state at t_end (the run's end: t_stop, or its last spike)."""
-        state = self.state.copy()
-        state.t = t_end
-        state.emitted = int(self.counters[_EMITTED])
+        """The state at t_end (the run's end: t_stop, or its last spike). The sparse loop's
+        heap is gone afterwards (its memory reused for the phases)."""
+        # (arrays the run did not change are shared with the start: states are never changed
+        # in place, only replaced)
+        state = replace(self.state, t=t_end, emitted=int(self.counters[_EMITTED]))
         net = self.net
         if net.linear:
             t_base = self.clock[0] if self.engine == "sparse" else 0.0
@@ -250,14 +252,17 @@ class Run:
             t_base = self.clock[0]
             now = t_end - t_base
             T = np.broadcast_to(self.PT[:, -1], (net.n,))
-            keys = heap.keys(self.hkey, self.pos)
-            phase = np.zeros(net.n)                # subthreshold neurons have none (0 here)
-            fires = ~self.sub
-            phase[fires] = T[fires] - keys[fires] + now
-            due = fires & (keys <= now)   # firing at t_end: phase T exactly, first next run
+            self.hidx = None            # (the phases take its place: 8 + 8 + 4 bytes a neuron)
+            phase = heap.keys(self.hkey, self.pos)   # the keys, then the phases in place
+            self.hkey = self.pos = None
+            due = phase <= now          # firing at t_end: phase T exactly, first next run
+            with np.errstate(invalid="ignore"):   # (inf - inf: a subthreshold neuron's)
+                np.subtract(T, phase, out=phase)
+            phase += now
             phase[due] = T[due]
-            if net.has_subthreshold:
-                self.jit.settle(self.PT, self.sx, self.tf, now)   # states to t_end (or reset)
+            if net.has_subthreshold:    # subthreshold neurons have no phase (0 here); their
+                phase[self.sub] = 0.0   # states to t_end (or reset)
+                self.jit.settle(self.PT, self.sx, self.tf, now)
             if self.tf.size:
                 state.t_free = self.tf + t_base
             shift = t_base

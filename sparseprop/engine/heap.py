@@ -63,9 +63,10 @@ def _heapify(hkey, hidx, pos):
         _down(hkey, hidx, pos, h, hkey[h], hidx[h])
 
 
-def new_heap(key):
-    """(hkey, hidx, pos) for neurons 0..n-1 with keys `key`: O(N)."""
-    hkey = np.array(key, dtype=np.float64)
+def new_heap(key, overwrite=False):
+    """(hkey, hidx, pos) for neurons 0..n-1 with keys `key`: O(N); 16 bytes per neuron.
+    overwrite: `key` (float64, contiguous) becomes hkey, reordered in place (no copy)."""
+    hkey = key if overwrite else np.array(key, dtype=np.float64)
     hidx = np.arange(hkey.size, dtype=np.int32)
     pos = np.arange(hkey.size, dtype=np.int32)
     _heapify(hkey, hidx, pos)

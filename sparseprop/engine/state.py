@@ -32,10 +32,12 @@ class State:
     input_rng: np.ndarray
 
     def copy(self):
-        """An independent copy (numpy arrays copied)."""
+        """An independent copy (numpy arrays copied; a read-only t_free of one value for all,
+        `no_refractory`, is shared)."""
         return replace(self, phase=self.phase.copy(),
                        sub_state=None if self.sub_state is None else self.sub_state.copy(),
-                       t_free=self.t_free.copy(), queue=Entries(*(a.copy() for a in self.queue)),
+                       t_free=self.t_free if self.t_free.strides == (0,) else self.t_free.copy(),
+                       queue=Entries(*(a.copy() for a in self.queue)),
                        next_input=self.next_input.copy(), input_who=self.input_who.copy(),
                        input_ptr=self.input_ptr.copy(),
                        input_rng=self.input_rng.copy())
@@ -44,3 +46,9 @@ class State:
     def in_flight(self):
         """Spikes whose deliveries are not all done."""
         return int(self.queue.time.size)
+
+
+def no_refractory(n):
+    """t_free of n neurons none of which is refractory: -inf for all, read-only, 0 bytes per
+    neuron (a state's arrays are replaced, never written in place)."""
+    return np.broadcast_to(np.float64(-np.inf), (n,))

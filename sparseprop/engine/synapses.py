@@ -70,9 +70,9 @@ def target(syn, s):
     if p.size == 0:
         return np.int64(syn.indices[s])
     m = p[CANDIDATES]
-    u = min(np.int64(np.float64(mix(p[KEY], s) >> _S11) * (m * _UNIT)), m - 1)
-    if p[SAME] and u >= s // p[K]:   # (same population: the sender is not a candidate)
-        u += 1
+    u = min(np.int64(np.float64(np.int64(mix(p[KEY], s) >> _S11)) * (m * _UNIT)), m - 1)
+    if p[SAME] and (u + 1) * p[K] > s:   # u >= the sender's local row s // k: skip the
+        u += 1                            # sender (one population: it is no candidate)
     return p[POST_LO] + u
 
 
