@@ -147,17 +147,17 @@ class Network:
 
     def _require_memory(self, model):
         """ModelError unless the state and a run's arrays fit in the available memory: a
-        model with d state variables about 8 (12 + 3 d) bytes per neuron; a 1-D model 28 (the
-        phases 8, the heap 16, and the next phases while the heap's positions last), with
-        per-neuron parameters 16 per column more (the table and the run's copy), with
-        refractory or subthreshold neurons 40 more (refractory ends, states). Called before
-        the parameter table is made (as if shared) and after."""
+        model with d state variables about 8 (12 + 3 d) bytes per neuron; a 1-D model 24 (the
+        phases 8, the heap 16; at the run's end the next phases take the heap's place when
+        memory is short), with per-neuron parameters 16 per column more (the table and the
+        run's copy), with refractory or subthreshold neurons 40 more (refractory ends,
+        states). Called before the parameter table is made (as if shared) and after."""
         variables = getattr(model, "variables", None)   # (a LinearModel's or ModelSet's)
         if variables is not None:
             per_neuron = 8 * (12 + 3 * len(variables))
         else:
             rows = getattr(self, "_table", np.zeros((1, 0)))
-            per_neuron = 28 + (16 * rows.shape[1] if rows.shape[0] > 1 else 0) + (
+            per_neuron = 24 + (16 * rows.shape[1] if rows.shape[0] > 1 else 0) + (
                 40 if getattr(self, "_sub", None) is not None or np.any(rows[:, -2:-1] > 0)
                 else 0)
         memory.require(self.n * per_neuron, f"a network of {self.n:,} neurons",

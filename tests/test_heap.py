@@ -31,3 +31,16 @@ def test_heap_order_holds_after_any_updates(initial, updates):
         heap.set_key(hkey, hidx, pos, i, k)
         want[i] = k
         _check(hkey, hidx, pos, want)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(keys, min_size=1, max_size=40), st.lists(st.tuples(st.integers(0, 39), keys),
+                                                         max_size=60))
+def test_the_keys_reordered_in_place_are_the_keys_gathered(initial, updates):
+    want = np.array(initial) + np.arange(len(initial))        # (distinct: any order shows)
+    hkey, hidx, pos = heap.new_heap(want)
+    for i, k in updates:
+        heap.set_key(hkey, hidx, pos, i % want.size, k + i)
+    gathered = heap.keys(hkey, pos)
+    heap.to_neuron_order(hkey, hidx)
+    assert np.array_equal(hkey, gathered) and np.all(hidx == -1)

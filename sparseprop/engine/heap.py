@@ -74,5 +74,24 @@ def new_heap(key, overwrite=False):
 
 
 def keys(hkey, pos):
-    """Every neuron's key, in neuron order."""
+    """Every neuron's key, in neuron order (a new array)."""
     return hkey[pos]
+
+
+@numba.njit(cache=True, _nrt=False)
+def to_neuron_order(hkey, hidx):
+    """Reorder hkey in place from heap order to neuron order (hkey[i] becomes neuron i's key)
+    by following the cycles of the permutation hidx, which is destroyed (-1 marks a done
+    position): no memory beside the heap, but one dependent random access per neuron (about
+    10x the time of keys(hkey, pos) at N = 10^8)."""
+    for h in range(hkey.size):
+        if hidx[h] < 0:
+            continue
+        value, i = hkey[h], hidx[h]
+        hidx[h] = -1
+        while i != h:   # the key in hand belongs to neuron i: put it there, take i's
+            value, hkey[i] = hkey[i], value
+            j = hidx[i]
+            hidx[i] = -1
+            i = j
+        hkey[h] = value
