@@ -104,7 +104,8 @@ def spike_count_regulariser(result, neurons, target, strength):
     neurons = _neurons(neurons, result.network)
     T = result.t_end - result.t_start
     valid = result.written()
-    weight = np.where(valid, 1.0 - (result.times - result.t_start) / T, 0.0)
+    since = np.subtract(result.times, result.t_start, out=np.full(valid.shape, T), where=valid)
+    weight = 1.0 - since / T   # (0 for the entries the runs did not write)
     index = np.full(result.network.n + 1, -1, np.int64)   # neuron -> its column, or -1
     index[neurons] = np.arange(neurons.size)
     column = index[np.where(valid & (result.senders < result.network.n), result.senders, -1)]

@@ -22,7 +22,7 @@ and how long to run, every value a number or a quantity with units ("1.5 ms", "0
     k = 40
     weight = 0.05
     delay = "1.5 ms"
-    seed = 2
+    seed = 2                       # (procedural = true: fixed_outdegree's targets drawn)
     [[inputs]]                     # PoissonInput: n trains of rate into every neuron of target
     target = "E"
     n = 100
@@ -46,7 +46,7 @@ _FIELDS = {"model", "duration", "seed", "populations", "sources", "projections",
            "stimuli", "initial_state", "record", "engine", "max_spikes"}
 _POPULATION = {"name", "n", "parameters", "model"}
 _SOURCE = {"kind", "name", "n", "rate", "indices", "times"}
-_PROJECTION = {"pre", "post", "rule", "k", "p", "weight", "delay", "seed", "port"}
+_PROJECTION = {"pre", "post", "rule", "k", "p", "weight", "delay", "seed", "port", "procedural"}
 _INPUT = {"target", "n", "rate", "weight"}
 _STIMULUS = {"target", "parameter", "times", "values"}
 _RULES = {"fixed_outdegree": "k", "fixed_indegree": "k", "erdos_renyi": "p"}
@@ -101,7 +101,8 @@ def read_network_file(path):
         if size not in q:
             raise ModelError(f"projections[{k}] of {where}: rule {rule} needs '{size}'")
         recipe = getattr(connectivity, rule)(q[size], q["weight"], seed=q.get("seed"),
-                                             delay=q.get("delay", 0.0))
+                                             delay=q.get("delay", 0.0),
+                                             procedural=q.get("procedural", False))
         projections.append(Projection(q["pre"], q["post"], recipe, port=q.get("port")))
     inputs = []
     for k, i in enumerate(_list(table, "inputs", where)):

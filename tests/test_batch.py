@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 import sparseprop as spp
+from differences import check_weight_gradients
 from sparseprop import datasets
 from sparseprop.batch import Batch, Samples
 from sparseprop.connectivity import CSR, from_edges
@@ -169,19 +170,8 @@ def test_the_gradient_of_a_batched_loss_equals_finite_differences():
         return value.sum(), result, dtimes
     _, result, dtimes = loss()
     g = trainer.batch.backward(result, trainer.outputs, dtimes)
-    w0 = net.csr.weight_array().copy()
-    h, checked = 1e-6, 0
-    for q in np.flatnonzero(np.abs(g.weight) > 1e-3)[::7]:
-        values = []
-        for sign in (1, -1):
-            w = w0.copy()
-            w[q] += sign * h
-            net.set_weights(w)
-            values.append(loss()[0])
-        net.set_weights(w0)
-        assert (values[0] - values[1]) / (2 * h) == pytest.approx(g.weight[q], rel=1e-5)
-        checked += 1
-    assert checked >= 5
+    check_weight_gradients(net, lambda: loss()[0], g.weight, 1e-3, 7)
+    h = 1e-6
     for p in ("tau_m", "tau_s"):
         values = []
         for sign in (1, -1):

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 import sparseprop as spp
+from differences import check_weight_gradients
 from sparseprop import datasets
 from sparseprop.batch import Batch
 from sparseprop.losses import spike_count_regulariser
@@ -56,20 +57,8 @@ def test_its_gradient_through_the_reverse_sweep_equals_finite_differences():
         return value.sum(), result, grad
     _, result, grad = loss()
     g = batch.backward(result, outputs, np.zeros((len(result), 3)), grad)
-    w0 = net.csr.weight_array().copy()
-    h, checked = 1e-6, 0
-    for q in np.flatnonzero(np.abs(g.weight) > 1e-4)[::5]:
-        values = []
-        for sign in (1, -1):
-            w = w0.copy()
-            w[q] += sign * h
-            net.set_weights(w)
-            values.append(loss()[0])
-        net.set_weights(w0)
-        assert (values[0] - values[1]) / (2 * h) == pytest.approx(g.weight[q], rel=1e-5)
-        checked += 1
-    assert checked >= 5
-    values = []
+    check_weight_gradients(net, lambda: loss()[0], g.weight, 1e-4, 5)
+    h, values = 1e-6, []
     for sign in (1, -1):
         net.set_parameters(tau_m=PARAMETERS["tau_m"] + sign * h)
         values.append(loss()[0])

@@ -212,3 +212,41 @@ def test_a_saved_procedural_network_keeps_its_draw_not_its_synapses(tmp_path):
     assert isinstance(loaded.csr, Procedural)
     a, b = net.run(30.0), loaded.run(30.0)                              # spikes in flight too
     assert a.n_spikes > 100 and np.array_equal(a.i, b.i) and np.array_equal(a.t, b.t)
+
+
+def test_a_network_file_and_a_source_projection_can_be_procedural(tmp_path):
+    text = """model = "lif"
+duration = "40 ms"
+seed = 3
+[[populations]]
+name = "E"
+n = 500
+parameters = { I = 0.9 }
+[[sources]]
+kind = "poisson"
+name = "P"
+n = 200
+rate = "50 Hz"
+[[projections]]
+pre = "P"
+post = "E"
+rule = "fixed_outdegree"
+k = 30
+weight = 0.1
+delay = "1 ms"
+seed = 4
+procedural = true
+"""
+    (tmp_path / "net.toml").write_text(text)
+    from sparseprop.network_file import read_network_file
+    drawn, run = read_network_file(tmp_path / "net.toml")
+    assert isinstance(drawn.csr, Procedural) and drawn.csr.nnz == 200 * 30
+    source = spp.PoissonSource("P", 200, 50.0)
+    stored = spp.Network("lif", 500, drawn.csr.stored(), initial_phase="uniform", seed=3,
+                         parameters={"I": 0.9}, populations={"E": 500}, sources=[source])
+    a, b = drawn.run(40.0), stored.run(40.0)
+    assert a.n_spikes > 50 and np.array_equal(a.i, b.i) and np.array_equal(a.t, b.t)
+    assert np.array_equal(a.source_t, b.source_t)
+    with pytest.raises(ModelError, match="fixed_outdegree"):
+        (tmp_path / "bad.toml").write_text(text.replace("fixed_outdegree", "fixed_indegree"))
+        read_network_file(tmp_path / "bad.toml")
