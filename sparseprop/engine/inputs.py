@@ -32,6 +32,8 @@ from collections import namedtuple
 import numba
 import numpy as np
 
+from .splitmix import GOLDEN, finalise
+
 LIST, POISSON, DRIVE, STEP = 0, 1, 2, 3
 
 Inputs = namedtuple("Inputs", "kind first count rate weight port next who ptr end list_i list_t "
@@ -41,11 +43,9 @@ Inputs = namedtuple("Inputs", "kind first count rate weight port next who ptr en
 @numba.njit(cache=True, inline="always", _nrt=False)
 def _splitmix(rng, s):
     """The next 64 random bits of stream s (SplitMix64, Steele et al. 2014)."""
-    z = rng[s] + np.uint64(0x9E3779B97F4A7C15)
+    z = rng[s] + GOLDEN
     rng[s] = z
-    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-    return z ^ (z >> np.uint64(31))
+    return finalise(z)
 
 
 @numba.njit(cache=True, inline="always", _nrt=False)

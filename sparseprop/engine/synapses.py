@@ -4,12 +4,12 @@ A stored table gives sender j's synapses s = indptr[j] .. indptr[j + 1] - 1 and 
 indices[s]. A procedural table (sparseprop.connectivity.Procedural: the recipe
 fixed_outdegree(..., procedural=True)) stores no synapse: senders pre_lo .. pre_hi - 1 have k
 synapses each, numbered row by row (synapse s of local row r = j - pre_lo is s = r k + c), and
-the target of synapse s is drawn from a counter-based generator: the SplitMix64 finaliser of
-(key + (s + 1) * 0x9E3779B97F4A7C15), where key is a hash of the recipe's seed; its top 53 bits
-pick one of m candidates uniformly (post_lo .. post_lo + m - 1, skipping the sender itself when
-the projection is within one population). Drawing it again gives the same target, in the
-forward loop, in the reverse sweep and when a table is materialised (`targets`), so nothing
-per synapse is kept.
+the target of synapse s is drawn from a counter-based generator: SplitMix64's output
+(sparseprop.engine.splitmix) for the state key + (s + 1) GOLDEN, key a hash of the recipe's
+seed; its top 53 bits pick one of m candidates uniformly (post_lo .. post_lo + m - 1, skipping
+the sender itself when the projection is within one population). Drawing it again gives the
+same target, in the forward loop, in the reverse sweep and when a table is materialised
+(`targets`), so nothing per synapse is kept.
 
 The loops call `row_start`, `target` and `sender_of` instead of reading indptr and indices;
 the branch on the table's kind is the same at every call, so it costs next to nothing.
@@ -19,14 +19,13 @@ from collections import namedtuple
 import numba
 import numpy as np
 
+from .splitmix import GOLDEN, finalise
+
 Synapses = namedtuple("Synapses", "indptr indices weights weight delays delay ports proc")
 
 # fields of a procedural table's `proc` (int64); a stored table's proc is empty
 K, KEY, PRE_LO, PRE_HI, POST_LO, CANDIDATES, SAME = range(7)
-_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
-_M1, _M2 = np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB)
-_S30, _S27, _S31, _S11 = np.uint64(30), np.uint64(27), np.uint64(31), np.uint64(11)
-_UNIT = 2.0 ** -53
+_S11, _UNIT = np.uint64(11), 2.0 ** -53
 
 
 def synapses(csr):
@@ -48,10 +47,7 @@ def synapses(csr):
 @numba.njit(cache=True, nogil=True, _nrt=False, inline="always")
 def mix(key, s):
     """The 64 random bits of procedural synapse s (SplitMix64's output number s + 1)."""
-    z = np.uint64(key) + np.uint64(s + 1) * _GOLDEN
-    z = (z ^ (z >> _S30)) * _M1
-    z = (z ^ (z >> _S27)) * _M2
-    return z ^ (z >> _S31)
+    return finalise(np.uint64(key) + np.uint64(s + 1) * GOLDEN)
 
 
 @numba.njit(cache=True, nogil=True, _nrt=False, inline="always")
