@@ -7,7 +7,6 @@ Silent outputs never raise: an output that did not fire within the run counts as
 run's end (`duration`), and its time has no gradient (there is no spike to move). A sample
 whose outputs are all silent has no prediction (-1), and counts as wrong.
 """
-import numbers
 
 import numpy as np
 
@@ -54,7 +53,7 @@ def first_spike_cross_entropy(times, labels, duration, tau0=0.5, tau1=6.4, alpha
     output fire first, the second makes it fire early. Returns (loss per sample, dL/dt)."""
     duration = _positive(duration, "duration", "40.0 (ms)")
     tau0, tau1 = _positive(tau0, "tau0", "0.5 (ms)"), _positive(tau1, "tau1", "6.4 (ms)")
-    alpha = _finite(alpha, "alpha", "3e-3")
+    alpha = _positive(alpha, "alpha", "3e-3", strict=False)
     t, fired = _times(times, duration)
     labels = _labels(labels, t.shape[0], t.shape[1])
     rows = np.arange(t.shape[0])
@@ -96,8 +95,9 @@ def spike_count_regulariser(result, neurons, target, strength):
     dL/d(every spike time recorded in result.times), shaped like result.times, 0 elsewhere)."""
     if not isinstance(result, BatchResult):
         raise ModelError(f"result = {result!r:.60}: give the BatchResult of a batch run")
-    target = _finite(target, "target", "2.0 (weighted spikes per neuron and sample)")
-    strength = _finite(strength, "strength", "1e-3")
+    target = _positive(target, "target", "2.0 (weighted spikes per neuron and sample)",
+                       strict=False)
+    strength = _positive(strength, "strength", "1e-3", strict=False)
     if isinstance(neurons, str):
         block = _population(result.network, neurons)
         neurons = np.arange(block.start, block.stop)
@@ -117,13 +117,6 @@ def spike_count_regulariser(result, neurons, target, strength):
     grad = np.zeros(result.times.shape)
     grad[rows] = -strength * excess[rows[0], column[rows]] / (neurons.size * T)
     return loss, grad
-
-
-def _finite(value, name, example):
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not (
-            np.isfinite(value) and value >= 0):
-        raise ModelError(f"{name} = {value!r:.40}: give a finite number >= 0, e.g. {example}")
-    return float(value)
 
 
 __all__ = ["first_spike_cross_entropy", "first_spike_time_loss", "predict",

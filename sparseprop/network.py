@@ -119,7 +119,7 @@ class Network:
         self.model = model
         self.kernels = model.compile()
         self._set_rows(parameters)
-        self._require_memory(model)
+        self._require_memory(model, self._table, self._sub)
         self.n_sources = sum(s.n for s in self.sources)
         if isinstance(connectivity, CSR):
             self.csr = connectivity.validate()
@@ -145,21 +145,21 @@ class Network:
         self._stored = {}         # name -> State, see store()
         self.current = self._start(initial_phase, initial_state, seed)
 
-    def _require_memory(self, model):
+    def _require_memory(self, model, rows=None, sub=None):
         """ModelError unless the state and a run's arrays fit in the available memory: a
         model with d state variables about 8 (12 + 3 d) bytes per neuron; a 1-D model 24 (the
         phases 8, the heap 16; at the run's end the next phases take the heap's place when
         memory is short), with per-neuron parameters 16 per column more (the table and the
         run's copy), with refractory or subthreshold neurons 40 more (refractory ends,
-        states). Called before the parameter table is made (as if shared) and after."""
+        states). Called before the parameter table is made (as if shared) and after, with
+        its rows and the subthreshold mask."""
         variables = getattr(model, "variables", None)   # (a LinearModel's or ModelSet's)
         if variables is not None:
             per_neuron = 8 * (12 + 3 * len(variables))
         else:
-            rows = getattr(self, "_table", np.zeros((1, 0)))
+            rows = np.zeros((1, 0)) if rows is None else rows
             per_neuron = 24 + (16 * rows.shape[1] if rows.shape[0] > 1 else 0) + (
-                40 if getattr(self, "_sub", None) is not None or np.any(rows[:, -2:-1] > 0)
-                else 0)
+                40 if sub is not None or np.any(rows[:, -2:-1] > 0) else 0)
         memory.require(self.n * per_neuron, f"a network of {self.n:,} neurons",
                        lambda free: f"at most about {free // per_neuron:,} neurons fit")
 

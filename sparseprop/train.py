@@ -253,11 +253,12 @@ def fit(network, loss, duration, steps=100, train=("weight",), lr=1e-3, decay=1.
     return history
 
 
-def _positive(value, name, example):
-    """A finite number > 0 (float), or ModelError naming it."""
+def _positive(value, name, example, strict=True):
+    """A finite number > 0 (>= 0 unless strict) as a float, or ModelError naming it."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real) or not (
-            math.isfinite(value) and value > 0):
-        raise ModelError(f"{name} = {value!r}: give a finite number > 0, e.g. {name}={example}")
+            math.isfinite(value) and (value > 0 if strict else value >= 0)):
+        raise ModelError(f"{name} = {value!r:.40}: give a finite number "
+                         f"{'>' if strict else '>='} 0, e.g. {name}={example}")
     return float(value)
 
 
