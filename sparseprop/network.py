@@ -568,21 +568,18 @@ class Network:
         if v.shape not in ((), (self.n,)) or not np.all(np.isfinite(v)):
             raise ModelError(f"initial_state['{name}'] has shape {v.shape} or non-finite values; "
                              f"give a finite number or {self.n} finite numbers, one per neuron")
-        v = np.broadcast_to(v, (self.n,))
-        jit, sub = self.kernels.jit, self.subthreshold
-        phase = np.zeros(self.n)
-        for k in np.flatnonzero(~sub):
-            row = self._row(k)
-            T = row[-1]
-            p = T if v[k] >= jit.threshold(row) else jit.phase(v[k], row)
-            if not (p <= T and np.isfinite(p)):
-                raise ModelError(f"initial_state['{name}'][{k}] = {v[k]:g} is outside the states "
-                                 f"{self.model.name} can be in (its phase is {p}); give values the "
-                                 f"phase map covers, e.g. between reset and threshold")
-            phase[k] = p
+        v = np.ascontiguousarray(np.broadcast_to(v, (self.n,)))
+        phase = np.empty(self.n)
+        k = self.kernels.jit.phases_of(self._table, v, phase)
+        if k >= 0:
+            row, jit = self._row(k), self.kernels.jit
+            p = jit.phase(v[k], row)
+            raise ModelError(f"initial_state['{name}'][{k}] = {v[k]:g} is outside the states "
+                             f"{self.model.name} can be in (its phase is {p}); give values the "
+                             f"phase map covers, e.g. between reset and threshold")
         if self._sub is None:
             return phase, None
-        return phase, np.where(sub, v, np.nan)
+        return phase, np.where(self._sub, v, np.nan)
 
     # ------------------------------------------------------------------------- the state
 
@@ -646,15 +643,10 @@ class Network:
             if self.mixed:
                 x[~self.model.has_variable(self.model_index)] = np.nan
             return {v: x[:, k].copy() for k, v in enumerate(self.model.variables)}
-        jit, out = self.kernels.jit, np.empty(self.n)
-        for k in range(self.n):
-            row = self._row(k)
-            if self._sub is not None and self._sub[k]:
-                out[k] = self.sub_state[k]
-            elif self.t_free[k] > self.t:
-                out[k] = jit.reset(row)
-            else:
-                out[k] = jit.state(self.phase[k], row)
+        now, out = self.current, np.empty(self.n)
+        refractory = now.t_free.strides != (0,)   # (else the zero-stride no_refractory view)
+        self.kernels.jit.states_of(self._table, now.phase, now.sub_state if self._sub is not None
+                                   else out, now.t_free if refractory else out[:0], now.t, out)
         return out
 
     def synapses(self):

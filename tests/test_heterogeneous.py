@@ -194,6 +194,25 @@ def test_a_run_split_in_pieces_equals_one_run():
         np.testing.assert_allclose(joined, whole.t[:joined.size], rtol=1e-12)
 
 
+def test_state_of_every_neuron_mid_run_matches_its_closed_form():
+    """Network.state (compiled over all neurons) against LIF's closed form, neuron by neuron,
+    after a run stopped at a spike: refractory neurons at reset, subthreshold ones at their
+    state, the others at I (1 - exp(-phase / tau)) of their own row."""
+    net = _ei_network(N, 1, 2.0)
+    result = net.run(max_spikes=2000)
+    I, tau, sub = 1.0 * (1 + 0.4 * np.random.default_rng(1).uniform(-1, 1, N)), 10.0, \
+        net.subthreshold                          # (the drives of _ei_network(N, seed=1))
+    refractory = np.asarray(net.t_free) > net.t
+    assert refractory.sum() > 10 and sub.sum() > 50 and result.n_spikes == 2000
+    expected = np.where(refractory, 0.0, I * (1 - np.exp(-net.phase / tau)))
+    expected[sub & ~refractory] = net.sub_state[sub & ~refractory]
+    np.testing.assert_allclose(net.state, expected, rtol=1e-13, atol=1e-15)
+    v = net.state                     # and back: initial_state gives every neuron that state
+    again = spp.Network("lif", N, spp.fixed_outdegree(1, 0.0, seed=1),
+                        parameters={"I": I, "tau": tau}, initial_state={"v": v})
+    np.testing.assert_allclose(again.state, v, rtol=1e-12, atol=1e-15)
+
+
 def test_a_silent_subthreshold_network_settles_at_rest():
     net = spp.Network(spp.load_model("lif", I=0.8), 20, spp.fixed_outdegree(3, -0.1, seed=1),
                       seed=2)
