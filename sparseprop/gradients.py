@@ -150,11 +150,9 @@ def backward(network, result, dloss_dt, dloss_dphase=None):
     parameters = {name: (grad[:, c].copy() if P.shape[0] > 1 else float(grad[0, c]))
                   for c, name in enumerate(names)}
     dphase0 = -adjoint
-    jit = network.kernels.jit
-    dstate0 = np.zeros(network.n)   # dL/dv0 = dL/dphase0 * dphase/dv at the initial state
-    for k in np.flatnonzero(~network.subthreshold & (dphase0 != 0)):
-        row = table[rows[k]]
-        dstate0[k] = dphase0[k] * jit.dphase_dstate(jit.state(tape.start_phase[k], row), row)
+    dstate0 = np.empty(network.n)   # dL/dv0 = dL/dphase0 * dphase/dv at the initial state
+    network.kernels.jit.initial_state_grads(table, np.ascontiguousarray(tape.start_phase),
+                                            dphase0, dstate0)
     return Gradients(weight=grad_weight, initial_phase=dphase0, parameters=parameters,
                      delay=grad_delay, initial_state=dstate0, source_t=grad_time[~neurons],
                      input_weight=grad_drive[network.inputs(network.current).kind == DRIVE])
@@ -201,11 +199,8 @@ def _backward_linear(network, tape, neurons, dloss_dt, dloss_dphase):
 def period_gradients(network, table):
     """d period / d parameters of a 1-D model, one row per row of `table` (the engines'
     parameter rows); 0 for a subthreshold row (no period, no reset term)."""
-    P = table[:, :-2]
-    dT = np.empty_like(P)
-    for r in range(P.shape[0]):
-        network.kernels.jit.dperiod_dparams(P[r], dT[r])
-    dT[~np.isfinite(table[:, -1])] = 0.0
+    dT = np.empty((table.shape[0], table.shape[1] - 2))
+    network.kernels.jit.period_grads(np.ascontiguousarray(table), dT)
     return dT
 
 
