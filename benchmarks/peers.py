@@ -23,9 +23,8 @@ state; synaptic events/s = spikes x K / wall seconds of the simulation call (con
   binary's own `Network::run` time; build is the rest of the binary (synapse creation, initial
   values); compile time is reported apart. Peak memory is the binary's.
 - NEST 3.x iaf_psc_delta_ps: exact (precise spike times), resolution 0.1 ms, delay 0.1 ms (its
-  minimum), t_ref = 0 if NEST accepts it, else 0.1 ms (NEST 3.10 refuses 0), compressed spikes
-  off (with them NEST 3.10 delivered no inhibition at N = 10^6: 90 Hz instead of 8.5). Peak
-  memory is the Python process's with NEST loaded.
+  minimum), t_ref = 0.1 ms (NEST 3.10 refuses less than one step), its default settings
+  otherwise. Peak memory is the Python process's with NEST loaded.
 """
 import argparse
 import datetime
@@ -121,24 +120,20 @@ def child_brian2(n, duration, seed, delay, workdir):
             "compile": compile_time, "rss": rss}
 
 
-def child_nest(n, duration, seed, delay, compressed):
+def child_nest(n, duration, seed, delay):
     import nest
     try:
         nest.verbosity = nest.VerbosityLevel.ERROR
     except AttributeError:
         nest.set_verbosity("M_ERROR")
     nest.ResetKernel()
-    nest.SetKernelStatus({"resolution": GRID, "local_num_threads": 1, "rng_seed": seed + 1,
-                          "use_compressed_spikes": compressed})
+    nest.SetKernelStatus({"resolution": GRID, "local_num_threads": 1, "rng_seed": seed + 1})
     start = time.perf_counter()
     params = {"tau_m": TAU, "C_m": 1.0, "E_L": 0.0, "V_th": 1.0, "V_reset": 0.0,
               "I_e": DRIVE / TAU}   # dV/dt = -V/tau_m + I_e/C_m: drive 1.5 over tau 10 ms
-    try:
-        pop = nest.Create("iaf_psc_delta_ps", n, params=dict(params, t_ref=0.0))
-        t_ref = 0.0
-    except Exception:  # noqa: BLE001 (NEST's error classes moved between 3.x releases)
-        t_ref = GRID
-        pop = nest.Create("iaf_psc_delta_ps", n, params=dict(params, t_ref=t_ref))
+    # t_ref must be at least one step in NEST 3.10 (a Create that fails on t_ref = 0 still
+    # leaves its n nodes in the network, so nothing is tried first)
+    pop = nest.Create("iaf_psc_delta_ps", n, params=dict(params, t_ref=GRID))
     pop.V_m = nest.random.uniform(0.0, 1.0)
     nest.Connect(pop, pop, {"rule": "fixed_outdegree", "outdegree": K, "allow_autapses": False,
                             "allow_multapses": False},
@@ -148,7 +143,9 @@ def child_nest(n, duration, seed, delay, compressed):
     nest.Simulate(duration)
     sim = time.perf_counter() - start
     spikes = nest.GetKernelStatus("local_spike_counter")
-    return {"spikes": int(spikes), "build": build, "sim": sim, "compile": None, "t_ref": t_ref}
+    if nest.GetKernelStatus("network_size") != n:
+        raise SystemExit(f"NEST holds {nest.GetKernelStatus('network_size')} nodes, not {n}")
+    return {"spikes": int(spikes), "build": build, "sim": sim, "compile": None}
 
 
 def child(args):
@@ -158,7 +155,7 @@ def child(args):
     elif args.child == "brian2":
         out = child_brian2(n, duration, seed, delay, args.workdir)
     else:
-        out = child_nest(n, duration, seed, delay, compressed=args.child == "nest")
+        out = child_nest(n, duration, seed, delay)
     out.setdefault("rss", peak_rss())
     out["events_per_s"] = out["spikes"] * K / out["sim"]
     out["rate"] = out["spikes"] / n / (duration / 1000.0)
@@ -205,8 +202,8 @@ def median_of(runs, key):
 
 def table(rows, repeat, nest_repeat, command, peer_versions):
     """RESULTS-peers.md: one row per simulator and N, the ratios to sparseprop's delay-0.1 ms
-    row; a row whose firing rate is off by more than 20 % simulated something else (NEST's
-    compressed spikes at 10^6) and gets no ratio."""
+    row; a row whose firing rate is off by more than 20 % simulated something else and gets
+    no ratio."""
     sys.path.insert(0, _HERE)   # (only here, in the driver: the children import nest)
     from run import machine
     lines = [
@@ -272,8 +269,7 @@ def main():
     parser.add_argument("--out", default=os.path.join(_HERE, "RESULTS-peers.md"))
     parser.add_argument("--nest-repeat", type=int, default=1,
                         help="processes per NEST row (1: a run takes minutes)")
-    parser.add_argument("--child", choices=("sparseprop", "brian2", "nest", "nest_plain"),
-                        help=argparse.SUPPRESS)
+    parser.add_argument("--child", choices=("sparseprop", "brian2", "nest"), help=argparse.SUPPRESS)
     parser.add_argument("--n", help=argparse.SUPPRESS)
     parser.add_argument("--seed", type=int, default=1, help=argparse.SUPPRESS)
     parser.add_argument("--delay", type=float, default=0.0, help=argparse.SUPPRESS)
@@ -295,9 +291,7 @@ def main():
     if "brian2" in only:
         plan.append(("Brian2 cpp_standalone", peer_python, "brian2", GRID, args.repeat))
     if "nest" in only:
-        plan += [("NEST iaf_psc_delta_ps", peer_python, "nest", GRID, args.nest_repeat),
-                 ("NEST iaf_psc_delta_ps, compressed spikes off", peer_python, "nest_plain", GRID,
-                  args.nest_repeat)]
+        plan.append(("NEST iaf_psc_delta_ps", peer_python, "nest", GRID, args.nest_repeat))
     rows = []
     with tempfile.TemporaryDirectory(prefix="peers_") as scratch:
         for n in (int(float(s)) for s in args.sizes.split(",")):
