@@ -54,6 +54,7 @@ OURS = "sparseprop, delay 0.1 ms"   # the peers' network exactly: the row the ra
 
 
 def venv_python(venv):
+    """The venv's Python interpreter."""
     return os.path.join(venv, "bin", "python")
 
 
@@ -66,6 +67,7 @@ def peak_rss(who=resource.RUSAGE_SELF):
 # the three simulators, each run as `peers.py --child NAME ...` in a fresh process
 # ----------------------------------------------------------------------------------------------
 def child_sparseprop(n, duration, seed, delay):
+    """The network in sparseprop (this interpreter): build, compile, then the timed run."""
     import numpy as np
     import sparseprop as spp
     start = time.perf_counter()
@@ -83,6 +85,7 @@ def child_sparseprop(n, duration, seed, delay):
 
 
 def child_brian2(n, duration, seed, delay, workdir):
+    """The network in Brian2 cpp_standalone, compiled in workdir, then its binary run."""
     import brian2 as b2
     b2.set_device("cpp_standalone", directory=workdir, build_on_run=False)
     b2.prefs.devices.cpp_standalone.openmp_threads = 0
@@ -121,6 +124,7 @@ def child_brian2(n, duration, seed, delay, workdir):
 
 
 def child_nest(n, duration, seed, delay):
+    """The network in NEST's iaf_psc_delta_ps: build, then the timed Simulate."""
     import nest
     try:
         nest.verbosity = nest.VerbosityLevel.ERROR
@@ -149,6 +153,7 @@ def child_nest(n, duration, seed, delay):
 
 
 def child(args):
+    """Run one simulator once and print its figures as a RESULT line of JSON."""
     n, duration, seed, delay = int(float(args.n)), args.duration, args.seed, args.delay
     if args.child == "sparseprop":
         out = child_sparseprop(n, duration, seed, delay)
@@ -166,6 +171,7 @@ def child(args):
 # the driver
 # ----------------------------------------------------------------------------------------------
 def install(venv):
+    """Create the peers' venv (if missing) and install NEST and Brian2 into it."""
     if not os.path.exists(venv_python(venv)):
         print(f"creating venv {venv}", flush=True)
         subprocess.run([sys.executable, "-m", "venv", venv], check=True)
@@ -187,6 +193,7 @@ def one(python, name, n, duration, seed, delay, workdir, env=None):
 
 
 def versions(python):
+    """[NEST version, Brian2 version] of the peers' venv ('?' where it cannot tell)."""
     done = subprocess.run([python, "-c", "import nest, brian2; print('VERSIONS', nest.__version__,"
                            " brian2.__version__)"], capture_output=True, text=True)
     for line in done.stdout.splitlines():    # (NEST prints a banner first)
@@ -196,6 +203,7 @@ def versions(python):
 
 
 def median_of(runs, key):
+    """The median of runs' values of key (None when no run has one)."""
     values = [r[key] for r in runs if r.get(key) is not None]
     return statistics.median(values) if values else None
 
@@ -257,6 +265,7 @@ def table(rows, repeat, nest_repeat, command, peer_versions):
 
 
 def main():
+    """Measure every simulator at every size, print and write the table."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--install", action="store_true", help="create the peers' venv and stop")
     parser.add_argument("--venv", default=DEFAULT_VENV)
