@@ -1,6 +1,7 @@
 """Building a stored network: wall time of `recipe.build(n)` for fixed out- and in-degree,
-K = 100 (the compiled samplers plus the table's checks), medians of `repeat` after one warm-up;
-and the peak memory of one more build (tracemalloc, which sees numpy's and numba's arrays)
+K = 100 (the compiled samplers plus the table's checks), medians of `repeat` after one warm-up,
+on every core the process may use (the builders' default) and on one thread; and the peak
+memory of one more build on every core (tracemalloc, which sees numpy's and numba's arrays)
 over the size of the table it made (indices and row pointers; issue 16 asks <= 1.5).
 
     python benchmarks/construction.py [--sizes 1e5,1e6] [--repeat 3]
@@ -11,45 +12,54 @@ import time
 import tracemalloc
 
 import sparseprop as spp
+import sparseprop.connectivity as connectivity
 
 K = 100
 RECIPES = {"fixed_outdegree": spp.fixed_outdegree, "fixed_indegree": spp.fixed_indegree}
 
 
 def measure(sizes, repeat, log=print):
-    """[(recipe, n, seconds)] for each recipe and size."""
+    """[(recipe, n, seconds on every core, seconds on one thread, cores, peak memory / table)]
+    for each recipe and size."""
     for recipe in RECIPES.values():
         recipe(K, -0.1, seed=1).build(2 * K)   # compile (or load) the samplers
+    every = connectivity._threads_for
+    cores = every(1 << 62)
     rows = []
     for name, recipe in RECIPES.items():
         for n in sizes:
-            times = []
-            for _ in range(repeat):
-                start = time.perf_counter()
-                csr = recipe(K, -0.1, seed=1).build(n)
-                times.append(time.perf_counter() - start)
-                del csr
+            seconds = []
+            for threads in (every, lambda nnz: 1):
+                connectivity._threads_for = threads
+                times = []
+                for _ in range(repeat):
+                    start = time.perf_counter()
+                    csr = recipe(K, -0.1, seed=1).build(n)
+                    times.append(time.perf_counter() - start)
+                    del csr
+                seconds.append(statistics.median(times))
+            connectivity._threads_for = every
             tracemalloc.start()
             csr = recipe(K, -0.1, seed=1).build(n)
             peak = tracemalloc.get_traced_memory()[1] / (csr.indices.nbytes + csr.indptr.nbytes)
             tracemalloc.stop()
             del csr
-            rows.append((name, n, statistics.median(times), peak))
-            log(f"{name}({K}) at N = {n:.0e}: {rows[-1][2]:.2f} s "
-                f"({rows[-1][2] / (n * K) * 1e9:.0f} ns per synapse), peak memory {peak:.2f}x "
-                f"the table")
+            rows.append((name, n, *seconds, cores, peak))
+            log(f"{name}({K}) at N = {n:.0e}: {seconds[0]:.2f} s on {cores} cores, "
+                f"{seconds[1]:.2f} s on one ({seconds[1] / (n * K) * 1e9:.0f} ns per synapse), "
+                f"peak memory {peak:.2f}x the table")
     return rows
 
 
 def table(rows, repeat):
     """Markdown: build times and peak memory by recipe and size."""
-    lines = ["| recipe | N | build (s) | ns per synapse | peak memory / table |",
-             "|---|---|---|---|---|"]
-    for name, n, seconds, peak in rows:
-        lines.append(f"| {name}({K}) | {n:.0e} | {seconds:.2f} | "
-                     f"{seconds / (n * K) * 1e9:.0f} | {peak:.2f} |")
+    lines = ["| recipe | N | build (s), all cores | build (s), one thread | ns per synapse, one "
+             "thread | peak memory / table |", "|---|---|---|---|---|---|"]
+    for name, n, seconds, alone, cores, peak in rows:
+        lines.append(f"| {name}({K}) | {n:.0e} | {seconds:.2f} ({cores} cores) | {alone:.2f} | "
+                     f"{alone / (n * K) * 1e9:.0f} | {peak:.2f} |")
     lines.append("")
-    lines.append(f"Medians of {repeat}, one thread.")
+    lines.append(f"Medians of {repeat}.")
     return "\n".join(lines)
 
 

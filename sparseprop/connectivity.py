@@ -35,12 +35,14 @@ are imported only when first needed.
 """
 import math
 import numbers
+import os
 import reprlib
 
 import numba
 import numpy as np
 
 from . import memory, units
+from .engine.splitmix import below, row_state, uniform
 from .engine.synapses import CANDIDATES, K, KEY, POST_LO, PRE_HI, PRE_LO, SAME, synapses, targets
 from .errors import ModelError
 
@@ -517,7 +519,8 @@ def fixed_outdegree(k, weight, seed=None, delay=0.0, procedural=False):
     """Every neuron projects to exactly k distinct other neurons (no autapses, no repeats).
 
     Targets are uniform among the other n-1 neurons, sorted ascending within a row (the
-    SparseProp reference's convention). `weight`: a finite number shared by all synapses, or an
+    SparseProp reference's convention); each row is drawn from its own stream of the seed, so a
+    seed gives one table whatever the machine and however many cores build it. `weight`: a finite number shared by all synapses, or an
     array of n*k weights in CSR order (checked at build). Needs k < n at build time.
     Between two populations (`build_between(n_pre, n_post, False)`): each pre neuron reaches k
     distinct post neurons, k <= n_post, and a weight array has n_pre*k values.
@@ -553,14 +556,22 @@ def fixed_outdegree(k, weight, seed=None, delay=0.0, procedural=False):
             mean = nnz * (c1 - c0) / max(n_post - same, 1)
             nnz = min(nnz, int(mean + 12 * math.sqrt(mean)) + 16)   # 12 sd above the mean
         places = columns is not None and (isinstance(w, np.ndarray) or isinstance(d, np.ndarray))
-        # scratch: marks, hash set; with places, where each row's kept synapses start
-        _fits(where, k, n_pre, nnz, w, d, 4 * n_post + 64 * k + 8 * n_pre * places)
+        threads = 1 if columns is not None else _threads_for(nnz)
+        # scratch per thread: marks, hash set; with places, where each row's kept synapses start
+        _fits(where, k, n_pre, nnz, w, d, threads * (4 * n_post + 64 * k) + 8 * n_pre * places)
         weights = _values_for(w, n_pre * k, count, where, copy=columns is None)
         delays = _values_for(d, n_pre * k, count, where, "delay", copy=columns is None)
-        indptr, indices, first = _kernels().fixed_outdegree(n_pre, n_post, k, same,
-                                                            _seed32(seed), c0, c1, nnz, places)
-        if indices.size != indptr[-1]:
+        run, key = _kernels().fixed_outdegree, _key_of(seed)
+        if columns is not None:
+            indptr, indices, first = run(n_post, k, same, key, 0, n_pre, c0, c1,
+                                         np.empty(nnz, np.int32), places)
             indices = indices[:indptr[-1]]
+        else:       # k per row: rows cut into one part per thread, each writing its own slice
+            indptr = np.arange(n_pre + 1, dtype=np.int64) * k
+            indices, first = np.empty(nnz, np.int32), None
+            cuts = [n_pre * p // threads for p in range(threads + 1)]
+            _at_once(run, [(n_post, k, same, key, lo, hi, 0, n_post, indices[lo * k:hi * k],
+                            False) for lo, hi in zip(cuts[:-1], cuts[1:]) if lo < hi], threads)
         weights, delays = _kept(weights, delays, indptr, first, columns)
         return _block(n_pre, c1 - c0, indptr, indices, w, weights, d, delays)
 
@@ -573,7 +584,8 @@ def fixed_indegree(k, weight, seed=None, delay=0.0, procedural=False):
     """Every neuron receives from exactly k distinct other neurons (no autapses, no repeats).
 
     Sources are uniform among the other n-1 neurons; the table is stored by presynaptic neuron,
-    targets ascending within a row, so out-degrees vary. `weight`: a finite number, or an array
+    targets ascending within a row, so out-degrees vary. Each neuron's sources are drawn from
+    its own stream of the seed: one table per seed, however many cores build it. `weight`: a finite number, or an array
     of n*k weights in CSR order (checked at build). Needs k < n at build time.
     Between two populations (`build_between(n_pre, n_post, False)`): each post neuron receives
     from k distinct pre neurons, k <= n_pre, and a weight array has n_post*k values.
@@ -594,17 +606,21 @@ def fixed_indegree(k, weight, seed=None, delay=0.0, procedural=False):
         c0, c1 = columns or (0, n_post)
         nnz = (c1 - c0) * k
         places = columns is not None and (isinstance(w, np.ndarray) or isinstance(d, np.ndarray))
-        if columns is None:        # the columns of one sort block of the kernel
+        if columns is None:        # the columns of one grouping block of all threads
             block = max(1 << 16, 8 * n_pre) // max(k, 1)
         else:                      # (at most 1/16 of the local synapses: as fast, measured)
             block = max(1 << 14, min(8 * n_pre, nnz // 16)) // max(k, 1)
-        block = max(1, min(block, n_post if places else c1 - c0))
-        # scratch: sort blocks, fill; with places, the whole table's indptr and row starts
-        _fits(where, k, c1 - c0, nnz, w, d, 16 * (block * k + n_pre + 1) + 16 * n_pre * places)
+        threads = _threads_for(nnz)
+        block = max(1, min(block // threads, n_post if places else c1 - c0))
+        # scratch per thread: grouping block, marks when dense, counts (3 arrays with places)
+        dense = 8 * k > n_pre - same
+        _fits(where, k, c1 - c0, nnz, w, d, threads * (
+            16 * block * k + 4 * n_pre * dense + 8 * (n_pre + 1) * (1 + 2 * places))
+            + 24 * (n_pre + 1))
         weights = _values_for(w, n_post * k, count, where, copy=columns is None)
         delays = _values_for(d, n_post * k, count, where, "delay", copy=columns is None)
-        indptr, indices, first = _kernels().fixed_indegree(n_pre, n_post, k, same, _seed32(seed),
-                                                           c0, c1, places, block)
+        indptr, indices, first = _indegree_table(n_pre, n_post, k, same, _key_of(seed), c0, c1,
+                                                 places, block, threads)
         weights, delays = _kept(weights, delays, indptr, first, columns)
         return _block(n_pre, c1 - c0, indptr, indices, w, weights, d, delays)
 
@@ -618,7 +634,8 @@ def erdos_renyi(p, weight, seed=None, delay=0.0, procedural=False):
     Between two populations (`build_between(n_pre, n_post, False)`) every one of the
     n_pre*n_post pairs is a synapse with probability p.
 
-    Built by geometric skipping, O(nnz + n) time; targets ascending within a row. `weight` is a
+    Built by geometric skipping, O(nnz + n) time, each row from its own stream of the seed;
+    targets ascending within a row. `weight` is a
     finite number shared by all synapses (the synapse count is random, so no weight array:
     build, then use `from_edges(*csr.synapses()[:2], weights)` for per-synapse weights).
     `delay` (keyword): the synaptic delay in ms, likewise one finite number >= 0 (per-synapse
@@ -650,7 +667,7 @@ def erdos_renyi(p, weight, seed=None, delay=0.0, procedural=False):
         if columns is not None:
             mean = mean * (c1 - c0) / n_post    # (the local synapses)
         _fits(where, None, n_pre, int(mean + 12 * math.sqrt(mean) + 1), w, d, 8 * n_pre)
-        indptr, indices = _kernels().erdos_renyi(n_pre, n_post, p, same, _seed32(seed), c0, c1)
+        indptr, indices = _kernels().erdos_renyi(n_pre, n_post, p, same, _key_of(seed), c0, c1)
         return _block(n_pre, c1 - c0, indptr, indices, w, None, d, None)
 
     return _with_units(_restricting(Connectivity(
@@ -939,12 +956,6 @@ def _check_seed(seed, where):
                          f"got {seed!r}")
 
 
-def _seed32(seed):
-    """A 32-bit seed for numba's generator: mixed from `seed`, or fresh entropy when None."""
-    sequence = np.random.SeedSequence(None if seed is None else int(seed))
-    return int(sequence.generate_state(1, dtype=np.uint32)[0])
-
-
 _RULES = {"weight": "a weight must be a finite number",
           "delay": "a delay must be a finite number of ms >= 0",
           "rate": "a rate must be a finite number of Hz >= 0"}
@@ -1156,16 +1167,21 @@ def _short(value, unit="weights"):
 # Plain functions compiled on first use (numba's import costs ~0.3 s); cache=True keeps the
 # machine code on disk. Duplicate targets are rejected in O(1) with a marker array
 # (mark[t] == current row); Floyd's algorithm draws k distinct values from m with exactly k
-# random numbers, so even k = n - 1 costs O(k) per row.
+# random numbers, so even k = n - 1 costs O(k) per row. Row i's numbers (a column's, for
+# fixed_indegree) come from its own segment of one SplitMix64 stream keyed by the seed
+# (sparseprop.engine.splitmix.row_state): any row can be drawn without the rows before it, so
+# the builders cut a table among threads (`_threads_for`), and 10^8 numbers take 0.45 s instead
+# of 1.3 s with numba's MT19937 (np.random.randint), whose one stream forced one thread.
 # Every kernel connects n_pre rows to n_post columns. With exclude_self (one population,
 # n_pre == n_post) row i has the m = n - 1 candidates t = 0..m-1, candidate t meaning neuron
 # t + (t >= i); without it the m = n_post (or n_pre) candidates are the neurons themselves
-# (shift = m, so t >= shift never holds). The random stream of the square case is unchanged.
+# (shift = m, so t >= shift never holds).
 # Floyd's sampler asks "is t already in this row's set?": a mark per candidate (an array of m,
 # read in order for dense rows) or, for sparse rows, a small hash set of the row's k values, so
 # that a draw touches cache-resident memory instead of a random place in an m-long array (the
 # fixed out-degree sampler at N = 10^6, K = 100: 231 -> 43 ns per synapse); the same values
-# either way (tests/test_connectivity.py checks them against the mark array).
+# either way (tests/test_connectivity.py checks them against the mark array, and the tables
+# built on 1 and 3 threads against each other).
 
 @numba.njit(cache=True, nogil=True)
 def _hash_size(k):
@@ -1193,16 +1209,25 @@ def _floyd_step(t, j, row, keys, stamp):
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
-def _draw(i, j, dense, mark, keys, stamp):
-    """Floyd's step j for row i: a value of 0..j not yet in the row's set (the mark array when
-    dense, else the row's hash set), added to it."""
-    t = np.random.randint(0, j + 1)
-    if not dense:
-        return _floyd_step(t, j, i, keys, stamp)
-    if mark[t] == i:
-        t = j
-    mark[t] = i
-    return t
+def _floyd_row(i, m, k, dense, mark, keys, stamp, key, out):
+    """Row i's k distinct candidates of 0..m-1 into out[:k], in the order drawn (Floyd, from
+    the row's stream): the set is the mark array when dense, else the row's hash set. (One
+    loop per kind: a branch on `dense` inside the loop made fixed_outdegree(100) at N = 10^6
+    take 3.1 instead of 1.9 s.)"""
+    z = row_state(key, i)
+    if dense:
+        for c in range(k):
+            j = m - k + c
+            t, z = below(z, j + 1)
+            if mark[t] == i:
+                t = j
+            mark[t] = i
+            out[c] = t
+    else:
+        for c in range(k):
+            j = m - k + c
+            t, z = below(z, j + 1)
+            out[c] = _floyd_step(t, j, i, keys, stamp)
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
@@ -1228,18 +1253,17 @@ def _sort_spread(row, count, lo, width, counts, buffer):
         buffer[r + 1] = x
 
 
-def _fixed_outdegree_kernel(n_pre, n_post, k, exclude_self, seed, c0, c1, capacity, positions):
-    # Every row's k targets are drawn; only those in [c0, c1) are stored (as target - c0), so a
-    # process keeps its columns of the same network. Returns (indptr, indices, first), where
-    # indices[:indptr[-1]] are the synapses: `capacity` is the expected count (exact, n_pre*k,
-    # for all columns), the array grows if a build needs more. With `positions`, first[i] is
-    # the place in the whole table of row i's first stored synapse (i*k + its targets below
+def _fixed_outdegree_kernel(n_post, k, exclude_self, key, lo, hi, c0, c1, indices, positions):
+    # Rows lo..hi-1: every row's k targets are drawn; only those in [c0, c1) are stored (as
+    # target - c0), so a process keeps its columns of the same network. Returns (indptr,
+    # indices, first) of these rows, where indices[:indptr[-1]] are the synapses: `indices`
+    # is the output, of the expected size (exact, (hi - lo) k, for all columns); it is
+    # replaced by a larger one if a build needs more. With `positions`, first[r] is the place
+    # in the whole table of row lo + r's first stored synapse ((lo + r) k + its targets below
     # c0), else first is empty.
-    np.random.seed(seed)
-    indptr = np.empty(n_pre + 1, np.int64)
+    indptr = np.empty(hi - lo + 1, np.int64)
     indptr[0] = 0
-    indices = np.empty(capacity, np.int32)
-    first = np.empty(n_pre if positions else 0, np.int64)
+    first = np.empty(hi - lo if positions else 0, np.int64)
     m = n_post - 1 if exclude_self else n_post   # candidates 0..m-1 of each row
     dense = 8 * k > m
     mark = np.full(max(m, 1) if dense else 1, -1, np.int32)
@@ -1248,17 +1272,19 @@ def _fixed_outdegree_kernel(n_pre, n_post, k, exclude_self, seed, c0, c1, capaci
     counts = np.zeros(k + 1, np.int64)
     row = np.empty(k, np.int32)
     buffer = np.empty(k, np.int32)
+    drawn = np.empty(k, np.int64)
     width = c1 - c0
     pos = 0
-    for i in range(n_pre):
+    for i in range(lo, hi):
         shift = i if exclude_self else m         # candidate t is neuron t + (t >= shift)
         count = 0
-        below = 0
-        for j in range(m - k, m):   # Floyd: each step adds one new value to the row's set
-            t = _draw(i, j, dense, mark, keys, stamp)
+        before = 0
+        _floyd_row(i, m, k, dense, mark, keys, stamp, key, drawn)
+        for c in range(k):
+            t = drawn[c]
             target = t + (t >= shift)
             if target < c0:
-                below += 1
+                before += 1
             elif target < c1 and not dense:
                 row[count] = target
                 count += 1
@@ -1280,106 +1306,137 @@ def _fixed_outdegree_kernel(n_pre, n_post, k, exclude_self, seed, c0, c1, capaci
         for q in range(count):
             indices[pos + q] = buffer[q] - c0
         pos += count
-        indptr[i + 1] = pos
+        indptr[i - lo + 1] = pos
         if positions:
-            first[i] = i * np.int64(k) + below
+            first[i - lo] = i * np.int64(k) + before
     return indptr, indices, first
 
 
 @numba.njit(cache=True, nogil=True)
-def _sort_by_source(pairs, spare, size, bits):
-    """Sort pairs[:size] (source << 32 | column) by source, stably (LSD radix over the `bits`
-    bits of the source, 11 at a time); returns the array holding the result."""
-    count = np.empty(2049, np.int64)
-    for shift in range(32, 32 + bits, 11):
-        count[:] = 0
-        for q in range(size):
-            count[((pairs[q] >> shift) & 2047) + 1] += 1
-        for d in range(2048):
-            count[d + 1] += count[d]
-        for q in range(size):
-            d = (pairs[q] >> shift) & 2047
-            spare[count[d]] = pairs[q]
-            count[d] += 1
-        pairs, spare = spare, pairs
-    return pairs
+def _group_by_source(pairs, spare, size, bits):
+    """spare[:size] = pairs[:size] (source << 32 | column) grouped by the top 12 of the
+    source's `bits` bits, stably (one counting-sort pass); returns spare. Writes that follow
+    the groups then sweep a window of 2^(bits - 12) rows instead of landing at random; a full
+    sort by source (two passes at N = 10^6) gained nothing more."""
+    digits = min(bits, 12)
+    shift = 32 + bits - digits
+    mask = (1 << digits) - 1
+    count = np.zeros((1 << digits) + 1, np.int64)
+    for q in range(size):
+        count[((pairs[q] >> shift) & mask) + 1] += 1
+    for d in range(1 << digits):
+        count[d + 1] += count[d]
+    for q in range(size):
+        d = (pairs[q] >> shift) & mask
+        spare[count[d]] = pairs[q]
+        count[d] += 1
+    return spare
 
 
-def _fixed_indegree_kernel(n_pre, n_post, k, exclude_self, seed, c0, c1, positions, columns):
-    # Two passes over the same random stream: count out-degrees, then put each column's
-    # sources into their rows. Columns are visited in ascending order, so rows come out sorted.
-    # Both passes work on blocks of columns whose (source, column) pairs are sorted by source
-    # (stably) before they are counted or written, so that both sweep their arrays in order
-    # instead of landing at random (fixed_indegree(100) at N = 10^6: 89 -> 14 s); a block
-    # holds `columns` columns, so columns * k pairs (two arrays of int64).
-    # Only columns c0..c1-1 are stored (as column - c0); the draws of the columns before c0
-    # are made (and dropped), those after c1 are not needed, except with `positions`: then
-    # the first pass counts every column, for first[r], the place in the whole table of row
-    # r's first stored synapse (else first is empty). Returns (indptr, indices, first).
+def _indegree_pass(n_pre, k, exclude_self, key, lo, hi, c0, block, write, fill, indices):
+    # fixed_indegree's draws of columns lo..hi-1 (column i's k sources from its own stream, as
+    # fixed_outdegree draws a row's targets). write=False counts them: fill[source + 1] += 1;
+    # write=True stores each as column - c0 at indices[fill[source]] and advances
+    # fill[source]: columns come in ascending order, so every row's columns do. Each block of
+    # `block` columns has its (source, column) pairs grouped by source first, so that counts
+    # and writes sweep a window of rows (fixed_indegree(100) at N = 10^6: 89 -> 14 s when a
+    # full sort by source was introduced; 2 int64 arrays of block * k).
     m = n_pre - 1 if exclude_self else n_pre
     dense = 8 * k > m
-    mark = np.empty(max(m, 1) if dense else 1, np.int32)
+    mark = np.full(max(m, 1) if dense else 1, -1, np.int32)
     keys = np.empty(_hash_size(k), np.int64)
-    stamp = np.empty(keys.size, np.int64)
-    fill = np.zeros(n_pre + 1, np.int64)
-    indptr = np.zeros(n_pre + 1, np.int64)
-    indices = np.empty((c1 - c0) * k, np.int32)
-    total = np.zeros(n_pre + 1 if positions else 0, np.int64)   # the whole table's indptr
-    first = np.zeros(n_pre if positions else 0, np.int64)
-    pairs = np.empty(columns * k, np.int64)
-    spare = np.empty(columns * k, np.int64)
+    stamp = np.full(keys.size, -1, np.int64)
+    drawn = np.empty(k, np.int64)
+    pairs = np.empty(block * k, np.int64)
+    spare = np.empty(block * k, np.int64)
     bits = 1
     while (1 << bits) < n_pre:
         bits += 1
-    for phase in range(2):
-        np.random.seed(seed)
-        mark[:] = -1
-        stamp[:] = -1
-        every = positions and phase == 0          # this pass stores every column
-        stop = n_post if every else c1
+    size = 0
+    for i in range(lo, hi):                       # i: postsynaptic neuron
+        shift = i if exclude_self else m
+        _floyd_row(i, m, k, dense, mark, keys, stamp, key, drawn)
+        for c in range(k):
+            t = drawn[c]
+            pairs[size] = (np.int64(t + (t >= shift)) << 32) | i
+            size += 1
+        if size + k <= pairs.size and i < hi - 1:
+            continue                              # the block is not full yet
+        grouped = _group_by_source(pairs, spare, size, bits)
+        if write:
+            for q in range(size):
+                source = grouped[q] >> 32
+                indices[fill[source]] = (grouped[q] & 0xFFFFFFFF) - c0
+                fill[source] += 1
+        else:
+            for q in range(size):
+                fill[(grouped[q] >> 32) + 1] += 1
         size = 0
-        for i in range(stop):                     # i: postsynaptic neuron
-            shift = i if exclude_self else m
-            keep = every or i >= c0
-            for j in range(m - k, m):
-                t = _draw(i, j, dense, mark, keys, stamp)
-                if keep:
-                    source = t + (t >= shift)
-                    pairs[size] = (np.int64(source) << 32) | i
-                    size += 1
-            if size == 0 or (size + k <= pairs.size and i < stop - 1):
-                continue                          # the block is not full yet
-            ordered = _sort_by_source(pairs, spare, size, bits)
-            if every:
-                for q in range(size):
-                    source = ordered[q] >> 32
-                    column = ordered[q] & 0xFFFFFFFF
-                    total[source + 1] += 1
-                    if column < c0:
-                        first[source] += 1
-                    elif column < c1:
-                        fill[source + 1] += 1
-            elif phase == 0:
-                for q in range(size):
-                    fill[(ordered[q] >> 32) + 1] += 1
-            else:
-                for q in range(size):
-                    source = ordered[q] >> 32
-                    indices[fill[source]] = (ordered[q] & 0xFFFFFFFF) - c0
-                    fill[source] += 1
-            size = 0
-        if phase == 0:
-            for i in range(n_pre):
-                fill[i + 1] += fill[i]
-            indptr[:] = fill
-            if positions:
-                for i in range(n_pre):
-                    total[i + 1] += total[i]
-                    first[i] += total[i]
+
+
+def _indegree_table(n_pre, n_post, k, exclude_self, key, c0, c1, positions, block, threads):
+    """(indptr, indices, first): fixed_indegree's columns c0..c1-1 stored by source row, in
+    two passes over the same draws (count each row's synapses, then write them). The columns
+    are cut into `threads` parts run at once (nogil); each part counts into its own array,
+    from which its writes start where the parts before it end, so the table is the same for
+    any number of threads. With `positions`, first[r] is the place in the whole table of row
+    r's first stored synapse (the other columns are counted too), else first is empty.
+    `block`: columns per grouping block of each part."""
+    run = _kernels().indegree_pass
+    empty = np.empty(0, np.int32)
+
+    def parts(lo, hi):
+        cuts = [lo + (hi - lo) * p // threads for p in range(threads + 1)]
+        return [(a, b) for a, b in zip(cuts[:-1], cuts[1:]) if a < b]
+
+    local = parts(c0, c1)
+    counts = np.zeros((len(local), n_pre + 1), np.int64)
+    others = parts(0, c0) + parts(c1, n_post) if positions else []
+    around = np.zeros((len(others), n_pre + 1), np.int64)
+    _at_once(run, [(n_pre, k, exclude_self, key, lo, hi, c0, block, False, into, empty)
+                   for (lo, hi), into in zip(local + others, list(counts) + list(around))],
+             threads)
+    indptr = np.zeros(n_pre + 1, np.int64)
+    np.cumsum(counts[:, 1:].sum(axis=0), out=indptr[1:])
+    start = indptr[:-1].copy()
+    for p in range(len(local)):                   # counts[p] -> where part p's writes start
+        row = counts[p, 1:].copy()
+        counts[p, :-1] = start
+        start += row
+    indices = np.empty((c1 - c0) * k, np.int32)
+    _at_once(run, [(n_pre, k, exclude_self, key, lo, hi, c0, block, True, counts[p], indices)
+                   for p, (lo, hi) in enumerate(local)], threads)
+    first = np.zeros(n_pre if positions else 0, np.int64)
+    if positions:
+        before = around[:len(parts(0, c0)), 1:].sum(axis=0)
+        total = np.diff(indptr) + around[:, 1:].sum(axis=0)
+        np.cumsum(total[:-1], out=first[1:])
+        first += before
     return indptr, indices, first
 
 
-def _erdos_renyi_kernel(n_pre, n_post, p, exclude_self, seed, c0, c1):
+def _threads_for(nnz):
+    """Threads a builder uses for a table of nnz synapses: from 2^20 synapses on, every core
+    the process may run on (`taskset -c 0` gives one); the table does not depend on it."""
+    cores = (len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
+             else os.cpu_count() or 1)
+    return max(1, min(cores, nnz >> 20))
+
+
+def _at_once(function, calls, threads):
+    """function(*args) for every args of `calls`, on up to `threads` threads (the compiled
+    kernels release the GIL)."""
+    if threads == 1 or len(calls) == 1:
+        for args in calls:
+            function(*args)
+        return
+    from concurrent.futures import ThreadPoolExecutor
+    with ThreadPoolExecutor(threads) as pool:
+        for _ in pool.map(lambda args: function(*args), calls):
+            pass
+
+
+def _erdos_renyi_kernel(n_pre, n_post, p, exclude_self, key, c0, c1):
     # Geometric skipping over each row's m candidates; two passes over the same stream
     # (count, then fill) so the output is allocated once at its exact size. Every row's draws
     # are made; only targets in [c0, c1) are stored (as target - c0).
@@ -1388,17 +1445,18 @@ def _erdos_renyi_kernel(n_pre, n_post, p, exclude_self, seed, c0, c1):
     indptr = np.zeros(n_pre + 1, np.int64)
     indices = np.empty(0, np.int32)
     for phase in range(2):
-        np.random.seed(seed)
         if phase == 1:
             indices = np.empty(indptr[n_pre], np.int32)
         pos = 0
         for i in range(n_pre):
             shift = i if exclude_self else m
             c = -1                  # last chosen candidate in this row
+            z = row_state(key, i)
             while True:
                 gap = 0.0
                 if p < 1.0:
-                    gap = np.floor(np.log(1.0 - np.random.random()) / log_q)
+                    u, z = uniform(z)
+                    gap = np.floor(np.log(1.0 - u) / log_q)
                 if gap >= m - 1 - c:    # next candidate c + 1 + gap would be past the row
                     break
                 c += 1 + int(gap)
@@ -1429,7 +1487,7 @@ class _Kernels:
 
         jit = njit(cache=True, nogil=True)
         self.fixed_outdegree = jit(_fixed_outdegree_kernel)
-        self.fixed_indegree = jit(_fixed_indegree_kernel)
+        self.indegree_pass = jit(_indegree_pass)
         self.erdos_renyi = jit(_erdos_renyi_kernel)
         self.gather = jit(_gather)
 

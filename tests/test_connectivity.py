@@ -9,8 +9,9 @@ import pytest
 from hypothesis import given, settings, strategies as st
 from scipy import stats
 
-from sparseprop.connectivity import (CSR, Connectivity, _seed32, erdos_renyi, fixed_indegree,
+from sparseprop.connectivity import (CSR, Connectivity, _key_of, erdos_renyi, fixed_indegree,
                                      fixed_outdegree, from_edges, from_networkx)
+from sparseprop.engine.splitmix import below, row_state
 from sparseprop.errors import ModelError
 
 
@@ -66,21 +67,66 @@ def test_fixed_indegree_exact_degree_no_autapses_no_repeats(n, k):
     assert csr.weights is None and csr.weight == 0.25
 
 
-def _floyd_with_marks(rows, m, k, exclude_self, seed):
-    """The original sampler (a mark per candidate, an array of m): the targets of each row in
-    draw order, the reference for the hash-set sampler of the kernels."""
-    np.random.seed(seed)
+def _floyd_with_marks(rows, m, k, exclude_self, key):
+    """The plain sampler (a mark per candidate, an array of m): the targets of each row in
+    draw order, row i's numbers from its own stream (row_state, below), the reference for
+    the hash-set sampler of the kernels."""
     out = np.empty((rows, k), np.int64)
     mark = np.full(max(m, 1), -1, np.int64)
     for i in range(rows):
         shift = i if exclude_self else m
+        z = row_state(key, i)
         for c, j in enumerate(range(m - k, m)):
-            t = np.random.randint(0, j + 1)
+            t, z = below(z, j + 1)
             if mark[t] == i:
                 t = j
             mark[t] = i
             out[i, c] = t + (t >= shift)
     return out
+
+
+_M64 = (1 << 64) - 1
+
+
+def _splitmix_python(state):
+    """SplitMix64's output for a state, in Python integers (the published algorithm)."""
+    z = state & _M64
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _M64
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _M64
+    return z ^ (z >> 31)
+
+
+def _below_python(key, row, m, count):
+    """`count` draws of row `row`'s stream below m: Lemire's multiply of the top 32 bits by m,
+    rejecting products whose low 32 bits fall below 2^32 mod m, in Python integers."""
+    golden, n, out = 0x9E3779B97F4A7C15, (row << 32), []
+    while len(out) < count:
+        n += 1
+        product = (_splitmix_python(key + n * golden) >> 32) * m
+        if (product & 0xFFFFFFFF) >= (1 << 32) % m:
+            out.append(product >> 32)
+    return out
+
+
+def test_row_streams_are_splitmix64_segments_drawn_without_bias():
+    import numba
+    assert _splitmix_python(0x9E3779B97F4A7C15) == 0xE220A8397B1DCDAF   # published first output
+
+    @numba.njit
+    def draws(key, row, m, count):
+        z, out = row_state(key, row), np.empty(count, np.int64)
+        for c in range(count):
+            out[c], z = below(z, m)
+        return out
+
+    key = _key_of(3) & _M64
+    for row, m in [(0, 1), (5, 7), (123456, 1000003), (2**31, 3 * 2**30 + 1), (7, 2**32)]:
+        assert list(draws(_key_of(3), row, m, 300)) == _below_python(key, row, m, 300)
+    # m = 3 * 2^30 + 1 rejects a quarter of the numbers; without the rejection the draws
+    # below 2^30 would be twice as frequent as the rest
+    values = draws(_key_of(4), 9, 3 * 2**30 + 1, 200000)
+    counts = np.bincount(values // 2**30, minlength=3)[:3]
+    assert abs(counts[0] / counts[1] - 1) < 0.03 and abs(counts[2] / counts[1] - 1) < 0.03
 
 
 _floyd_reference = None
@@ -91,22 +137,37 @@ _floyd_reference = None
                                                     (5000, 300, False, 30),
                                                     (4000, 4000, True, 499), (50, 50, True, 49)])
 def test_samplers_draw_the_same_networks_as_the_mark_array(n_pre, n_post, same, k):
-    # the same seed gives the same network as before the hash set replaced the mark array
+    # the hash set and the grouped, threaded passes give the plain sampler's network
     global _floyd_reference
     if _floyd_reference is None:
         import numba
         _floyd_reference = numba.njit(cache=True)(_floyd_with_marks)
     seed = 7 + k
     csr = fixed_outdegree(k, 1.0, seed=seed).build_between(n_pre, n_post, same)
-    want = _floyd_reference(n_pre, n_post - same, k, same, _seed32(seed))
+    want = _floyd_reference(n_pre, n_post - same, k, same, _key_of(seed))
     assert np.array_equal(csr.indices.reshape(n_pre, k), np.sort(want, axis=1))
     if k > n_pre - same:
         return
     csr = fixed_indegree(k, 1.0, seed=seed).build_between(n_pre, n_post, same)
-    sources = _floyd_reference(n_post, n_pre - same, k, same, _seed32(seed))
+    sources = _floyd_reference(n_post, n_pre - same, k, same, _key_of(seed))
     pre = np.repeat(np.arange(n_pre), np.diff(csr.indptr))
     got = sorted(zip(pre.tolist(), csr.indices.tolist()))
     assert got == sorted(zip(sources.ravel().tolist(), np.repeat(np.arange(n_post), k).tolist()))
+
+
+@pytest.mark.parametrize("builder", [fixed_outdegree, fixed_indegree])
+def test_tables_do_not_depend_on_the_number_of_threads(builder, monkeypatch):
+    import sparseprop.connectivity as connectivity
+    recipe = builder(30, np.arange(3000 * 30) * 0.5, seed=2, delay=np.arange(3000 * 30) * 0.01)
+    one = recipe.build(3000)
+    parts = [recipe.build_between(3000, 3000, True, columns=(a, b))
+             for a, b in ((0, 1000), (1000, 2999), (2999, 3000))]
+    monkeypatch.setattr(connectivity, "_threads_for", lambda nnz: 3)
+    for many in [recipe.build(3000)] + [recipe.build_between(3000, 3000, True, columns=c)
+                                         for c in ((0, 1000), (1000, 2999), (2999, 3000))]:
+        want = one if many.n_post == 3000 else parts.pop(0)
+        for field in ("indptr", "indices", "weights", "delays"):
+            assert np.array_equal(getattr(many, field), getattr(want, field)), field
 
 
 def test_fixed_outdegree_large():

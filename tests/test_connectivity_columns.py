@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 
 from expect import expect
-from sparseprop.connectivity import (CSR, Connectivity, _kernels, _seed32, erdos_renyi,
-                                     fixed_indegree, fixed_outdegree, from_edges, from_networkx)
+from sparseprop.connectivity import (CSR, Connectivity, _indegree_table, _key_of, _kernels,
+                                     erdos_renyi, fixed_indegree, fixed_outdegree, from_edges,
+                                     from_networkx)
 from sparseprop.population import Projection, _merge
 
 SHAPES = [(30, 30, True), (25, 40, False), (40, 25, False)]   # (n_pre, n_post, same)
@@ -137,18 +138,19 @@ def test_bad_columns_are_refused(columns, fragment):
 def test_the_kernels_store_only_the_local_synapses():
     # the kernels' outputs hold the local synapses (plus an O(n_pre) indptr) only
     n, k, c0, c1 = 2000, 20, 500, 1000
-    seed = _seed32(3)
-    indptr, indices, first = _kernels().fixed_indegree(n, n, k, True, seed, c0, c1, False, 50)
+    seed = _key_of(3)
+    indptr, indices, first = _indegree_table(n, n, k, True, seed, c0, c1, False, 50, 2)
     assert indptr.size == n + 1 and indices.size == (c1 - c0) * k and first.size == 0
     whole = fixed_indegree(k, 1.0, seed=3).build(n)
     assert np.array_equal(indices, whole.columns(c0, c1).indices)
     mean = n * k * (c1 - c0) / (n - 1)
     capacity = int(mean + 12 * math.sqrt(mean)) + 16
-    indptr, indices, first = _kernels().fixed_outdegree(n, n, k, True, seed, c0, c1, capacity,
-                                                        False)
+    indptr, indices, first = _kernels().fixed_outdegree(n, k, True, seed, 0, n, c0, c1,
+                                                        np.empty(capacity, np.int32), False)
     assert indices.size == capacity < n * k and first.size == 0
     # an output too small at first grows, to the same table
-    again = _kernels().fixed_outdegree(n, n, k, True, seed, c0, c1, 1, True)
+    again = _kernels().fixed_outdegree(n, k, True, seed, 0, n, c0, c1, np.empty(1, np.int32),
+                                       True)
     assert np.array_equal(again[0], indptr)
     assert np.array_equal(again[1][:indptr[-1]], indices[:indptr[-1]])
     whole = fixed_outdegree(k, 1.0, seed=3).build(n)

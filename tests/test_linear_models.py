@@ -657,16 +657,19 @@ def test_gradients_on_the_degenerate_branch():
     """tau_m == tau_s (the t e^(-t/tau) branch): dL/dtau_m + dL/dtau_s against a central
     difference along tau_m = tau_s (which stays on that branch) to 1e-6, and each partial
     against a Richardson-extrapolated difference across the generic branch (steps 0.4 % and
-    0.2 %) to 1e-5."""
+    0.2 %) to 1e-5, over 40 spikes (measured 1e-10 and 7e-10). The differences need the same
+    spike order at tau +- 0.4 % and no grazing threshold crossing, whose curvature spoils
+    steps this large: over 80 spikes most draws have a swap or a graze, and over 40 the
+    networks of seeds 4 and 8 a graze (their differences are off by 1e-4)."""
     n = 12
     rng = np.random.default_rng(4)
     weights, v0 = rng.uniform(-0.2, 0.5, n * 3), rng.uniform(0, 0.9, n)
 
     def run(tau_m, tau_s, tape=False):
         net = spp.Network(spp.load_model("lif_exp", tau_m=tau_m, tau_s=tau_s), n,
-                          spp.fixed_outdegree(3, weights, seed=2, delay=0.7),
+                          spp.fixed_outdegree(3, weights, seed=1, delay=0.7),
                           initial_state={"v": v0})
-        return net.run(max_spikes=80, record_tape=tape)
+        return net.run(max_spikes=40, record_tape=tape)
 
     base = run(5.0, 5.0, tape=True)
     c = rng.normal(size=base.t.size)
