@@ -67,9 +67,13 @@ def peak_rss(who=resource.RUSAGE_SELF):
 # the three simulators, each run as `peers.py --child NAME ...` in a fresh process
 # ----------------------------------------------------------------------------------------------
 def child_sparseprop(n, duration, seed, delay):
-    """The network in sparseprop (this interpreter): build, compile, then the timed run."""
+    """The network in sparseprop (this interpreter): build, compile, then the timed run; the
+    process pinned to one core, so that the build, which uses every core it may, runs on one
+    thread like the peers'."""
     import numpy as np
     import sparseprop as spp
+    if hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
     start = time.perf_counter()
     v0 = np.random.default_rng(seed + 1).random(n)
     net = spp.Network("lif", n, spp.fixed_outdegree(K, WEIGHT, seed=seed, delay=delay),
