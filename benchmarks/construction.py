@@ -1,5 +1,5 @@
 """Building a stored network: wall time of `recipe.build(n)` for fixed out- and in-degree,
-K = 100 (the compiled samplers plus the table's checks), medians of `repeat` after one warm-up,
+K = 100, and Erdos-Renyi with p = 100 / n (the compiled samplers plus the table's checks), medians of `repeat` after one warm-up,
 on every core the process may use (the builders' default) and on one thread; and the peak
 memory of one more build on every core (tracemalloc, which sees numpy's and numba's arrays)
 over the size of the table it made (indices and row pointers; issue 16 asks <= 1.5).
@@ -15,16 +15,17 @@ import sparseprop as spp
 import sparseprop.connectivity as connectivity
 
 K = 100
-RECIPES = {"fixed_outdegree": spp.fixed_outdegree, "fixed_indegree": spp.fixed_indegree}
+RECIPES = {f"fixed_outdegree({K})": lambda n: spp.fixed_outdegree(K, -0.1, seed=1),
+           f"fixed_indegree({K})": lambda n: spp.fixed_indegree(K, -0.1, seed=1),
+           f"erdos_renyi({K}/N)": lambda n: spp.erdos_renyi(K / n, -0.1, seed=1)}
 
 
 def measure(sizes, repeat, log=print):
-    """[(recipe, n, seconds on every core, seconds on one thread, cores, peak memory / table)]
-    for each recipe and size."""
+    """[(recipe, n, seconds on every core, seconds on one thread, cores, peak memory / table,
+    synapses)] for each recipe and size."""
     for recipe in RECIPES.values():
-        recipe(K, -0.1, seed=1).build(2 * K)   # compile (or load) the samplers
+        recipe(2 * K).build(2 * K)   # compile (or load) the samplers
     every = connectivity._threads_for
-    cores = every(1 << 62)
     rows = []
     for name, recipe in RECIPES.items():
         for n in sizes:
@@ -34,19 +35,21 @@ def measure(sizes, repeat, log=print):
                 times = []
                 for _ in range(repeat):
                     start = time.perf_counter()
-                    csr = recipe(K, -0.1, seed=1).build(n)
+                    csr = recipe(n).build(n)
                     times.append(time.perf_counter() - start)
                     del csr
                 seconds.append(statistics.median(times))
             connectivity._threads_for = every
             tracemalloc.start()
-            csr = recipe(K, -0.1, seed=1).build(n)
+            csr = recipe(n).build(n)
             peak = tracemalloc.get_traced_memory()[1] / (csr.indices.nbytes + csr.indptr.nbytes)
             tracemalloc.stop()
+            nnz = csr.nnz
+            cores = every(nnz)       # the threads of the default build of this table
             del csr
-            rows.append((name, n, *seconds, cores, peak))
-            log(f"{name}({K}) at N = {n:.0e}: {seconds[0]:.2f} s on {cores} cores, "
-                f"{seconds[1]:.2f} s on one ({seconds[1] / (n * K) * 1e9:.0f} ns per synapse), "
+            rows.append((name, n, *seconds, cores, peak, nnz))
+            log(f"{name} at N = {n:.0e}: {seconds[0]:.2f} s on {cores} core(s), "
+                f"{seconds[1]:.2f} s on one ({seconds[1] / nnz * 1e9:.0f} ns per synapse), "
                 f"peak memory {peak:.2f}x the table")
     return rows
 
@@ -55,9 +58,10 @@ def table(rows, repeat):
     """Markdown: build times and peak memory by recipe and size."""
     lines = ["| recipe | N | build (s), all cores | build (s), one thread | ns per synapse, one "
              "thread | peak memory / table |", "|---|---|---|---|---|---|"]
-    for name, n, seconds, alone, cores, peak in rows:
-        lines.append(f"| {name}({K}) | {n:.0e} | {seconds:.2f} ({cores} cores) | {alone:.2f} | "
-                     f"{alone / (n * K) * 1e9:.0f} | {peak:.2f} |")
+    for name, n, seconds, alone, cores, peak, nnz in rows:
+        lines.append(f"| {name} | {n:.0e} | {seconds:.2f} ({cores} core{'s' * (cores > 1)}) | "
+                     f"{alone:.2f} | "
+                     f"{alone / nnz * 1e9:.0f} | {peak:.2f} |")
     lines.append("")
     lines.append(f"Medians of {repeat}.")
     return "\n".join(lines)

@@ -669,7 +669,8 @@ def erdos_renyi(p, weight, seed=None, delay=0.0, procedural=False):
         if columns is not None:
             mean = mean * (c1 - c0) / n_post    # (the local synapses)
         _fits(where, None, n_pre, int(mean + 12 * math.sqrt(mean) + 1), w, d, 8 * n_pre)
-        indptr, indices = _kernels().erdos_renyi(n_pre, n_post, p, same, _key_of(seed), c0, c1)
+        indptr, indices = _erdos_renyi_table(n_pre, n_post, p, same, _key_of(seed), c0, c1,
+                                             _threads_for(int(mean)))
         return _block(n_pre, c1 - c0, indptr, indices, w, None, d, None)
 
     return _with_units(_restricting(Connectivity(
@@ -1439,37 +1440,49 @@ def _at_once(function, calls, threads):
             pass
 
 
-def _erdos_renyi_kernel(n_pre, n_post, p, exclude_self, key, c0, c1):
-    # Geometric skipping over each row's m candidates; two passes over the same stream
-    # (count, then fill) so the output is allocated once at its exact size. Every row's draws
-    # are made; only targets in [c0, c1) are stored (as target - c0).
+def _erdos_renyi_rows(n_post, p, exclude_self, key, lo, hi, c0, c1, write, indptr, indices):
+    # Rows lo..hi-1 by geometric skipping over each row's m candidates, from the row's stream;
+    # only targets in [c0, c1) are kept (as target - c0). write=False counts them:
+    # indptr[i + 1] = row i's count; write=True stores them from indices[indptr[i]] on.
     m = n_post - 1 if exclude_self else n_post
     log_q = np.log1p(-p) if p < 1.0 else -np.inf
+    for i in range(lo, hi):
+        shift = i if exclude_self else m
+        pos = indptr[i] if write else 0
+        c = -1                      # last chosen candidate in this row
+        z = row_state(key, i)
+        while True:
+            gap = 0.0
+            if p < 1.0:
+                u, z = uniform(z)
+                gap = np.floor(np.log(1.0 - u) / log_q)
+            if gap >= m - 1 - c:    # next candidate c + 1 + gap would be past the row
+                break
+            c += 1 + int(gap)
+            target = c + (c >= shift)
+            if c0 <= target < c1:
+                if write:
+                    indices[pos] = target - c0
+                pos += 1
+        if not write:
+            indptr[i + 1] = pos
+
+
+def _erdos_renyi_table(n_pre, n_post, p, exclude_self, key, c0, c1, threads):
+    """(indptr, indices) of erdos_renyi's columns c0..c1-1: two passes over the same draws
+    (count each row's synapses, then write them, so the output is allocated once at its exact
+    size), the rows cut among `threads` threads; the table does not depend on their number."""
+    run = _kernels().erdos_renyi_rows
+    cuts = [n_pre * q // threads for q in range(threads + 1)]
+    parts = [(lo, hi) for lo, hi in zip(cuts[:-1], cuts[1:]) if lo < hi]
     indptr = np.zeros(n_pre + 1, np.int64)
-    indices = np.empty(0, np.int32)
-    for phase in range(2):
-        if phase == 1:
-            indices = np.empty(indptr[n_pre], np.int32)
-        pos = 0
-        for i in range(n_pre):
-            shift = i if exclude_self else m
-            c = -1                  # last chosen candidate in this row
-            z = row_state(key, i)
-            while True:
-                gap = 0.0
-                if p < 1.0:
-                    u, z = uniform(z)
-                    gap = np.floor(np.log(1.0 - u) / log_q)
-                if gap >= m - 1 - c:    # next candidate c + 1 + gap would be past the row
-                    break
-                c += 1 + int(gap)
-                target = c + (c >= shift)
-                if c0 <= target < c1:
-                    if phase == 1:
-                        indices[pos] = target - c0
-                    pos += 1
-            if phase == 0:
-                indptr[i + 1] = pos
+    empty = np.empty(0, np.int32)
+    _at_once(run, [(n_post, p, exclude_self, key, lo, hi, c0, c1, False, indptr, empty)
+                   for lo, hi in parts], threads)
+    np.cumsum(indptr, out=indptr)
+    indices = np.empty(indptr[-1], np.int32)
+    _at_once(run, [(n_post, p, exclude_self, key, lo, hi, c0, c1, True, indptr, indices)
+                   for lo, hi in parts], threads)
     return indptr, indices
 
 
@@ -1491,7 +1504,7 @@ class _Kernels:
         jit = njit(cache=True, nogil=True)
         self.fixed_outdegree = jit(_fixed_outdegree_kernel)
         self.indegree_pass = jit(_indegree_pass)
-        self.erdos_renyi = jit(_erdos_renyi_kernel)
+        self.erdos_renyi_rows = jit(_erdos_renyi_rows)
         self.gather = jit(_gather)
 
 

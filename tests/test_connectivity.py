@@ -170,6 +170,17 @@ def test_tables_do_not_depend_on_the_number_of_threads(builder, monkeypatch):
             assert np.array_equal(getattr(many, field), getattr(want, field)), field
 
 
+def test_erdos_renyi_does_not_depend_on_the_number_of_threads(monkeypatch):
+    import sparseprop.connectivity as connectivity
+    recipe = erdos_renyi(0.02, 0.5, seed=6)
+    one = [recipe.build(2000), recipe.build_between(2000, 2000, True, columns=(700, 1300))]
+    monkeypatch.setattr(connectivity, "_threads_for", lambda nnz: 3)
+    many = [recipe.build(2000), recipe.build_between(2000, 2000, True, columns=(700, 1300))]
+    for a, b in zip(one, many):
+        assert np.array_equal(a.indptr, b.indptr) and np.array_equal(a.indices, b.indices)
+    assert one[0].nnz > 70000
+
+
 def test_fixed_outdegree_large():
     csr = fixed_outdegree(100, -0.1, seed=1).build(10**5)
     check_table(csr, 10**5)

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 from expect import expect
-from sparseprop.connectivity import (CSR, Connectivity, _indegree_table, _key_of, _kernels,
-                                     erdos_renyi, fixed_indegree, fixed_outdegree, from_edges,
-                                     from_networkx)
+from sparseprop.connectivity import (CSR, Connectivity, _erdos_renyi_table, _indegree_table,
+                                     _key_of, _kernels, erdos_renyi, fixed_indegree,
+                                     fixed_outdegree, from_edges, from_networkx)
 from sparseprop.population import Projection, _merge
 
 SHAPES = [(30, 30, True), (25, 40, False), (40, 25, False)]   # (n_pre, n_post, same)
@@ -156,7 +156,7 @@ def test_the_kernels_store_only_the_local_synapses():
     whole = fixed_outdegree(k, 1.0, seed=3).build(n)
     below = np.add.reduceat(whole.indices < c0, np.arange(0, n * k, k))
     assert np.array_equal(again[2], np.arange(0, n * k, k) + below)
-    indptr, indices = _kernels().erdos_renyi(n, n, 0.01, True, seed, c0, c1)
+    indptr, indices = _erdos_renyi_table(n, n, 0.01, True, seed, c0, c1, 3)
     assert indices.size == indptr[-1] < 0.5 * 0.01 * n * n
 
 
