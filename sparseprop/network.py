@@ -435,8 +435,11 @@ class Network:
                              f"parameter values; per-neuron values are not supported")
         unique, first, inverse = np.unique(P[:, :-1], axis=0, return_index=True,
                                            return_inverse=True)
-        T = np.array([self._period_or_inf(row, rows > 1 and int(k))
-                      for row, k in zip(unique, first)])[inverse.ravel()]
+        T = np.empty(unique.shape[0])   # compiled; the rows it leaves NaN, or whose signs
+        self.kernels.jit.periods_of(np.ascontiguousarray(unique), T)   # differ, in Python
+        for j in np.flatnonzero(np.isnan(T) | self.kernels.check_signs(unique)):
+            T[j] = self._period_or_inf(unique[j], rows > 1 and int(first[j]))
+        T = T[inverse.ravel()]
         sub = np.broadcast_to(np.isinf(T), (self.n,)).copy()
         return np.ascontiguousarray(np.column_stack([P, T])), (sub if sub.any() else None)
 
@@ -522,10 +525,8 @@ class Network:
                 u *= T
                 return u, None
             phase = np.where(sub, 0.0, u * np.where(sub, 1.0, T))
-            state = np.full(self.n, np.nan)
-            for k in np.flatnonzero(sub):   # uniform between reset and threshold
-                row, jit = self._row(k), self.kernels.jit
-                state[k] = jit.reset(row) + u[k] * (jit.threshold(row) - jit.reset(row))
+            state = np.empty(self.n)       # uniform between reset and threshold
+            self.kernels.jit.sub_states_of(self._table, u, phase, state)
             return phase, state
         if isinstance(initial_phase, str):
             raise ModelError(f"initial_phase '{initial_phase}' is not known; use None, 'uniform' "
@@ -544,10 +545,8 @@ class Network:
                              f"phases are times since reset")
         if self._sub is None:
             return phase, None
-        state = np.full(self.n, np.nan)
-        for k in np.flatnonzero(sub):      # time since reset: the state the flow reaches
-            row = self._row(k)
-            state[k] = self.kernels.jit.flow(self.kernels.jit.reset(row), phase[k], row)
+        state = np.empty(self.n)           # time since reset: the state the flow reaches
+        self.kernels.jit.sub_states_of(self._table, np.empty(0), phase, state)
         return np.where(sub, 0.0, phase), state
 
     def _from_state_values(self, values):

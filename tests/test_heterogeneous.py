@@ -223,6 +223,26 @@ def test_state_of_every_neuron_mid_run_matches_its_closed_form():
     np.testing.assert_allclose(again.state, v, rtol=1e-12, atol=1e-15)
 
 
+def test_initial_states_of_subthreshold_neurons_match_their_closed_form():
+    """Given phases: a subthreshold LIF neuron starts at I (1 - exp(-phase / tau)) of its own
+    row (the state reached from reset); uniform (the default): its state is reset + u (threshold
+    - reset) for the same u as the phase of a neuron that fires (u T), so in [0, 1)."""
+    rng = np.random.default_rng(3)
+    I, tau = rng.uniform(0.5, 1.5, N), rng.uniform(5.0, 15.0, N)
+    phase = rng.uniform(0.0, 3.0, N)
+    net = spp.Network("lif", N, spp.fixed_outdegree(2, 0.0, seed=1), initial_phase=phase,
+                      parameters={"I": I, "tau": tau})
+    sub = net.subthreshold
+    assert 0.3 < sub.mean() < 0.7
+    np.testing.assert_allclose(net.state, I * (1 - np.exp(-phase / tau)), rtol=1e-13)
+    uniform = spp.Network("lif", N, spp.fixed_outdegree(2, 0.0, seed=1), seed=4,
+                          parameters={"I": I, "tau": tau})
+    u = uniform.phase[~sub] / uniform.period[~sub]
+    v = uniform.state[sub]
+    assert np.all((v >= 0) & (v < 1)) and np.unique(v).size == sub.sum()
+    assert abs(v.mean() - 0.5) < 0.1 and abs(u.mean() - 0.5) < 0.1
+
+
 def test_a_silent_subthreshold_network_settles_at_rest():
     net = spp.Network(spp.load_model("lif", I=0.8), 20, spp.fixed_outdegree(3, -0.1, seed=1),
                       seed=2)
