@@ -4,12 +4,18 @@ on every core the process may use (the builders' default) and on one thread; and
 memory of one more build on every core (tracemalloc, which sees numpy's and numba's arrays)
 over the size of the table it made (indices and row pointers; issue 16 asks <= 1.5).
 
-    python benchmarks/construction.py [--sizes 1e5,1e6] [--repeat 3]
+    python benchmarks/construction.py [--sizes 1e5,1e6] [--repeat 3] [--heterogeneous 1e6]
+
+--heterogeneous N instead times `Network("lif", N, ...)` with one drive per neuron, uniform in
+[0.5, 1.5] (half the neurons subthreshold), K = 1: the per-neuron parameter rows, periods and
+initial states, medians of `repeat`.
 """
 import argparse
 import statistics
 import time
 import tracemalloc
+
+import numpy as np
 
 import sparseprop as spp
 import sparseprop.connectivity as connectivity
@@ -67,11 +73,30 @@ def table(rows, repeat):
     return "\n".join(lines)
 
 
+def heterogeneous(n, repeat, log=print):
+    """Median seconds of building a LIF Network of n neurons with one drive each."""
+    drives = np.random.default_rng(1).uniform(0.5, 1.5, n)
+    spp.Network("lif", 100, spp.fixed_outdegree(1, 0.0, seed=1), parameters={"I": drives[:100]})
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        net = spp.Network("lif", n, spp.fixed_outdegree(1, 0.0, seed=1), seed=2,
+                          parameters={"I": drives})
+        times.append(time.perf_counter() - start)
+        del net
+    log(f"Network('lif', {n:.0e}, parameters={{'I': one per neuron}}): "
+        f"{statistics.median(times):.2f} s (median of {repeat}: {times})")
+    return statistics.median(times)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="1e5,1e6")
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--heterogeneous", type=float, default=None)
     args = parser.parse_args()
+    if args.heterogeneous:
+        return heterogeneous(int(args.heterogeneous), args.repeat)
     rows = measure([int(float(s)) for s in args.sizes.split(",")], args.repeat)
     print()
     print(table(rows, args.repeat))
