@@ -570,9 +570,8 @@ def fixed_outdegree(k, weight, seed=None, delay=0.0, procedural=False):
         else:       # k per row: rows cut into one part per thread, each writing its own slice
             indptr = np.arange(n_pre + 1, dtype=np.int64) * k
             indices, first = np.empty(nnz, np.int32), None
-            cuts = [n_pre * p // threads for p in range(threads + 1)]
             _at_once(run, [(n_post, k, same, key, lo, hi, 0, n_post, indices[lo * k:hi * k],
-                            False) for lo, hi in zip(cuts[:-1], cuts[1:]) if lo < hi], threads)
+                            False) for lo, hi in _parts(0, n_pre, threads)], threads)
         weights, delays = _kept(weights, delays, indptr, first, columns)
         return _block(n_pre, c1 - c0, indptr, indices, w, weights, d, delays)
 
@@ -1388,14 +1387,9 @@ def _indegree_table(n_pre, n_post, k, exclude_self, key, c0, c1, positions, bloc
     `block`: columns per grouping block of each part."""
     run = _kernels().indegree_pass
     empty = np.empty(0, np.int32)
-
-    def parts(lo, hi):
-        cuts = [lo + (hi - lo) * p // threads for p in range(threads + 1)]
-        return [(a, b) for a, b in zip(cuts[:-1], cuts[1:]) if a < b]
-
-    local = parts(c0, c1)
+    local = _parts(c0, c1, threads)
     counts = np.zeros((len(local), n_pre + 1), np.int64)
-    others = parts(0, c0) + parts(c1, n_post) if positions else []
+    others = _parts(0, c0, threads) + _parts(c1, n_post, threads) if positions else []
     around = np.zeros((len(others), n_pre + 1), np.int64)
     _at_once(run, [(n_pre, k, exclude_self, key, lo, hi, c0, block, False, into, empty)
                    for (lo, hi), into in zip(local + others, list(counts) + list(around))],
@@ -1412,11 +1406,18 @@ def _indegree_table(n_pre, n_post, k, exclude_self, key, c0, c1, positions, bloc
                    for p, (lo, hi) in enumerate(local)], threads)
     first = np.zeros(n_pre if positions else 0, np.int64)
     if positions:
-        before = around[:len(parts(0, c0)), 1:].sum(axis=0)
+        before = around[:len(_parts(0, c0, threads)), 1:].sum(axis=0)
         total = np.diff(indptr) + around[:, 1:].sum(axis=0)
         np.cumsum(total[:-1], out=first[1:])
         first += before
     return indptr, indices, first
+
+
+def _parts(lo, hi, threads):
+    """lo..hi-1 cut into at most `threads` consecutive nonempty ranges (lo, hi) of about equal
+    size, one per thread."""
+    cuts = [lo + (hi - lo) * p // threads for p in range(threads + 1)]
+    return [(a, b) for a, b in zip(cuts[:-1], cuts[1:]) if a < b]
 
 
 def _threads_for(nnz):
@@ -1473,8 +1474,7 @@ def _erdos_renyi_table(n_pre, n_post, p, exclude_self, key, c0, c1, threads):
     (count each row's synapses, then write them, so the output is allocated once at its exact
     size), the rows cut among `threads` threads; the table does not depend on their number."""
     run = _kernels().erdos_renyi_rows
-    cuts = [n_pre * q // threads for q in range(threads + 1)]
-    parts = [(lo, hi) for lo, hi in zip(cuts[:-1], cuts[1:]) if lo < hi]
+    parts = _parts(0, n_pre, threads)
     indptr = np.zeros(n_pre + 1, np.int64)
     empty = np.empty(0, np.int32)
     _at_once(run, [(n_post, p, exclude_self, key, lo, hi, c0, c1, False, indptr, empty)
