@@ -18,14 +18,20 @@ def time_limit(seconds, what):
     """Run the block for at most `seconds` of wall time, then raise TimeLimitExceeded(what).
 
     Uses SIGALRM, so the limit applies in the main thread only (elsewhere the block runs unlimited).
-    The alarm repeats every 0.25 s after the deadline in case library code catches the first one.
+    The alarm repeats every 0.25 s after the deadline in case library code catches the first one;
+    a block that ends after an alarm raises too (an alarm can land where Python ignores it: in
+    a garbage collector's callback).
     """
     if seconds is None or threading.current_thread() is not threading.main_thread():
         yield
         return
 
+    expired, done = [], []
+
     def _fire(signum, frame):
-        raise _Expired()
+        if not done:   # (after the block: nothing to stop)
+            expired.append(True)
+            raise _Expired()
 
     outer, _ = signal.getitimer(signal.ITIMER_REAL)  # nested: the inner limit never extends the outer
     limit = max(float(seconds), 1e-3) if not outer else min(max(float(seconds), 1e-3), outer)
@@ -34,6 +40,9 @@ def time_limit(seconds, what):
     signal.setitimer(signal.ITIMER_REAL, limit, 0.25)
     try:
         yield
+        done.append(True)
+        if expired:
+            raise _Expired()
     except _Expired:
         raise TimeLimitExceeded(f"{what} took longer than {limit:g} s") from None
     finally:
