@@ -99,7 +99,7 @@ class _Renderer:
                   for t, r in zip(targets, results)]
         return lines
 
-    def selector(self, name, doc, branches):   # (inlined: a comparison or two)
+    def selector(self, name, doc, branches):
         """The branch selector: the most special branches (most equalities) first."""
         d = self.d
         order = sorted(range(1, len(branches)), key=lambda k: -len(
@@ -110,19 +110,17 @@ class _Renderer:
         unpack = [(f"par_{n}", self.layout.params[k]) for k, n in enumerate(d.parameters)
                   if symbol(n) in used]
         return environment().get_template("linear_select.py.j2").render(
-            name=self.name(name), doc=doc, unpack=unpack, cases=cases, fallback=0, inline=True)
+            name=self.name(name), doc=doc, unpack=unpack, cases=cases, fallback=0)
 
-    def dispatch(self, name, args, doc, select, cases, inline):
+    def dispatch(self, name, args, doc, select, cases):
         return _dispatch(self.name(name), args, doc, self.name(select),
-                         [self.name(c) for c in cases], inline)
+                         [self.name(c) for c in cases])
 
-    def kernel(self, name, args, doc, lines, inline=False):
-        return _kernel(self.name(name), args, doc, lines, inline)
+    def kernel(self, name, args, doc, lines):
+        return _kernel(self.name(name), args, doc, lines)
 
     def flows(self, which, branches):
-        """The flow's kernels; the free flow (every input) inlined, the refractory one
-        called."""
-        inline = which == "free"
+        """The flow's kernels: one per branch, its selector and the dispatch."""
         sources, cases = [], []
         for k, branch in enumerate(branches):
             case = f"_flow_{which}_{k}"
@@ -135,12 +133,12 @@ class _Renderer:
                                        self.body(list(branch.expressions),
                                                  [f"out[{self.x(i)}]"
                                                   for i in range(len(branch.expressions))])
-                                       + [f"out[{c}] = x[{c}]" for c in absent], inline))
+                                       + [f"out[{c}] = x[{c}]" for c in absent]))
         sources.append(self.selector(f"branch_{which}",
                                      f"Which branch of the {which} flow holds.", branches))
         sources.append(self.dispatch(f"flow_{which}", ("x", "dt", "params", "out"),
                                      f"The state dt after x under the {which} flow, into out "
-                                     f"(out may be x).", f"branch_{which}", cases, inline))
+                                     f"(out may be x).", f"branch_{which}", cases))
         return sources
 
     def terms(self):
@@ -160,12 +158,11 @@ class _Renderer:
             targets.append("return")
             sources.append(self.kernel(case, ("x", "params", "rates", "coef"),
                                        f"g(x(dt)) as exponential terms where "
-                                       f"{branch.condition}.", self.body(outputs, targets),
-                                       True))
+                                       f"{branch.condition}.", self.body(outputs, targets)))
         sources.append(self.dispatch("threshold_terms", ("x", "params", "rates", "coef"),
                                      "g(x(dt)) = sum_j (sum_d coef[j, d] dt^d) exp(rates[j] "
                                      "dt) under the free flow from x: fills rates and coef, "
-                                     "returns the number of terms.", "branch_free", cases, True))
+                                     "returns the number of terms.", "branch_free", cases))
         return sources
 
     def port_test(self, p):
@@ -186,8 +183,7 @@ class _Renderer:
                                                " while refractory" if held else "") +
                                            ", in place.",
                                            self.body([e for _, e in items],
-                                                     [f"x[{self.x(k)}]" for k, _ in items]),
-                                           True))
+                                                     [f"x[{self.x(k)}]" for k, _ in items])))
             lines = []
             for p, case in enumerate(cases):
                 lines += [f"if {self.port_test(p)}:", f"    {self.name(case)}(x, w, params)",
@@ -195,14 +191,14 @@ class _Renderer:
             sources.append(self.kernel(name, ("x", "w", "port", "params"),
                                        "An input of weight w on port (index into PORTS), in "
                                        "place" + (", clamped variables kept." if held else "."),
-                                       lines, True))
+                                       lines))
         return sources
 
     def reset(self):
         d = self.d
         return [self.kernel("above", ("x", "params"), "g(x) = c . x - theta >= 0: at or over "
                             "threshold (from the state itself, not the threshold terms).",
-                            self.body([sp.Ge(d.threshold, 0)], ["return"]), True),
+                            self.body([sp.Ge(d.threshold, 0)], ["return"])),
                 self.kernel("reset", ("x", "params"), "The reset after a spike, in place.",
                             self.body(list(d.reset.values()),
                                       [f"x[{self.x(k)}]" for k in d.reset]))]
@@ -251,7 +247,7 @@ class _Renderer:
         sources.append(self.dispatch(f"flow_{which}_vjp", ("x", "dt", "params", "lam", "out"),
                                      f"Back through the {which} flow over dt from x: lam = "
                                      f"dL/dx(dt) in; out: dL/dx, dL/ddt, dL/dparams.",
-                                     f"branch_{which}", cases, False))
+                                     f"branch_{which}", cases))
         return sources
 
     def backward(self):
@@ -305,14 +301,14 @@ def _lam(k):
     return sp.Symbol(f"lam_{k}")
 
 
-def _kernel(name, args, doc, lines, inline=False):
+def _kernel(name, args, doc, lines):
     return environment().get_template("linear_kernel.py.j2").render(
-        name=name, args=args, doc=doc, lines=lines or ["pass"], inline=inline)
+        name=name, args=args, doc=doc, lines=lines or ["pass"])
 
 
-def _dispatch(name, args, doc, select, cases, inline):
+def _dispatch(name, args, doc, select, cases):
     return environment().get_template("linear_dispatch.py.j2").render(
-        name=name, args=args, doc=doc, select=select, cases=cases, inline=inline)
+        name=name, args=args, doc=doc, select=select, cases=cases)
 
 
 def _equations(d):
@@ -343,19 +339,19 @@ def render_linear_module(derivation):
 
 # The kernels a network's engine calls, by name and arguments: in a module of several models,
 # each calls the member's kernel of the same name chosen by the model index params[0].
-_SHARED = (("flow_free", ("x", "dt", "params", "out"), True),
-           ("flow_refractory", ("x", "dt", "params", "out"), False),
-           ("threshold_terms", ("x", "params", "rates", "coef"), True),
-           ("above", ("x", "params"), True),
-           ("jump", ("x", "w", "port", "params"), True),
-           ("jump_held", ("x", "w", "port", "params"), True),
-           ("reset", ("x", "params"), False),
-           ("flow_free_vjp", ("x", "dt", "params", "lam", "out"), False),
-           ("flow_refractory_vjp", ("x", "dt", "params", "lam", "out"), False),
-           ("jump_vjp", ("x", "w", "port", "held", "params", "lam", "out"), False),
-           ("reset_vjp", ("x", "params", "lam", "out"), False),
-           ("threshold_grad", ("x", "params", "out"), False),
-           ("field_free", ("x", "params", "out"), False))
+_SHARED = (("flow_free", ("x", "dt", "params", "out")),
+           ("flow_refractory", ("x", "dt", "params", "out")),
+           ("threshold_terms", ("x", "params", "rates", "coef")),
+           ("above", ("x", "params")),
+           ("jump", ("x", "w", "port", "params")),
+           ("jump_held", ("x", "w", "port", "params")),
+           ("reset", ("x", "params")),
+           ("flow_free_vjp", ("x", "dt", "params", "lam", "out")),
+           ("flow_refractory_vjp", ("x", "dt", "params", "lam", "out")),
+           ("jump_vjp", ("x", "w", "port", "held", "params", "lam", "out")),
+           ("reset_vjp", ("x", "params", "lam", "out")),
+           ("threshold_grad", ("x", "params", "out")),
+           ("field_free", ("x", "params", "out")))
 
 
 def render_set_module(model_set, derivations):
@@ -366,10 +362,10 @@ def render_set_module(model_set, derivations):
     for d, layout in zip(derivations, layouts):
         kernels += _Renderer(d, layout).kernels()
     kernels.append(_kernel("which_model", ("params",), "The model index of a parameter row.",
-                           ["return int(params[0])"], True))
-    for name, args, inline in _SHARED:
+                           ["return int(params[0])"]))
+    for name, args in _SHARED:
         kernels.append(_dispatch(name, args, f"{name} of the neuron's model (params[0]).",
-                                 "which_model", [f"{L.prefix}{name}" for L in layouts], inline))
+                                 "which_model", [f"{L.prefix}{name}" for L in layouts]))
     return environment().get_template("module_linear.py.j2").render(
         version=__version__, name=model_set.name, name_literal=repr(model_set.name),
         members=[(d.name, _equations(d), _threshold(d)) for d in derivations],

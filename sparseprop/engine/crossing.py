@@ -231,7 +231,7 @@ def first_crossing(rates, coef, cf, zeros, count, start=0.0):
     return np.inf
 
 
-@numba.njit(cache=True, error_model="numpy", _nrt=False, inline="always")
+@numba.njit(cache=True, error_model="numpy", _nrt=False)
 def lower_bound(rates, coef):
     """A lower bound of first_crossing(rates, coef, ...) without exponentials, from g(0) < 0,
     g'(0) and bounds S >= g'(t) and M >= g''(t) for every t >= 0: g(t) <= g(0) + S t and
