@@ -20,7 +20,7 @@ from .engine.status import STOP_CASCADE, STOP_FULL, STOP_NAN, STOP_RANGE, STOP_T
 from .engine.synapses import synapses
 from .errors import ModelError
 from .gradients import Gradients, check_autapses, period_gradients
-from .memory import require
+from .memory import Blocks, require
 from .train import _check_neurons
 
 _CHUNK = 16     # samples per compiled call
@@ -179,6 +179,7 @@ class Batch:
         self.n_inputs = network.sources[k].n
         self.sender0 = network.n + sum(s.n for s in network.sources[:k])
         self._caps = None    # buffer sizes that sufficed: (spikes, tape rows, marks)
+        self._runs, self._sweeps = Blocks(), Blocks()   # (their memory, reused)
         out = network.csr.out_degree()
         self._fanout = int(out[self.sender0:self.sender0 + self.n_inputs].max(initial=0)) + 1
 
@@ -230,10 +231,9 @@ class Batch:
             require(B * per_sample, f"a batch of {B} samples ({cap_s} spikes, {cap_tape} "
                     f"tape rows each)", lambda free: f"run at most {free // per_sample} "
                     f"samples at a time")
-            out_i = np.empty((B, cap_s), np.int32)
-            out_t = np.empty((B, cap_s))
-            tapes = np.empty((B, cap_tape) + entry)
-            marks = np.empty((B, cap_marks, 3), np.int64)
+            out_i, out_t, tapes, marks = self._runs.arrays(
+                ((B, cap_s), np.int32), ((B, cap_s), np.float64),
+                ((B, cap_tape) + entry, np.float64), ((B, cap_marks, 3), np.int64))
             count, taped, marked = (np.zeros(B, np.int64) for _ in range(3))
             status = np.zeros(B, np.int64)
 
@@ -290,14 +290,18 @@ class Batch:
             raise ModelError(f"dloss_dfirst must be {B} x {neurons.size} finite numbers (one "
                              f"per sample and neuron); got shape {dfirst.shape}")
         where = result._first_positions(neurons)
+        dloss_dt, grad_time = self._sweeps.arrays((result.times.shape, np.float64),
+                                                  (result.times.shape, np.float64))
+        grad_time[...] = 0.0
         if dloss_dspikes is None:
-            dloss_dt = np.zeros(result.times.shape)
+            dloss_dt[...] = 0.0
         else:
-            dloss_dt = np.array(dloss_dspikes, dtype=np.float64)
-            if dloss_dt.shape != result.times.shape or not np.all(np.isfinite(dloss_dt)):
+            given = np.asarray(dloss_dspikes, dtype=np.float64)
+            if given.shape != result.times.shape or not np.all(np.isfinite(given)):
                 raise ModelError(f"dloss_dspikes must be finite numbers of the shape of "
                                  f"result.times, {result.times.shape}; got shape "
-                                 f"{dloss_dt.shape}")
+                                 f"{given.shape}")
+            np.copyto(dloss_dt, given)
             dloss_dt[~result.written()] = 0.0
         rows, cols = np.nonzero(where >= 0)
         np.add.at(dloss_dt, (rows, where[rows, cols]), dfirst[rows, cols])
@@ -309,7 +313,6 @@ class Batch:
         chunks = -(-B // _CHUNK)
         grad_w, grad_d = np.zeros((chunks, csr.nnz)), np.zeros((chunks, csr.nnz))
         grad_p = np.zeros((chunks, table.shape[0], table.shape[1] - 2))
-        grad_time = np.zeros(result.times.shape)
         dT = None if net.linear else period_gradients(net, table)
 
         def chunk(lo):

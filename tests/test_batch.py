@@ -140,6 +140,37 @@ def test_sums_do_not_depend_on_threads_or_buffer_growth():
     assert np.array_equal(grads[0], grads[1]) and np.array_equal(grads[0], grads[2])
 
 
+def test_later_runs_reuse_memory_only_when_no_result_holds_it():
+    """A batch's outputs and tapes come from reused blocks (sparseprop.memory.Blocks): a
+    result (or any view of its arrays) that is still held keeps its values whatever runs
+    next, and once dropped its memory serves the next run; gradients are the same either way."""
+    net = _layered()
+    (first, _), (second, _), outputs = _pairs(20, 42), _pairs(20, 43), np.arange(20, 23)
+    batch = Batch(net, threads=1)
+    kept = batch.run(first, 40.0, record_tape=True)
+
+    def held(r):   # (bytes: the buffers' unwritten ends too)
+        return [a.tobytes() for a in (r.senders, r.times, r.tape[0], r.tape[2])]
+    copies = held(kept)
+    d = np.isfinite(kept.first_spike_times(outputs)).astype(float)
+    before = batch.backward(kept, outputs, d).weight
+    times = kept.times[:, :5]                    # a view: holds the block on its own
+    for _ in range(3):
+        other = batch.run(second, 40.0, record_tape=True)
+        batch.backward(other, outputs, np.ones((len(other), 3)))
+        del other
+    assert held(kept) == copies
+    assert np.array_equal(batch.backward(kept, outputs, d).weight, before)
+    block = id(kept.times.base)
+    del kept, times
+    again = batch.run(first, 40.0, record_tape=True)
+    assert id(again.times.base) == block          # the dropped result's memory, reused
+    written = again.written()
+    assert np.array_equal(again.senders[written], np.frombuffer(copies[0], np.int32).reshape(
+        again.senders.shape)[written])
+    assert np.array_equal(batch.backward(again, outputs, d).weight, before)
+
+
 def test_runs_that_end_at_the_outputs_first_spikes_give_the_same_times_and_gradients():
     net = _layered()
     pairs, _ = _pairs(40)
