@@ -409,7 +409,10 @@ def _without_units(text, names):
                 return ast.copy_location(ast.Constant(number), node)
             return node
     text = " ".join(text.split())
-    tree = ast.parse(text, mode="eval")
+    try:
+        tree = ast.parse(text, mode="eval")
+    except SyntaxError:
+        return text                   # the equation parser says what is wrong
     if not any(isinstance(n, ast.Name) and n.id in NAMES and n.id not in names
                for n in ast.walk(tree)):
         return text                   # (no unit in it: the text as written)
