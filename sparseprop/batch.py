@@ -18,6 +18,7 @@ from .engine.inputs import LIST, STEP
 from .engine.queue import new_queue
 from .engine.status import STOP_CASCADE, STOP_FULL, STOP_NAN, STOP_RANGE, STOP_TIME
 from .engine.synapses import synapses
+from .connectivity import _real_array
 from .errors import ModelError
 from .gradients import Gradients, check_autapses, period_gradients
 from .memory import Blocks, require
@@ -285,7 +286,7 @@ class Batch:
             check_autapses(net)
         neurons = _neurons(neurons, net)
         B = len(result)
-        dfirst = np.asarray(dloss_dfirst, dtype=np.float64)
+        dfirst = _real_array(dloss_dfirst, "dloss_dfirst", copy=False)
         if dfirst.shape != (B, neurons.size) or not np.all(np.isfinite(dfirst)):
             raise ModelError(f"dloss_dfirst must be {B} x {neurons.size} finite numbers (one "
                              f"per sample and neuron); got shape {dfirst.shape}")
@@ -296,7 +297,7 @@ class Batch:
         if dloss_dspikes is None:
             dloss_dt[...] = 0.0
         else:
-            given = np.asarray(dloss_dspikes, dtype=np.float64)
+            given = _real_array(dloss_dspikes, "dloss_dspikes", copy=False)
             if given.shape != result.times.shape or not np.all(np.isfinite(given)):
                 raise ModelError(f"dloss_dspikes must be finite numbers of the shape of "
                                  f"result.times, {result.times.shape}; got shape "

@@ -80,8 +80,6 @@ def require(nbytes, what, fits):
                      f"{free / GB:.3g} GB available; {fits(free)}")
 
 
-__all__ = ["available", "require"]
-
 
 class Blocks:
     """Arrays carved from a few blocks of memory that are reused once no array made from them
@@ -116,3 +114,6 @@ class Blocks:
             out.append(block[at:at + count * np.dtype(dtype).itemsize].view(dtype).reshape(shape))
             at += size
         return out
+
+
+__all__ = ["Blocks", "available", "require"]

@@ -328,6 +328,10 @@ def test_bad_batches():
     with pytest.raises(spp.ModelError, match="no tape"):
         batch.backward(batch.run([([0], [1.0])], 10.0), [4], [[0.0]])
     result = batch.run([([0], [1.0])], 10.0, record_tape=True)
+    with pytest.raises(spp.ModelError, match="dloss_dfirst must be numbers"):
+        batch.backward(result, [4], [["a"]])
+    with pytest.raises(spp.ModelError, match="dloss_dspikes must be numbers"):
+        batch.backward(result, [4], [[0.0]], np.full(result.times.shape, "x"))
     net.set_weights(net.csr.weight_array() * 2)
     with pytest.raises(spp.ModelError, match="changed since"):
         batch.backward(result, [4], [[0.0]])
