@@ -1,6 +1,7 @@
 """Building a stored network: wall time of `recipe.build(n)` for fixed out- and in-degree,
-K = 100, and Erdos-Renyi with p = 100 / n (the compiled samplers plus the table's checks), medians of `repeat` after one warm-up,
-on every core the process may use (the builders' default) and on one thread; and the peak
+K = 100, and Erdos-Renyi with p = 100 / n (the compiled samplers plus the table's checks),
+medians of `repeat` after one warm-up, on every core the process may use (the builders'
+default) and on one thread; and the peak
 memory of one more build on every core (tracemalloc, which sees numpy's and numba's arrays)
 over the size of the table it made (indices and row pointers; issue 16 asks <= 1.5).
 
@@ -66,8 +67,7 @@ def table(rows, repeat):
              "thread | peak memory / table |", "|---|---|---|---|---|---|"]
     for name, n, seconds, alone, cores, peak, nnz in rows:
         lines.append(f"| {name} | {n:.0e} | {seconds:.2f} ({cores} core{'s' * (cores > 1)}) | "
-                     f"{alone:.2f} | "
-                     f"{alone / nnz * 1e9:.0f} | {peak:.2f} |")
+                     f"{alone:.2f} | {alone / nnz * 1e9:.0f} | {peak:.2f} |")
     lines.append("")
     lines.append(f"Medians of {repeat}.")
     return "\n".join(lines)

@@ -1389,7 +1389,8 @@ def _indegree_table(n_pre, n_post, k, exclude_self, key, c0, c1, positions, bloc
     empty = np.empty(0, np.int32)
     local = _parts(c0, c1, threads)
     counts = np.zeros((len(local), n_pre + 1), np.int64)
-    others = _parts(0, c0, threads) + _parts(c1, n_post, threads) if positions else []
+    left = _parts(0, c0, threads) if positions else []
+    others = left + _parts(c1, n_post, threads) if positions else []
     around = np.zeros((len(others), n_pre + 1), np.int64)
     _at_once(run, [(n_pre, k, exclude_self, key, lo, hi, c0, block, False, into, empty)
                    for (lo, hi), into in zip(local + others, list(counts) + list(around))],
@@ -1406,7 +1407,7 @@ def _indegree_table(n_pre, n_post, k, exclude_self, key, c0, c1, positions, bloc
                    for p, (lo, hi) in enumerate(local)], threads)
     first = np.zeros(n_pre if positions else 0, np.int64)
     if positions:
-        before = around[:len(_parts(0, c0, threads)), 1:].sum(axis=0)
+        before = around[:len(left), 1:].sum(axis=0)
         total = np.diff(indptr) + around[:, 1:].sum(axis=0)
         np.cumsum(total[:-1], out=first[1:])
         first += before

@@ -102,16 +102,15 @@ class Blocks:
     def arrays(self, *specs):
         """One new array per (shape, dtype) in specs, uninitialised (np.empty's contract),
         in one free block or a new one."""
-        sizes = [-(-int(np.prod(shape)) * np.dtype(dtype).itemsize // 64) * 64
-                 for shape, dtype in specs]
+        nbytes = [int(np.prod(shape)) * np.dtype(dtype).itemsize for shape, dtype in specs]
+        sizes = [-(-b // 64) * 64 for b in nbytes]     # (each array on a cache line)
         block = self._free_block(sum(sizes))
         if block is None:   # (the oldest is forgotten: its arrays, if alive, keep it)
             block = np.empty(max(sum(sizes), 64), np.uint8)
             self._blocks = self._blocks[len(self._blocks) + 1 - self._keep:] + [block]
         out, at = [], 0
-        for (shape, dtype), size in zip(specs, sizes):
-            count = int(np.prod(shape))
-            out.append(block[at:at + count * np.dtype(dtype).itemsize].view(dtype).reshape(shape))
+        for (shape, dtype), b, size in zip(specs, nbytes, sizes):
+            out.append(block[at:at + b].view(dtype).reshape(shape))
             at += size
         return out
 
