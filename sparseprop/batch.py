@@ -265,14 +265,16 @@ class Batch:
         tape = (tapes, taped, marks, marked, net.revision, net.csr) if record_tape else None
         return BatchResult(net, samples, t0, t_stop, out_i, out_t, count, tape)
 
-    def backward(self, result, neurons, dloss_dfirst, dloss_dspikes=None):
+    def backward(self, result, neurons, dloss_dfirst, dloss_dspikes=None, parameters=True):
         """Gradients of a loss of the first spike times of `neurons` in every sample of a
         recorded batch, given dL/d(first spike time) as (samples x len(neurons)) (0 where a
         neuron did not fire), plus, if given, dloss_dspikes: dL/d(each spike time recorded in
         result.times), of its shape (e.g. spike_count_regulariser's; 0 for the entries the
         runs did not write). Returns a Gradients: weight, delay and parameters summed over
         the samples; source_t a list, per sample, of dL/d(each of its input spikes' times)
-        in the order of result.senders[b] (its source entries)."""
+        in the order of result.senders[b] (its source entries). parameters=False: no
+        parameter derivatives (Gradients.parameters is empty), which saves their share of the
+        sweep (for the delta QIF, the arc tangent and the power of every input)."""
         net = self.network
         if not isinstance(result, BatchResult) or result.network is not net:
             raise ModelError("result is not a BatchResult of this batch's network")
@@ -284,6 +286,9 @@ class Batch:
                              "was run; run it again with record_tape=True")
         if net.linear:
             check_autapses(net)
+        if not isinstance(parameters, (bool, np.bool_)):
+            raise ModelError(f"parameters must be True or False (whether to differentiate the "
+                             f"neuron parameters); got {parameters!r:.40}")
         neurons = _neurons(neurons, net)
         B = len(result)
         dfirst = _real_array(dloss_dfirst, "dloss_dfirst", copy=False)
@@ -313,7 +318,7 @@ class Batch:
         streams = net.inputs(state)
         chunks = -(-B // _CHUNK)
         grad_w, grad_d = np.zeros((chunks, csr.nnz)), np.zeros((chunks, csr.nnz))
-        grad_p = np.zeros((chunks, table.shape[0], table.shape[1] - 2))
+        grad_p = np.zeros((chunks, table.shape[0], table.shape[1] - 2 if parameters else 0))
         dT = None if net.linear else period_gradients(net, table)
 
         def chunk(lo):
@@ -333,11 +338,11 @@ class Batch:
         self._map(chunk, B)
         grad = grad_p.sum(axis=0)
         names = net.kernels.parameter_names
-        parameters = {name: (grad[:, c].copy() if table.shape[0] > 1 else float(grad[0, c]))
-                      for c, name in enumerate(names) if not (net.mixed and c == 0)}
+        by_name = {name: (grad[:, c].copy() if table.shape[0] > 1 else float(grad[0, c]))
+                   for c, name in enumerate(names[:grad.shape[1]]) if not (net.mixed and c == 0)}
         sources = [grad_time[b, :result.count[b]][result.senders[b, :result.count[b]] >= net.n]
                    for b in range(B)]
-        return Gradients(weight=grad_w.sum(axis=0), initial_phase=None, parameters=parameters,
+        return Gradients(weight=grad_w.sum(axis=0), initial_phase=None, parameters=by_name,
                          delay=grad_d.sum(axis=0), source_t=sources)
 
     def _map(self, chunk, B):

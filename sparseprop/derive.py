@@ -105,6 +105,9 @@ class Derivation:
             ("ptc_grads", (PHASE, w), [self.ptc, ptc_phase, ptc_w] + grad(self.ptc),
              "PTC and all its derivatives at once (shared subexpressions), for the reverse sweep",
              ("ptc", "dptc_dphase", "dptc_dw") + tuple(f"dptc_d{n}" for n in names)),
+            ("ptc_slopes", (PHASE, w), [ptc_phase, ptc_w],
+             "d PTC / d phase and d PTC / d w at once, for a reverse sweep without parameter "
+             "derivatives", ("dptc_dphase", "dptc_dw")),
         ]
 
 

@@ -14,13 +14,14 @@ class Kernels:
 
     From Python, each kernel takes its scalar (or array) arguments and uses the model's
     parameter values; keyword arguments override them, e.g. `k.ptc(1.0, -0.1, I=1.2)`.
-    Vector kernels (`*_dparams`, `ptc_grads`) return a dict output name -> value.
+    Vector kernels (`*_dparams`, `ptc_grads`, `ptc_slopes`) return a dict output name -> value.
     From numba code use `k.jit.<kernel>(args..., params)` with `params = k.params` (a float64
     array in the order of `k.parameter_names`); vector kernels take a final `out` array.
     Kernels: rhs(x), threshold(), reset(), jump(x, w), period(), dperiod_dparams(),
     phase(x), dphase_dstate(x), dphase_dparams(x), state(phase), dstate_dphase(phase),
     dstate_dparams(phase), ptc(phase, w), dptc_dphase(phase, w), dptc_dw(phase, w),
     dptc_dparams(phase, w), ptc_grads(phase, w) (PTC and all its derivatives at once),
+    ptc_slopes(phase, w) (d PTC / d phase and d PTC / d w at once),
     flow(x, dt) (the state after a free evolution of dt, for neurons that do not fire on their
     own; NaN when the model has no closed-form flow). Kernels that could not be derived (the
     phase map of a model whose drive stays below the reset) return NaN.

@@ -117,6 +117,7 @@ class Trainer:
             raise ModelError(f"cannot train {unknown[0] if unknown else 'nothing'!r}; choose "
                              f"from {', '.join(sorted(known))}")
         self.train = train
+        self.trains_parameters = any(t not in ("weight", "delay") for t in train)
         self.keep_signs = bool(keep_signs)
         csr = network.csr   # synapse ids: their positions in this table
         self._ids = np.arange(csr.nnz)   # the id of the synapse at each position of the table
@@ -163,7 +164,8 @@ class Trainer:
             extra, dspikes = spike_count_regulariser(result, self._counted, self.count_target,
                                                      self.count_strength)
             loss, dspikes = loss + extra, dspikes / b
-        g = self.batch.backward(result, self.outputs, dtimes / b, dspikes)
+        g = self.batch.backward(result, self.outputs, dtimes / b, dspikes,
+                                parameters=self.trains_parameters)
         grads = {"weight": self._by_id(g.weight), "delay": self._by_id(g.delay),
                  **g.parameters}
         grads, _ = clip_by_norm({t: np.asarray(grads[t], float) for t in self.train}, self.clip)

@@ -27,6 +27,7 @@ _CHUNK = 1 << 17          # at most this many spikes per call into the compiled 
 _PROGRESS_AFTER = 3.0     # seconds of wall time before a progress line appears
 _EMITTED, _CULPRIT, _SYNAPSE = COUNTERS["EMITTED"], COUNTERS["CULPRIT"], COUNTERS["SYNAPSE"]
 _TAPED, _MARKED = COUNTERS["TAPED"], COUNTERS["MARKED"]
+_UNWATCHED = np.zeros(0, np.bool_)   # run_sparse's `seen`: no neuron watched (batches watch)
 
 
 @contextlib.contextmanager
@@ -121,7 +122,7 @@ class Run:
             count, status = self.jit.run_sparse(
                 self.PT, self.hkey, self.hidx, self.pos, self.clock, self.syn, self.queue,
                 self.inputs, self.sx, self.tf, self.ws, t_stop, work, out_i, out_t, tape,
-                marks, self.counters)
+                marks, self.counters, _UNWATCHED, 0)
         else:
             count, status = self.jit.run_reference(
                 self.PT, self.phase, self.clock, self.syn, self.queue, self.inputs, self.sx,
