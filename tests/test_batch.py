@@ -110,6 +110,12 @@ def test_a_batch_runs_each_sample_as_the_network_does(rich):
     first = result.first_spike_times(neurons)
     dfirst = np.where(np.isfinite(first), rng.normal(size=first.shape), 0.0)
     g = batch.backward(result, neurons, dfirst)
+    bare = batch.backward(result, neurons, dfirst, parameters=False)   # (weights, delays only)
+    assert bare.parameters == {}
+    assert np.allclose(bare.weight, g.weight, rtol=1e-12, atol=1e-12)
+    assert np.allclose(bare.delay, g.delay, rtol=1e-12, atol=1e-12)
+    for b in range(len(pairs)):
+        assert np.allclose(bare.source_t[b], g.source_t[b], rtol=1e-12, atol=1e-12)
     spikes, weight, delay, params, sources = _one_by_one(rich, pairs, 25.0, dfirst, neurons)
     for b, (i, t) in enumerate(spikes):
         got_i, got_t = result.spikes(b)
@@ -332,6 +338,8 @@ def test_bad_batches():
         batch.backward(result, [4], [["a"]])
     with pytest.raises(spp.ModelError, match="dloss_dspikes must be numbers"):
         batch.backward(result, [4], [[0.0]], np.full(result.times.shape, "x"))
+    with pytest.raises(spp.ModelError, match="parameters must be True or False"):
+        batch.backward(result, [4], [[0.0]], parameters="no")
     net.set_weights(net.csr.weight_array() * 2)
     with pytest.raises(spp.ModelError, match="changed since"):
         batch.backward(result, [4], [[0.0]])

@@ -108,6 +108,9 @@ def test_derivatives_match_central_finite_differences(model):
             (k.dstate_dphase(phase), _central(k.state, phase, hp), 1e-3 * max(abs(x), 1) / T),
             (k.dphase_dstate(x), _central(k.phase, x, hx), 1e-3 * T / max(abs(x), 1)),
         ]
+        slopes = k.ptc_slopes(phase, w)   # (the reverse sweep's kernel: the same two at once)
+        assert slopes["dptc_dphase"] == pytest.approx(k.dptc_dphase(phase, w), rel=1e-12)
+        assert slopes["dptc_dw"] == pytest.approx(k.dptc_dw(phase, w), rel=1e-12)
         grads = (k.dptc_dparams(phase, w), k.dstate_dparams(phase), k.dphase_dparams(x))
         for name in names:
             value = k.params[names.index(name)]
