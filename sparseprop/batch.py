@@ -1,6 +1,6 @@
 """Batches of samples: one network run once per sample from one start state, each sample with
 its own spikes of one SpikeSource (a classifier's input), in compiled calls over many samples
-(sparseprop/templates/engine_batch_linear.py.j2), with their reverse sweeps likewise; threads
+(sparseprop/templates/engine_batch.py.j2), with their reverse sweeps likewise; threads
 take fixed chunks of samples, so no Python work is done per sample and every core is used.
 
 Sums over samples (the gradients) are taken per chunk of _CHUNK samples, then over the chunks
@@ -11,6 +11,7 @@ import numbers
 import os
 from concurrent.futures import ThreadPoolExecutor
 
+import numba
 import numpy as np
 
 from .engine.driver import Run
@@ -98,6 +99,18 @@ class Samples:
         return out
 
 
+@numba.njit(cache=True, nogil=True)
+def _first_of(senders, count, column, out):
+    """out[b, c]: where in row b of senders (count[b] written) the first spike of the neuron
+    j with column[j] = c is (-1: it has none); column[j] = -1 for the neurons not asked."""
+    out[:] = -1
+    for b in range(senders.shape[0]):
+        for k in range(count[b]):
+            j = senders[b, k]
+            if j < column.size and column[j] >= 0 and out[b, column[j]] < 0:
+                out[b, column[j]] = k
+
+
 class BatchResult:
     """The runs of a batch: sample b's spikes (neurons and sources, in emission order) are
     senders[b, :count[b]] (neurons 0..n-1, then sources n, n+1, ...) and times[b, :count[b]]
@@ -124,13 +137,12 @@ class BatchResult:
 
     def _first_positions(self, neurons):
         """Where each sample's first spike of each of `neurons` is in its row (-1: none)."""
-        valid = self.written()
-        out = np.full((self.count.size, neurons.size), -1, np.int64)
-        for k, neuron in enumerate(neurons):
-            hit = valid & (self.senders == neuron)
-            found = hit.any(axis=1)
-            out[found, k] = hit.argmax(axis=1)[found]
-        return out
+        unique, inverse = np.unique(neurons, return_inverse=True)
+        column = np.full(int(unique[-1]) + 1 if unique.size else 0, -1, np.int64)
+        column[unique] = np.arange(unique.size)
+        out = np.empty((self.count.size, unique.size), np.int64)
+        _first_of(self.senders, self.count, column, out)
+        return out[:, inverse.ravel()]
 
     def first_spike_times(self, neurons):
         """(samples x len(neurons)) first spike time of each neuron in each sample, ms from the
@@ -180,6 +192,7 @@ class Batch:
         self.n_inputs = network.sources[k].n
         self.sender0 = network.n + sum(s.n for s in network.sources[:k])
         self._caps = None    # buffer sizes that sufficed: (spikes, tape rows, marks)
+        self._fits = 0       # bytes of the largest buffers that memory.require let through
         self._runs, self._sweeps = Blocks(), Blocks()   # (their memory, reused)
         out = network.csr.out_degree()
         self._fanout = int(out[self.sender0:self.sender0 + self.n_inputs].max(initial=0)) + 1
@@ -229,9 +242,11 @@ class Batch:
             if not record_tape:
                 cap_tape = cap_marks = 0
             per_sample = 12 * cap_s + 8 * int(np.prod(entry)) * cap_tape + 24 * cap_marks
-            require(B * per_sample, f"a batch of {B} samples ({cap_s} spikes, {cap_tape} "
-                    f"tape rows each)", lambda free: f"run at most {free // per_sample} "
-                    f"samples at a time")
+            if B * per_sample > self._fits:   # (a request no larger than one let through is)
+                require(B * per_sample, f"a batch of {B} samples ({cap_s} spikes, {cap_tape} "
+                        f"tape rows each)", lambda free: f"run at most {free // per_sample} "
+                        f"samples at a time")
+                self._fits = B * per_sample
             out_i, out_t, tapes, marks = self._runs.arrays(
                 ((B, cap_s), np.int32), ((B, cap_s), np.float64),
                 ((B, cap_tape) + entry, np.float64), ((B, cap_marks, 3), np.int64))
