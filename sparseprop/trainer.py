@@ -68,7 +68,8 @@ class Trainer:
     epoch may be smaller). train: "weight", "delay" and/or model parameter names (a delay
     stops at 0; trained delays reorder the synapses of a row, as the table keeps each row
     sorted by delay: Network.set_table; the trainer keeps its values in the table's order at
-    construction). clip: clip each step's gradient to this norm (None: never).
+    construction; `trains_parameters` says whether the reverse sweeps need the parameters'
+    derivatives). clip: clip each step's gradient to this norm (None: never).
     keep_signs: keep every weight's sign (Dale's law: a weight that would change sign stops
     at 0). bump: after each step, the input weights of every output that did not fire in some
     sample of the batch, and of every other neuron that fired in none, grow by bump (Göltz et
