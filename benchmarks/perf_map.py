@@ -69,9 +69,9 @@ def write_map():
     """Write /tmp/perf-<pid>.map for the compiled functions of sparseprop's modules and of the
     generated kernel modules now loaded; returns the number of symbols written."""
     lines = []
-    for module in list(sys.modules.values()):
-        path = getattr(module, "__file__", None) or ""
-        if "sparseprop" not in os.path.basename(path) and "sparseprop" not in path:
+    for module_name, module in list(sys.modules.items()):
+        path = getattr(module, "__file__", None)
+        if not (module_name.startswith("sparseprop") and path):   # (and sparseprop_kernels_*)
             continue
         stem = os.path.splitext(os.path.basename(path))[0]
         folder = os.path.join(os.path.dirname(path), "__pycache__")
