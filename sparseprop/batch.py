@@ -100,14 +100,15 @@ class Samples:
 
 
 @numba.njit(cache=True, nogil=True)
-def _first_of(senders, count, column, out):
+def _first_of(senders, count, lo, column, out):
     """out[b, c]: where in row b of senders (count[b] written) the first spike of the neuron
-    j with column[j] = c is (-1: it has none); column[j] = -1 for the neurons not asked."""
+    j with column[j - lo] = c is (-1: it has none); column[j - lo] = -1 for the neurons in
+    range that were not asked."""
     out[:] = -1
     for b in range(senders.shape[0]):
         for k in range(count[b]):
-            j = senders[b, k]
-            if j < column.size and column[j] >= 0 and out[b, column[j]] < 0:
+            j = senders[b, k] - lo
+            if 0 <= j < column.size and column[j] >= 0 and out[b, column[j]] < 0:
                 out[b, column[j]] = k
 
 
@@ -138,10 +139,11 @@ class BatchResult:
     def _first_positions(self, neurons):
         """Where each sample's first spike of each of `neurons` is in its row (-1: none)."""
         unique, inverse = np.unique(neurons, return_inverse=True)
-        column = np.full(int(unique[-1]) + 1 if unique.size else 0, -1, np.int64)
-        column[unique] = np.arange(unique.size)
+        lo = int(unique[0]) if unique.size else 0   # (a column per neuron from the first)
+        column = np.full(int(unique[-1]) + 1 - lo if unique.size else 0, -1, np.int64)
+        column[unique - lo] = np.arange(unique.size)
         out = np.empty((self.count.size, unique.size), np.int64)
-        _first_of(self.senders, self.count, column, out)
+        _first_of(self.senders, self.count, lo, column, out)
         return out[:, inverse.ravel()]
 
     def first_spike_times(self, neurons):

@@ -80,7 +80,6 @@ def require(nbytes, what, fits):
                      f"{free / GB:.3g} GB available; {fits(free)}")
 
 
-
 class Blocks:
     """Arrays carved from a few blocks of memory that are reused once no array made from them
     is alive any more: memory the process has not written yet costs a page fault per 4 KB page

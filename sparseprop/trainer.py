@@ -118,7 +118,6 @@ class Trainer:
             raise ModelError(f"cannot train {unknown[0] if unknown else 'nothing'!r}; choose "
                              f"from {', '.join(sorted(known))}")
         self.train = train
-        self.trains_parameters = any(t not in ("weight", "delay") for t in train)
         self.keep_signs = bool(keep_signs)
         csr = network.csr   # synapse ids: their positions in this table
         self._ids = np.arange(csr.nnz)   # the id of the synapse at each position of the table
@@ -129,6 +128,12 @@ class Trainer:
         self.epoch = 0
         self.history = EpochHistory()
         self._best = (-np.inf, 0)     # (best validation accuracy, epoch it was reached)
+
+    @property
+    def trains_parameters(self):
+        """Whether a neuron parameter is among the trained values (the reverse sweeps then
+        compute the parameters' derivatives)."""
+        return any(t not in ("weight", "delay") for t in self.train)
 
     # --- one batch -------------------------------------------------------------------------
     def _times(self, samples, record_tape, whole=False):
