@@ -33,15 +33,15 @@ def _trace(queue, counters, delays, spikes, gap, seed):
     while seq < spikes:
         if upcoming <= queue_time(queue, counters, False):
             row = np.random.randint(0, delays.size // K)
-            queue_push(queue, counters, False, upcoming + delays[row * K], seq, row * K, row,
-                       upcoming, 0)
+            queue_push(queue, counters, False, upcoming + delays[row * K], seq, row * K,
+                       (row + 1) * K, row, upcoming, 0)
             seq += 1
             upcoming += np.random.exponential(gap)
         else:
-            h = queue_root(queue, counters, False)
-            e = queue.syn[h] + 1
-            if e < (queue.sender[h] + 1) * K:
-                queue_replace(queue, counters, queue.sent[h] + delays[e], e, 0)
+            g = queue.entry[queue_root(queue, counters, False)]
+            e = g.syn + 1
+            if e < g.stop:
+                queue_replace(queue, counters, g.sent + delays[e], e, 0)
             else:
                 queue_pop(queue, counters, False)
             deliveries += 1

@@ -24,7 +24,7 @@ def _run(initial, ops, capacity=64):
     refill(queue, counters, no_entries(), ONE_SYNAPSE)
     want, now, seq = [], 0.0, 0   # [time, seq, syn] of every spike in flight
     for t in initial:
-        queue_push(queue, counters, False, t, seq, 0, seq, 0.0, 0)
+        queue_push(queue, counters, False, t, seq, 0, 1, seq, 0.0, 0)
         want.append([t, seq, 0])
         seq += 1
     for push, later in ops:
@@ -32,14 +32,15 @@ def _run(initial, ops, capacity=64):
             if counters[QSIZE] == capacity:
                 continue
             t = now + (later or 0.0)
-            queue_push(queue, counters, False, t, seq, 0, seq, now, 0)
+            queue_push(queue, counters, False, t, seq, 0, 1, seq, now, 0)
             want.append([t, seq, 0])
             seq += 1
             continue
         assert queue_time(queue, counters, False) == min(want)[0]
         slot = queue_root(queue, counters, False)
         first = min(want)
-        assert (queue.time[0], queue.seq[slot], queue.syn[slot]) == tuple(first)
+        assert (queue.node["time"][0], queue.entry["seq"][slot],
+                queue.entry["syn"][slot]) == tuple(first)
         now = first[0]
         if later is None:
             queue_pop(queue, counters, False)

@@ -19,7 +19,7 @@ import numpy as np
 from ..errors import ModelError
 from ..memory import available
 from . import heap
-from .queue import QSIZE, entries, new_queue, refill
+from .queue import QSIZE, capacity, entries, new_queue, refill
 from .synapses import sender_of, synapses
 from .status import COUNTERS, STOP_CASCADE, STOP_FULL, STOP_NAN, STOP_RANGE, STOP_TIME
 
@@ -127,9 +127,9 @@ class Run:
             count, status = self.jit.run_reference(
                 self.PT, self.phase, self.clock, self.syn, self.queue, self.inputs, self.sx,
                 self.tf, t_stop, work, out_i, out_t, tape, marks, self.counters)
-        if status == STOP_FULL and self.counters[QSIZE] == self.queue.time.size:
+        if status == STOP_FULL and self.counters[QSIZE] == capacity(self.queue):
             content = entries(self.queue, self.counters, self.ring)   # grow the queue
-            self.queue = new_queue(2 * self.queue.time.size)
+            self.queue = new_queue(2 * capacity(self.queue))
             refill(self.queue, self.counters, content, self.syn)
         return count, status
 

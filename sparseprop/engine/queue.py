@@ -1,24 +1,26 @@
 """The queue of spikes in flight (DESIGN.md 3.6): one entry per spike whose deliveries are not
 all done, O(1) memory per spike in flight.
 
-An entry is (time, seq, syn, sender, sent, target): the next delivery of the spike that
-`sender` emitted at time `sent` as the seq-th spike of the run (its emission number) arrives at
-`time` through synapse `syn` (to neuron `target`, kept so that the loop can prefetch what it
-will touch) and every later synapse of the sender's row with the same delay (rows are sorted
-by delay). Delivering that group moves the entry on to the next delay of the row
-(`queue_replace`: the entry keeps its place in memory and sifts down once).
+An entry (a record of `entry`, one 64-byte cache line) is (seq, syn, stop, sender, target,
+sent): the next delivery of the spike that `sender` emitted at time `sent` as the seq-th spike
+of the run (its emission number) goes through synapse `syn` (to neuron `target`, kept so that
+the loop can prefetch what it will touch) and every later synapse of the sender's row, which
+ends before synapse `stop`, with the same delay (rows are sorted by delay). Delivering that
+group moves the entry on to the next delay of the row (`queue_replace`: the entry keeps its
+place in memory and sifts down once). Its arrival time is in `node`.
 
 Two layouts over one set of arrays of length `capacity`:
 - ring (one delay shared by every synapse): arrivals come in emission order, so a FIFO ring
   buffer suffices: O(1) per spike, no comparison. Entry k sits at position (head + k) % capacity
-  of every array (counters[QHEAD], counters[QSIZE]).
-- heap (a delay per synapse): a 4-ary min-heap of (time, slot) pairs ordered by time; the
-  other fields stay in a pool at their slot (seq, syn, sender, sent, target); free slots are a
-  stack (`free`, counters[QFREE] of them). O(log Q) per group of synapses with one delay. Four
-  children share a cache line or two and the earliest is chosen without branches. Ties: the
-  entries whose time equals the root's form a subtree at the root; before a delivery
-  (`queue_root`), the one of the earliest spike (a spike has one entry: its emission number
-  breaks every tie) trades slots with the root, which keeps the heap ordered.
+  of both arrays (counters[QHEAD], counters[QSIZE]).
+- heap (a delay per synapse): a 4-ary min-heap of `node` records (time, slot) ordered by time;
+  the entries stay in a pool at their slot; free slots are a stack (`free`, counters[QFREE] of
+  them). O(log Q) per group of synapses with one delay. The four children of node h, 4h + 1 ..
+  4h + 4, fill one cache line (16-byte nodes, the array placed so that each group starts on a
+  line) and the earliest is chosen without branches. Ties: the entries whose time equals the
+  root's form a subtree at the root; before a delivery (`queue_root`), the one of the earliest
+  spike (a spike has one entry: its emission number breaks every tie) trades slots with the
+  root, which keeps the heap ordered.
 At one instant deliveries come in the order of their spikes' emission, then of their synapses:
 the same rule in both layouts, in both engines and in the oracle of the tests.
 """
@@ -28,20 +30,36 @@ import numba
 import numpy as np
 
 from .status import COUNTERS
-from .synapses import row_start, target, targets
+from .synapses import row_ends, row_start, target, targets
 
 QSIZE, QHEAD, QFREE = COUNTERS["QSIZE"], COUNTERS["QHEAD"], COUNTERS["QFREE"]
 
 ARITY = 4
-Queue = namedtuple("Queue", "time slot seq syn sender sent target free stack")
+LINE = 64   # bytes in a cache line
+NODE = np.dtype([("time", np.float64), ("slot", np.int64)])
+ENTRY = np.dtype([("seq", np.int64), ("syn", np.int64), ("stop", np.int64),
+                  ("sender", np.int64), ("target", np.int64), ("sent", np.float64),
+                  ("unused", np.int64, 2)])   # (one line per entry)
+Queue = namedtuple("Queue", "node entry free stack")
+
+
+def _on_lines(count, dtype, lead=0):
+    """An array of `count` records of `dtype` whose record number -lead starts a cache line."""
+    raw = np.zeros((count + lead) * dtype.itemsize + LINE, np.uint8)
+    skip = -raw.ctypes.data % LINE
+    return raw[skip:skip + (count + lead) * dtype.itemsize].view(dtype)[lead:]
 
 
 def new_queue(capacity):
     """An empty queue with room for `capacity` spikes in flight (call `refill` to set its
     counters)."""
-    ints = [np.empty(capacity, np.int64) for _ in range(4)]
-    return Queue(np.empty(capacity), *ints, np.empty(capacity), np.empty(capacity, np.int64),
+    return Queue(_on_lines(capacity, NODE, lead=ARITY - 1), _on_lines(capacity, ENTRY),
                  np.empty(capacity, np.int64), np.empty(capacity, np.int64))
+
+
+def capacity(queue):
+    """How many spikes the queue can hold in flight."""
+    return queue.node.size
 
 
 Entries = namedtuple("Entries", "time seq syn sender sent")
@@ -51,13 +69,14 @@ def entries(queue, counters, ring):
     """The entries in delivery order (Entries of copies)."""
     size, head = int(counters[QSIZE]), int(counters[QHEAD])
     if ring:
-        at = (head + np.arange(size)) % max(queue.time.size, 1)
-        time = queue.time[at]
+        at = (head + np.arange(size)) % max(queue.node.size, 1)
+        time = queue.node["time"][at]
     else:
-        at, time = queue.slot[:size], queue.time[:size]
-        order = np.lexsort((queue.seq[at], time))
+        at, time = queue.node["slot"][:size], queue.node["time"][:size]
+        order = np.lexsort((queue.entry["seq"][at], time))
         at, time = at[order], time[order]
-    return Entries(time.copy(), queue.seq[at], queue.syn[at], queue.sender[at], queue.sent[at])
+    return Entries(time.copy(), *(queue.entry[field][at] for field in ("seq", "syn", "sender",
+                                                                        "sent")))
 
 
 def no_entries():
@@ -70,12 +89,15 @@ def refill(queue, counters, content, syn):
     """Put `content` (Entries in delivery order) into `queue` (its capacity must hold them):
     slots 0..size-1, as a ring from position 0 or as a heap (sorted order is a valid heap);
     `syn`: the loops' Synapses (sparseprop.engine.synapses)."""
-    size, capacity = content.time.size, queue.time.size
-    targets(syn, content.syn, queue.target[:size])
-    queue.time[:size] = content.time
-    queue.slot[:size] = np.arange(size)
+    size, capacity = content.time.size, queue.node.size
+    computed = np.empty((2, size), np.int64)
+    targets(syn, content.syn, computed[0])
+    row_ends(syn, content.sender, computed[1])
+    queue.entry["target"][:size], queue.entry["stop"][:size] = computed
+    queue.node["time"][:size] = content.time
+    queue.node["slot"][:size] = np.arange(size)
     for field in ("seq", "syn", "sender", "sent"):
-        getattr(queue, field)[:size] = getattr(content, field)
+        queue.entry[field][:size] = getattr(content, field)
     queue.free[:capacity - size] = np.arange(capacity - 1, size - 1, -1)
     counters[QSIZE], counters[QHEAD], counters[QFREE] = size, 0, capacity - size
 
@@ -83,7 +105,7 @@ def refill(queue, counters, content, syn):
 @numba.njit(cache=True, inline="always", _nrt=False)
 def _earlier(queue, c, best, bt):
     """Heap position c or `best` (its time bt), whichever is earlier, without a branch."""
-    ct = queue.time[c]
+    ct = queue.node[c].time
     earlier = ct < bt
     return (c if earlier else best), (ct if earlier else bt)
 
@@ -96,7 +118,7 @@ def _sift_down(queue, size, t, p):
         first = ARITY * h + 1
         if first >= size:
             break
-        best, bt = first, queue.time[first]
+        best, bt = first, queue.node[first].time
         if first + ARITY <= size:  # all children (a loop of constant length: unrolled)
             for c in range(first + 1, first + ARITY):
                 best, bt = _earlier(queue, c, best, bt)
@@ -105,28 +127,29 @@ def _sift_down(queue, size, t, p):
                 best, bt = _earlier(queue, c, best, bt)
         if not bt < t:
             break
-        queue.time[h], queue.slot[h] = bt, queue.slot[best]
+        queue.node[h].time, queue.node[h].slot = bt, queue.node[best].slot
         h = best
-    queue.time[h], queue.slot[h] = t, p
+    queue.node[h].time, queue.node[h].slot = t, p
 
 
 @numba.njit(cache=True, _nrt=False)
 def _first_of_ties(queue, size):
     """Among the entries whose time equals the root's (a subtree at the root), move the one of
     the earliest spike to the root by trading slots (equal times: the heap stays ordered)."""
-    t = queue.time[0]
+    node, entry = queue.node, queue.entry
+    t = node[0].time
     best, top = 0, 1
     queue.stack[0] = 0
     while top:
         top -= 1
         h = queue.stack[top]
-        if queue.seq[queue.slot[h]] < queue.seq[queue.slot[best]]:
+        if entry[node[h].slot].seq < entry[node[best].slot].seq:
             best = h
         for c in range(ARITY * h + 1, min(ARITY * h + ARITY + 1, size)):
-            if queue.time[c] == t:
+            if node[c].time == t:
                 queue.stack[top] = c
                 top += 1
-    queue.slot[0], queue.slot[best] = queue.slot[best], queue.slot[0]
+    node[0].slot, node[best].slot = node[best].slot, node[0].slot
 
 
 @numba.njit(cache=True, inline="always", _nrt=False)
@@ -134,7 +157,7 @@ def queue_time(queue, counters, ring):
     """Arrival time of the next delivery (inf when nothing is in flight)."""
     if counters[QSIZE] == 0:
         return np.inf
-    return queue.time[counters[QHEAD]] if ring else queue.time[0]
+    return queue.node[counters[QHEAD] if ring else 0].time
 
 
 @numba.njit(cache=True, inline="always", _nrt=False)
@@ -145,41 +168,43 @@ def queue_root(queue, counters, ring):
         return counters[QHEAD]
     size = counters[QSIZE]
     for c in range(1, min(ARITY + 1, size)):
-        if queue.time[c] == queue.time[0]:  # a tie at the root
+        if queue.node[c].time == queue.node[0].time:  # a tie at the root
             _first_of_ties(queue, size)
             break
-    return queue.slot[0]
+    return queue.node[0].slot
 
 
 @numba.njit(cache=True, _nrt=False)
 def queue_full(queue, counters):
     """No room for one more spike in flight."""
-    return counters[QSIZE] >= queue.time.size
+    return counters[QSIZE] >= queue.node.size
 
 
 @numba.njit(cache=True, _nrt=False)
-def queue_push(queue, counters, ring, time, seq, syn, sender, sent, target):
-    """Queue a delivery group (the caller checked queue_full first)."""
+def queue_push(queue, counters, ring, time, seq, syn, stop, sender, sent, target):
+    """Queue a delivery group (the caller checked queue_full first): synapse syn of sender's
+    row, which ends before synapse stop."""
     size = counters[QSIZE]
     counters[QSIZE] = size + 1
+    node = queue.node
     if ring:
-        p = (counters[QHEAD] + size) % queue.time.size
-        queue.time[p] = time
+        p = (counters[QHEAD] + size) % node.size
+        node[p].time = time
     else:
         counters[QFREE] -= 1
         p = queue.free[counters[QFREE]]
-    queue.seq[p], queue.syn[p], queue.sender[p], queue.sent[p] = seq, syn, sender, sent
-    queue.target[p] = target
+    e = queue.entry[p]
+    e.seq, e.syn, e.stop, e.sender, e.sent, e.target = seq, syn, stop, sender, sent, target
     if ring:
         return
     h = size
     while h > 0:  # sift up: later parents move down into the hole
         parent = (h - 1) // ARITY
-        if not time < queue.time[parent]:
+        if not time < node[parent].time:
             break
-        queue.time[h], queue.slot[h] = queue.time[parent], queue.slot[parent]
+        node[h].time, node[h].slot = node[parent].time, node[parent].slot
         h = parent
-    queue.time[h], queue.slot[h] = time, p
+    node[h].time, node[h].slot = time, p
 
 
 @numba.njit(cache=True, _nrt=False)
@@ -193,11 +218,12 @@ def queue_spikes(queue, counters, syn, senders, sent, seq0):
     earliest = np.inf
     for k in range(senders.size):
         j = senders[k]
-        s = row_start(syn, j)
-        if s < row_start(syn, j + 1):
+        s, stop = row_start(syn, j), row_start(syn, j + 1)
+        if s < stop:
             time = sent[k] + (syn.delay if ring else syn.delays[s])
             earliest = min(earliest, time)
-            queue_push(queue, counters, ring, time, seq0 + k, s, j, sent[k], target(syn, s))
+            queue_push(queue, counters, ring, time, seq0 + k, s, stop, j, sent[k],
+                       target(syn, s))
     return earliest
 
 
@@ -207,31 +233,32 @@ def queue_pop(queue, counters, ring):
     size = counters[QSIZE] - 1
     counters[QSIZE] = size
     if ring:
-        counters[QHEAD] = (counters[QHEAD] + 1) % queue.time.size
+        counters[QHEAD] = (counters[QHEAD] + 1) % queue.node.size
         return
-    queue.free[counters[QFREE]] = queue.slot[0]
+    queue.free[counters[QFREE]] = queue.node[0].slot
     counters[QFREE] += 1
     if size > 0:
-        _sift_down(queue, size, queue.time[size], queue.slot[size])
+        _sift_down(queue, size, queue.node[size].time, queue.node[size].slot)
 
 
 @numba.njit(cache=True, inline="always", _nrt=False)
 def queue_replace(queue, counters, time, syn, target):
     """The next delivery group's spike moves on to synapse `syn` (to neuron `target`),
     arriving at `time` (heap layout only): one sift down instead of a pop and a push."""
-    p = queue.slot[0]
-    queue.syn[p], queue.target[p] = syn, target
+    p = queue.node[0].slot
+    e = queue.entry[p]
+    e.syn, e.target = syn, target
     _sift_down(queue, counters[QSIZE], time, p)
 
 
 @numba.njit(cache=True, _nrt=False)
 def queue_shift(queue, counters, ring, by):
     """Subtract `by` from every queued time (the sparse engine's renormalisation)."""
-    size, capacity = counters[QSIZE], queue.time.size
+    size, capacity = counters[QSIZE], queue.node.size
     for k in range(size):
         h = (counters[QHEAD] + k) % capacity if ring else k
-        queue.time[h] -= by
-        queue.sent[h if ring else queue.slot[h]] -= by
+        queue.node[h].time -= by
+        queue.entry[h if ring else queue.node[h].slot].sent -= by
 
 
 # The functions above that the sparse loop calls once per delivery are inlined into it (a call

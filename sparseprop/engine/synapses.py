@@ -91,10 +91,17 @@ def sender_of(syn, s):
 
 
 @numba.njit(cache=True, nogil=True, _nrt=False)
+def row_ends(syn, senders, out):
+    """out[i] = the end of sender senders[i]'s row (the first synapse after it), for every i."""
+    for i in range(senders.size):
+        out[i] = row_start(syn, senders[i] + 1)
+
+
+@numba.njit(cache=True, nogil=True, _nrt=False)
 def targets(syn, positions, out):
     """out[i] = the target of synapse positions[i], for every i."""
     for i in range(positions.size):
         out[i] = target(syn, positions[i])
 
 
-__all__ = ["Synapses", "row_start", "sender_of", "synapses", "target", "targets"]
+__all__ = ["Synapses", "row_ends", "row_start", "sender_of", "synapses", "target", "targets"]

@@ -13,7 +13,7 @@ import numpy as np
 
 from ..errors import ModelError
 from .driver import _CHUNK, Run, chunk_work
-from .queue import QSIZE, Entries, entries, new_queue, queue_spikes, refill
+from .queue import QSIZE, Entries, capacity, entries, new_queue, queue_spikes, refill
 from .status import COUNTERS, STOP_CASCADE, STOP_NAN, STOP_RANGE, STOP_TIME
 
 _WINDOWED, _EMITTED = COUNTERS["WINDOWED"], COUNTERS["EMITTED"]
@@ -67,9 +67,9 @@ class Windows:
         precede (a ModelError otherwise: never with delays >= the window)."""
         run = self.run
         size = int(run.counters[QSIZE])
-        if size + rows.size > run.queue.time.size:   # room for one entry per spike
+        if size + rows.size > capacity(run.queue):   # room for one entry per spike
             content = entries(run.queue, run.counters, run.ring)
-            run.queue = new_queue(max(2 * run.queue.time.size, size + rows.size))
+            run.queue = new_queue(max(2 * capacity(run.queue), size + rows.size))
             refill(run.queue, run.counters, content, run.syn)
         earliest = queue_spikes(run.queue, run.counters, run.syn, rows, sent, seq0)
         run.counters[_EMITTED] = seq0 + rows.size
