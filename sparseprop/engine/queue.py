@@ -103,33 +103,38 @@ def refill(queue, counters, content, syn):
 
 
 @numba.njit(cache=True, inline="always", _nrt=False)
-def _earlier(queue, c, best, bt):
-    """Heap position c or `best` (its time bt), whichever is earlier, without a branch."""
-    ct = queue.node[c].time
-    earlier = ct < bt
-    return (c if earlier else best), (ct if earlier else bt)
+def _earlier(node, a, ta, b, tb):
+    """Heap position a (its time ta) or b (tb), whichever is earlier (a when equal), without a
+    branch."""
+    earlier = tb < ta
+    return (b if earlier else a), (tb if earlier else ta)
 
 
 @numba.njit(cache=True, inline="always", _nrt=False)
 def _sift_down(queue, size, t, p):
-    """Put (t, p) at the root or below, moving earlier children up."""
-    h = 0
+    """Put (t, p) at the root or below, moving earlier children up. Positions are unsigned
+    (no test for negative indices on the path of each level)."""
+    node = queue.node
+    h, last = np.uint64(0), np.uint64(size)
     while True:
-        first = ARITY * h + 1
-        if first >= size:
-            break
-        best, bt = first, queue.node[first].time
-        if first + ARITY <= size:  # all children (a loop of constant length: unrolled)
-            for c in range(first + 1, first + ARITY):
-                best, bt = _earlier(queue, c, best, bt)
+        first = np.uint64(ARITY) * h + np.uint64(1)
+        if first + np.uint64(ARITY) <= last:  # four children: two pairs, then their winners
+            a, ta = _earlier(node, first, node[first].time, first + np.uint64(1),
+                             node[first + np.uint64(1)].time)
+            b = first + np.uint64(2)
+            b, tb = _earlier(node, b, node[b].time, b + np.uint64(1), node[b + np.uint64(1)].time)
+            best, bt = _earlier(node, a, ta, b, tb)
+        elif first < last:
+            best, bt = first, node[first].time
+            for c in range(first + np.uint64(1), last):
+                best, bt = _earlier(node, best, bt, np.uint64(c), node[np.uint64(c)].time)
         else:
-            for c in range(first + 1, size):
-                best, bt = _earlier(queue, c, best, bt)
+            break
         if not bt < t:
             break
-        queue.node[h].time, queue.node[h].slot = bt, queue.node[best].slot
+        node[h].time, node[h].slot = bt, node[best].slot
         h = best
-    queue.node[h].time, queue.node[h].slot = t, p
+    node[h].time, node[h].slot = t, p
 
 
 @numba.njit(cache=True, _nrt=False)
@@ -166,12 +171,18 @@ def queue_root(queue, counters, ring):
     first, the one of the earliest spike."""
     if ring:
         return counters[QHEAD]
-    size = counters[QSIZE]
-    for c in range(1, min(ARITY + 1, size)):
-        if queue.node[c].time == queue.node[0].time:  # a tie at the root
-            _first_of_ties(queue, size)
-            break
-    return queue.node[0].slot
+    size, node = counters[QSIZE], queue.node
+    t = node[0].time
+    if size > ARITY:  # (all four children: compared without a branch each)
+        tie = (node[1].time == t) | (node[2].time == t) | (node[3].time == t) | (
+            node[4].time == t)
+    else:
+        tie = False
+        for c in range(1, size):
+            tie |= node[c].time == t
+    if tie:  # a tie at the root
+        _first_of_ties(queue, size)
+    return node[0].slot
 
 
 @numba.njit(cache=True, _nrt=False)
