@@ -103,7 +103,7 @@ def refill(queue, counters, content, syn):
 
 
 @numba.njit(cache=True, inline="always", _nrt=False)
-def _earlier(node, a, ta, b, tb):
+def _earlier(a, ta, b, tb):
     """Heap position a (its time ta) or b (tb), whichever is earlier (a when equal), without a
     branch."""
     earlier = tb < ta
@@ -119,15 +119,15 @@ def _sift_down(queue, size, t, p):
     while True:
         first = np.uint64(ARITY) * h + np.uint64(1)
         if first + np.uint64(ARITY) <= last:  # four children: two pairs, then their winners
-            a, ta = _earlier(node, first, node[first].time, first + np.uint64(1),
+            a, ta = _earlier(first, node[first].time, first + np.uint64(1),
                              node[first + np.uint64(1)].time)
             b = first + np.uint64(2)
-            b, tb = _earlier(node, b, node[b].time, b + np.uint64(1), node[b + np.uint64(1)].time)
-            best, bt = _earlier(node, a, ta, b, tb)
+            b, tb = _earlier(b, node[b].time, b + np.uint64(1), node[b + np.uint64(1)].time)
+            best, bt = _earlier(a, ta, b, tb)
         elif first < last:
             best, bt = first, node[first].time
             for c in range(first + np.uint64(1), last):
-                best, bt = _earlier(node, best, bt, np.uint64(c), node[np.uint64(c)].time)
+                best, bt = _earlier(best, bt, c, node[c].time)
         else:
             break
         if not bt < t:
