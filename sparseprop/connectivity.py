@@ -83,8 +83,8 @@ class CSR:
         self.n = _check_n(n)
         self.n_post = self.n if n_post is None else _check_n(
             n_post, "CSR", "n_post, the number of postsynaptic neurons")
-        self.indptr = _integers(indptr, "indptr", np.int64)
-        self.indices = _integers(indices, "indices", np.int32)
+        self.indptr = _integers(indptr, "CSR: indptr", np.int64)
+        self.indices = _integers(indices, "CSR: indices", np.int32)
         if self.indptr.shape != (self.n + 1,):
             raise ModelError(f"CSR: indptr must have length n + 1 = {self.n + 1}, "
                              f"got shape {self.indptr.shape}")
@@ -107,7 +107,7 @@ class CSR:
             self.weight = math.nan
         self.ports = None
         if ports is not None:
-            ports = _integers(ports, "ports", np.int64)
+            ports = _integers(ports, "CSR: ports", np.int64)
             if ports.shape != self.indices.shape or (ports.size and (
                     ports.min() < 0 or ports.max() > 255)):
                 raise ModelError(f"CSR: ports must be one port index in [0, 255] per synapse "
@@ -871,16 +871,17 @@ def _block(n_pre, n_post, indptr, indices, w, weights, d, delays):
 
 def _integers(values, what, dtype):
     """An index array of `dtype` from integer values (ModelError for fractions, strings or
-    values beyond the dtype, which a plain cast would truncate or wrap round)."""
+    values beyond the dtype, which a plain cast would truncate or wrap round; `what` names
+    them with their owner, e.g. "CSR: indptr")."""
     try:
         array = np.asarray(values)
     except (TypeError, ValueError):
         array = None
     if array is None or not (array.dtype.kind in "iu" or array.size == 0):
-        raise ModelError(f"CSR: {what} must be integers, got {reprlib.repr(values)}")
+        raise ModelError(f"{what} must be integers, got {reprlib.repr(values)}")
     info = np.iinfo(dtype)
     if array.size and (array.min() < info.min or array.max() > info.max):
-        raise ModelError(f"CSR: {what} holds values beyond {np.dtype(dtype).name} "
+        raise ModelError(f"{what} holds values beyond {np.dtype(dtype).name} "
                          f"([{info.min}, {info.max}])")
     return np.ascontiguousarray(array, dtype=dtype)
 

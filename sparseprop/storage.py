@@ -142,7 +142,10 @@ def _read(path):
             arrays = {f: data[f] for f in data.files}
     except ModelError:
         raise
-    except (OSError, EOFError, ValueError, zipfile.BadZipFile) as exc:
+    except ValueError:   # (numpy's text for bytes that are no .npz suggests allow_pickle)
+        raise ModelError(f"cannot read the network file {path}: it is not an .npz file written "
+                         f"by net.save") from None
+    except (OSError, EOFError, zipfile.BadZipFile) as exc:
         raise ModelError(f"cannot read the network file {path}: {exc}") from None
     try:
         header = json.loads(str(arrays.pop("header")))

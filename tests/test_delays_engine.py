@@ -377,9 +377,12 @@ def test_delay_array_of_the_wrong_length_is_refused_at_build():
     ([-1, 0], [1.0, 2.0], ("indices[0] = -1", "[0, 2)")),
     ([0, 1], [-1.0, 2.0], ("times[0] = -1.0", ">= 0")),
     ([0, 1], [1.0], ("equal length",)),
+    ([0.5, 1], [1.0, 2.0], ("indices must be integers",)),
 ])
 def test_bad_spike_source(indices, times, fragments):
-    expect(lambda: SpikeSource("stim", 2, indices, times), "SpikeSource 'stim'", *fragments)
+    message = expect(lambda: SpikeSource("stim", 2, indices, times), "SpikeSource 'stim'",
+                     *fragments)
+    assert message.startswith("SpikeSource 'stim'")   # (not a table's name: "CSR: ...")
 
 
 def test_spike_source_changed_after_it_was_made_is_checked_again():

@@ -123,7 +123,7 @@ def test_bad_files_are_refused(tmp_path):
     with pytest.raises(spp.ModelError, match="not a sparseprop network"):
         spp.load_network(tmp_path / "result.npz")
     (tmp_path / "text.npz").write_text("hello")
-    with pytest.raises(spp.ModelError, match="cannot read"):
+    with pytest.raises(spp.ModelError, match="not an .npz file written by net.save"):
         spp.load_network(tmp_path / "text.npz")
     with pytest.raises(spp.ModelError, match="cannot read"):
         spp.load_network(tmp_path / "missing.npz")
