@@ -16,29 +16,20 @@ import time
 import numpy as np
 
 import sparseprop as spp
+from engine import per_spike_alternating
 
 K = 100
 
 
-def _per_spike(net, spikes, repeat):
-    net.run(max_spikes=spikes, progress=False)   # warm-up: compilation, transient
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        result = net.run(max_spikes=spikes, progress=False)
-        times.append((time.perf_counter() - start) / result.n_spikes)
-    return statistics.median(times)
-
-
 def spike_costs(n, repeat, log=print):
-    """(no delay, shared delay, per-synapse delays) seconds per spike at N = n."""
+    """(no delay, shared delay, per-synapse delays) seconds per spike at N = n, the three
+    networks timed in rotation (engine.per_spike_alternating)."""
     rng = np.random.default_rng(3)
     spikes = 200_000 if n >= 10**4 else 50_000
-    costs = []
-    for delay in (0.0, 1.5, rng.uniform(0.5, 3.0, n * K)):
-        net = spp.Network("lif", n, spp.fixed_outdegree(K, -0.1, seed=1, delay=delay), seed=2)
-        costs.append(_per_spike(net, spikes, repeat))
-        del net
+    nets = [spp.Network("lif", n, spp.fixed_outdegree(K, -0.1, seed=1, delay=delay), seed=2)
+            for delay in (0.0, 1.5, rng.uniform(0.5, 3.0, n * K))]
+    costs = [cost for cost, _ in per_spike_alternating(nets, spikes, repeat)]
+    del nets
     log(f"N = {n:.0e}: no delay {costs[0] * 1e6:.2f} us/spike, shared delay "
         f"{costs[1] * 1e6:.2f} ({costs[1] / costs[0]:.2f}x), per-synapse delays "
         f"{costs[2] * 1e6:.2f} ({costs[2] / costs[0]:.2f}x)")

@@ -1,5 +1,5 @@
 """Cost of neurons with a synaptic current (issue 12): lif_exp against the delta LIF, per spike,
-ratios measured in one run, medians of `repeat`.
+ratios measured in one run, medians of `repeat` (the two networks of each N timed in rotation).
 
 The LIF network of benchmarks/engine.py (N neurons, K = 100 fixed out-degree, drive 1.5, tau
 10 ms, w = -0.1, about 8 Hz) and the same network of lif_exp neurons (tau_m 10 ms, tau_s 2 ms)
@@ -10,36 +10,23 @@ bound of each neuron's next crossing, refined and made exact at the heap's root)
     python benchmarks/linear.py [--sizes 1e3,1e4,1e5,1e6] [--repeat 5]
 """
 import argparse
-import statistics
-import time
 
 import sparseprop as spp
+from engine import per_spike_alternating
 
 K = 100
 DRIVE, TAU_M, TAU_S, W = 1.5, 10.0, 2.0, -0.1
 
 
-def _per_spike(net, spikes, repeat):
-    net.run(max_spikes=spikes, progress=False)   # warm-up: compilation, transient
-    times, rates = [], []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        result = net.run(max_spikes=spikes, progress=False)
-        times.append((time.perf_counter() - start) / result.n_spikes)
-        rates.append(result.rate)
-    return statistics.median(times), statistics.median(rates)
-
-
 def spike_costs(n, repeat, log=print):
-    """((lif s/spike, rate Hz), (lif_exp s/spike, rate Hz)) at N = n."""
+    """((lif s/spike, rate Hz), (lif_exp s/spike, rate Hz)) at N = n, the two networks timed
+    in rotation (engine.per_spike_alternating)."""
     spikes = 200_000 if n >= 10**4 else 50_000
     lif = spp.load_model("lif", I=DRIVE, tau=TAU_M)
     lif_exp = spp.load_model("lif_exp", Ie=DRIVE, tau_m=TAU_M, tau_s=TAU_S)
-    out = []
-    for model, w in ((lif, W), (lif_exp, W * TAU_M / TAU_S)):
-        net = spp.Network(model, n, spp.fixed_outdegree(K, w, seed=1), seed=2)
-        out.append(_per_spike(net, spikes, repeat))
-        del net
+    nets = [spp.Network(model, n, spp.fixed_outdegree(K, w, seed=1), seed=2)
+            for model, w in ((lif, W), (lif_exp, W * TAU_M / TAU_S))]
+    out = per_spike_alternating(nets, spikes, repeat)
     (a, ra), (b, rb) = out
     log(f"N = {n:.0e}: lif {a * 1e6:.2f} us/spike ({ra:.1f} Hz), lif_exp {b * 1e6:.2f} us/spike "
         f"({rb:.1f} Hz): {b / a:.2f}x")
