@@ -18,28 +18,22 @@ K = 100
 
 def per_spike(net, engine, spikes, repeat):
     """Median seconds per spike over `repeat` runs of `spikes` spikes (after one warm-up run)."""
-    net.run(max_spikes=spikes, engine=engine, progress=False)
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        result = net.run(max_spikes=spikes, engine=engine, progress=False)
-        times.append((time.perf_counter() - start) / result.n_spikes)
-    return statistics.median(times)
+    return per_spike_alternating([net], spikes, repeat, engine)[0][0]
 
 
-def per_spike_alternating(nets, spikes, repeat):
-    """[(median seconds per spike, median rate in Hz)] of the sparse engine for each network of
-    `nets`, timed in rotation: after one warm-up run each, `repeat` rounds of one run of
-    `spikes` spikes per network, so that the ratios between them compare the same minutes of a
-    shared machine (timed one network after the other, the machine's speed can change between
-    them by more than the difference measured)."""
+def per_spike_alternating(nets, spikes, repeat, engine="sparse"):
+    """[(median seconds per spike, median rate in Hz)] of `engine` for each network of `nets`,
+    timed in rotation: after one warm-up run each, `repeat` rounds of one run of `spikes`
+    spikes per network, so that the ratios between them compare the same minutes of a shared
+    machine (timed one network after the other, the machine's speed can change between them
+    by more than the difference measured)."""
     for net in nets:
-        net.run(max_spikes=spikes, progress=False)
+        net.run(max_spikes=spikes, engine=engine, progress=False)
     times, rates = [[] for _ in nets], [[] for _ in nets]
     for _ in range(repeat):
         for net, t, r in zip(nets, times, rates):
             start = time.perf_counter()
-            result = net.run(max_spikes=spikes, progress=False)
+            result = net.run(max_spikes=spikes, engine=engine, progress=False)
             t.append((time.perf_counter() - start) / result.n_spikes)
             r.append(result.rate)
     return [(statistics.median(t), statistics.median(r)) for t, r in zip(times, rates)]
