@@ -260,7 +260,8 @@ class Batch:
                 net.kernels.jit.run_batch(
                     start.PT, start.hkey, start.hidx, start.pos, start.sx, start.tf,
                     net.kernels.workspace() if net.linear else start.ws, t0, state.emitted,
-                    start.syn, new_queue(cap_s), start.inputs, self.stream,
+                    start.syn, new_queue(cap_s, span=net.csr.shortest_delay), start.inputs,
+                    self.stream,
                     samples.ptr[lo:hi + 1] - samples.ptr[lo], sample_i[samples.ptr[lo]:],
                     sample_t[samples.ptr[lo]:], t_stop, watch.start, watch.stop,
                     out_i[lo:hi], out_t[lo:hi], count[lo:hi], tapes[lo:hi], taped[lo:hi],

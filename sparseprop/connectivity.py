@@ -76,7 +76,7 @@ class CSR:
     """
 
     __slots__ = ("n", "n_post", "indptr", "indices", "weights", "weight", "delays", "delay",
-                 "ports")
+                 "ports", "_shortest")
 
     def __init__(self, n, indptr, indices, weights=None, weight=math.nan, n_post=None,
                  delays=None, delay=0.0, ports=None):
@@ -168,6 +168,18 @@ class CSR:
         if self.delays is None:
             return np.full(self.nnz, self.delay, dtype=np.float64)
         return self.delays.copy()
+
+    @property
+    def shortest_delay(self):
+        """The shortest delay > 0 of any synapse in ms (inf when there is none); computed once
+        (the engine's look-ahead: a stale value after delays changed by hand costs speed only)."""
+        try:
+            return self._shortest
+        except AttributeError:
+            delays = self.delays if self.delays is not None else np.array([self.delay])
+            positive = delays[delays > 0.0] if self.nnz else delays[:0]
+            self._shortest = float(positive.min()) if positive.size else math.inf
+            return self._shortest
 
     @property
     def max_delay(self):
@@ -336,6 +348,18 @@ class Procedural(CSR):
         degree = np.zeros(self.n, np.int64)
         degree[self.pre_lo:self.pre_hi] = self.k
         return degree
+
+    @property
+    def shortest_delay(self):
+        """The shortest delay > 0 of any synapse in ms (inf when there is none); computed once
+        (the engine's look-ahead: a stale value after delays changed by hand costs speed only)."""
+        try:
+            return self._shortest
+        except AttributeError:
+            delays = self.delays if self.delays is not None else np.array([self.delay])
+            positive = delays[delays > 0.0] if self.nnz else delays[:0]
+            self._shortest = float(positive.min()) if positive.size else math.inf
+            return self._shortest
 
     @property
     def max_delay(self):

@@ -19,7 +19,8 @@ import numpy as np
 from ..errors import ModelError
 from ..memory import available
 from . import heap
-from .queue import QSIZE, capacity, entries, new_queue, refill
+from .queue import (BCUR, BCUT, BUFFER, MAX_BUFFER, QSIZE, buffer_size, capacity, entries,
+                    new_queue, pending, queue_full, refill)
 from .synapses import sender_of, synapses
 from .status import COUNTERS, STOP_CASCADE, STOP_FULL, STOP_NAN, STOP_RANGE, STOP_TIME
 
@@ -70,7 +71,8 @@ class Run:
         self.state = state
         self.counters = np.zeros(len(COUNTERS), np.int64)
         self.counters[_EMITTED] = state.emitted
-        self.queue = new_queue(max(16, 2 * state.in_flight))
+        self.span = network.csr.shortest_delay if not self.ring else math.inf
+        self.queue = new_queue(max(16, 2 * state.in_flight), span=self.span)
         self.inputs = network.inputs(state)   # Inputs with copies of the mutable fields
         sx = state.sub_state.copy() if network.has_subthreshold else np.empty(0)
         tf = state.t_free.copy() if network.timed else np.empty(0)
@@ -109,7 +111,23 @@ class Run:
         refill(self.queue, self.counters, inflight._replace(time=inflight.time - shift,
                                                              sent=inflight.sent - shift),
                self.syn)
+        if engine == "sparse" and not self.ring and inflight.time.size:
+            # a buffer for what the spikes in flight deliver within the first span, twice
+            start = float(inflight.time.min()) - shift
+            self._resize(2 * pending(self.queue, self.counters, self.ring, self.syn,
+                                     start + self.span))
         self.inputs.next[:] -= shift
+
+    def _resize(self, buffer=None):
+        """A queue of twice the capacity (buffer None), or with a buffer of about `buffer`
+        delivery groups (a power of two in BUFFER .. MAX_BUFFER), holding the same spikes."""
+        size = buffer_size(self.queue)
+        if buffer is not None:
+            size = min(max(BUFFER, 1 << max(int(buffer) - 1, 0).bit_length()), MAX_BUFFER)
+        content = entries(self.queue, self.counters, self.ring)
+        self.queue = new_queue(capacity(self.queue) * (2 if buffer is None else 1), size,
+                               self.span)
+        refill(self.queue, self.counters, content, self.syn)
 
     def _call(self, out_i, out_t, tape, marks, work, t_stop):
         self.counters[_TAPED] = self.counters[_MARKED] = 0
@@ -127,10 +145,12 @@ class Run:
             count, status = self.jit.run_reference(
                 self.PT, self.phase, self.clock, self.syn, self.queue, self.inputs, self.sx,
                 self.tf, t_stop, work, out_i, out_t, tape, marks, self.counters)
-        if status == STOP_FULL and self.counters[QSIZE] == capacity(self.queue):
-            content = entries(self.queue, self.counters, self.ring)   # grow the queue
-            self.queue = new_queue(2 * capacity(self.queue))
-            refill(self.queue, self.counters, content, self.syn)
+        if status == STOP_FULL and queue_full(self.queue, self.counters, self.ring):
+            self._resize()   # twice the room for spikes in flight
+        if self.counters[BCUT] and buffer_size(self.queue) < MAX_BUFFER:
+            # the buffer was too small: twice, or twice what is due within the next span
+            self._resize(2 * max(buffer_size(self.queue), pending(
+                self.queue, self.counters, self.ring, self.syn, self.clock[1] + self.span)))
         return count, status
 
     def _tape(self, rows):
@@ -169,7 +189,8 @@ class Run:
                 size = int(min(_CHUNK, self.budget - total))
                 k = monitor.taken if monitor is not None else 0
                 t_stop = min(samples[k], self.t_stop) if k < samples.size else self.t_stop
-                before = (int(self.counters[_EMITTED]), self.now(), int(self.counters[QSIZE]))
+                before = (int(self.counters[_EMITTED]), self.now(), int(self.counters[QSIZE]),
+                          int(self.counters[BCUR]))
                 count, status = self._call(out_i[:size], out_t[:size], tape, marks, work,
                                            t_stop)
                 if status in (STOP_CASCADE, STOP_RANGE, STOP_NAN):
@@ -197,7 +218,8 @@ class Run:
                     if t_stop < self.t_stop:
                         continue
                     break
-                after = (int(self.counters[_EMITTED]), self.now(), int(self.counters[QSIZE]))
+                after = (int(self.counters[_EMITTED]), self.now(), int(self.counters[QSIZE]),
+                         int(self.counters[BCUR]))
                 if after == before and not (self.record and self.counters[_MARKED]):
                     if not made_progress:
                         raise ModelError("the engine made no progress (an event does not fit "

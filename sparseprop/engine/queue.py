@@ -23,16 +23,32 @@ Two layouts over one set of arrays of length `capacity`:
   root, which keeps the heap ordered.
 At one instant deliveries come in the order of their spikes' emission, then of their synapses:
 the same rule in both layouts, in both engines and in the oracle of the tests.
+
+The buffer (heap layout, sparse loop): delivering one synapse at a time from the heap costs a
+sift and a read of a random row per synapse, and leaves nothing known ahead to prefetch. A spike
+emitted at time t arrives nowhere before t + d_min (the shortest delay, `span`), so when the
+buffer is empty and the queue's next delivery is due at `now`, every delivery group arriving
+before now + d_min is already in the heap: `queue_extract` walks their rows (each row's part
+in one pass), writes one record per group (`BUFFERED`: time, weight, first synapse, target,
+size, slot) and sorts them by (time, emission number, synapse), and the loop delivers them in
+that order, prefetching later targets as in a zero-delay row. A record whose group ends its
+spike's row carries the slot as -1 - slot: the slot is freed when it is delivered. The buffer
+only caches the earliest deliveries; the next delivery is always the earlier of the buffer's
+next and the heap's root (equal times: by emission number, then synapse), so nothing depends
+on d_min or on the buffer's size (when it is too small the rest stays in the heap; counters
+BCUT counts that and the driver enlarges the buffer between calls).
 """
 from collections import namedtuple
 
 import numba
 import numpy as np
 
+from .prefetch import prefetch
 from .status import COUNTERS
-from .synapses import row_ends, row_start, target, targets
+from .synapses import group_end, row_ends, row_start, target, targets
 
 QSIZE, QHEAD, QFREE = COUNTERS["QSIZE"], COUNTERS["QHEAD"], COUNTERS["QFREE"]
+BCUR, BFILL, BCUT = COUNTERS["BCUR"], COUNTERS["BFILL"], COUNTERS["BCUT"]
 
 ARITY = 4
 LINE = 64   # bytes in a cache line
@@ -40,7 +56,14 @@ NODE = np.dtype([("time", np.float64), ("slot", np.int64)])
 ENTRY = np.dtype([("seq", np.int64), ("syn", np.int64), ("stop", np.int64),
                   ("sender", np.int64), ("target", np.int64), ("sent", np.float64),
                   ("unused", np.int64, 2)])   # (one line per entry)
-Queue = namedtuple("Queue", "node entry free stack")
+BUFFERED = np.dtype([("time", np.float64), ("weight", np.float64), ("syn", np.int64),
+                     ("target", np.int64), ("count", np.int32), ("slot", np.int32)])
+RADIX = 12            # bits per pass of the buffer's radix sort
+EXTRACT_AHEAD = 8     # prefetch distance (in spikes) when the buffer is filled
+BUFFER = 1 << 10      # the smallest buffer, in records
+MAX_BUFFER = 1 << 20  # the largest (the driver doubles it up to this)
+Queue = namedtuple("Queue", "node entry free stack buf out keys spare counts span")
+_LOW = np.uint64(0xFFFFFFFF)
 
 
 def _on_lines(count, dtype, lead=0):
@@ -50,11 +73,15 @@ def _on_lines(count, dtype, lead=0):
     return raw[skip:skip + (count + lead) * dtype.itemsize].view(dtype)[lead:]
 
 
-def new_queue(capacity):
-    """An empty queue with room for `capacity` spikes in flight (call `refill` to set its
-    counters)."""
+def new_queue(capacity, buffer=BUFFER, span=np.inf):
+    """An empty queue with room for `capacity` spikes in flight and a buffer of `buffer`
+    delivery groups, taken `span` ms ahead (the shortest positive delay) (call `refill` to set
+    its counters)."""
     return Queue(_on_lines(capacity, NODE, lead=ARITY - 1), _on_lines(capacity, ENTRY),
-                 np.empty(capacity, np.int64), np.empty(capacity, np.int64))
+                 np.empty(capacity, np.int64), np.empty(capacity, np.int64),
+                 np.empty(buffer, BUFFERED), np.empty(buffer, BUFFERED),
+                 np.empty(buffer, np.uint64), np.empty(buffer, np.uint64),
+                 np.empty(1 << RADIX, np.int64), np.array([float(span)]))
 
 
 def capacity(queue):
@@ -62,21 +89,65 @@ def capacity(queue):
     return queue.node.size
 
 
+def buffer_size(queue):
+    """How many delivery groups the buffer holds."""
+    return queue.buf.size
+
+
+def in_use(queue, counters, ring):
+    """How many spikes are in flight (slots taken)."""
+    return int(counters[QSIZE] if ring else queue.node.size - counters[QFREE])
+
+
+def pending(queue, counters, ring, syn, by):
+    """How many delivery groups arrive before time `by` (the heap layout; 0 for a ring): what
+    a buffer that starts there would take."""
+    if ring:
+        return 0
+    size = int(counters[QSIZE])
+    return _pending(queue.node[:size], queue.entry, syn, by)
+
+
+@numba.njit(cache=True, _nrt=False)
+def _pending(node, entry, syn, by):
+    count = 0
+    for h in range(node.size):
+        e = entry[node[h].slot]
+        s, t = e.syn, node[h].time
+        while s < e.stop and t < by:
+            count += 1
+            s = group_end(syn, s, e.stop)
+            if s < e.stop:
+                t = e.sent + syn.delays[s]
+    return count
+
+
 Entries = namedtuple("Entries", "time seq syn sender sent")
 
 
 def entries(queue, counters, ring):
-    """The entries in delivery order (Entries of copies)."""
+    """The entries in delivery order (Entries of copies): one per spike in flight, at its
+    first synapse not delivered yet (in the buffer, or the heap's entry)."""
     size, head = int(counters[QSIZE]), int(counters[QHEAD])
     if ring:
         at = (head + np.arange(size)) % max(queue.node.size, 1)
-        time = queue.node["time"][at]
+        time, syn = queue.node["time"][at], queue.entry["syn"][at]
     else:
         at, time = queue.node["slot"][:size], queue.node["time"][:size]
+        syn = queue.entry["syn"][at]
+        rest = queue.out[int(counters[BCUR]):int(counters[BFILL])]
+        if rest.size:   # a spike's first synapse left: its earliest in the buffer, if any
+            slot = rest["slot"].astype(np.int64)
+            slot = np.where(slot < 0, -1 - slot, slot)
+            at, time = np.concatenate((slot, at)), np.concatenate((rest["time"], time))
+            syn = np.concatenate((rest["syn"], syn))
+            first = np.lexsort((syn, at))
+            first = first[np.r_[True, at[first][1:] != at[first][:-1]]]
+            at, time, syn = at[first], time[first], syn[first]
         order = np.lexsort((queue.entry["seq"][at], time))
-        at, time = at[order], time[order]
-    return Entries(time.copy(), *(queue.entry[field][at] for field in ("seq", "syn", "sender",
-                                                                        "sent")))
+        at, time, syn = at[order], time[order], syn[order]
+    return Entries(time.copy(), queue.entry["seq"][at], syn, queue.entry["sender"][at],
+                   queue.entry["sent"][at])
 
 
 def no_entries():
@@ -100,6 +171,7 @@ def refill(queue, counters, content, syn):
         queue.entry[field][:size] = getattr(content, field)
     queue.free[:capacity - size] = np.arange(capacity - 1, size - 1, -1)
     counters[QSIZE], counters[QHEAD], counters[QFREE] = size, 0, capacity - size
+    counters[BCUR] = counters[BFILL] = counters[BCUT] = 0
 
 
 @numba.njit(cache=True, inline="always", _nrt=False)
@@ -111,11 +183,11 @@ def _earlier(a, ta, b, tb):
 
 
 @numba.njit(cache=True, inline="always", _nrt=False)
-def _sift_down(queue, size, t, p):
-    """Put (t, p) at the root or below, moving earlier children up. Positions are unsigned
-    (no test for negative indices on the path of each level)."""
+def _sift_down(queue, size, t, p, start=0):
+    """Put (t, p) at heap position `start` (the root) or below, moving earlier children up.
+    Positions are unsigned (no test for negative indices on the path of each level)."""
     node = queue.node
-    h, last = np.uint64(0), np.uint64(size)
+    h, last = np.uint64(start), np.uint64(size)
     while True:
         first = np.uint64(ARITY) * h + np.uint64(1)
         if first + np.uint64(ARITY) <= last:  # four children: two pairs, then their winners
@@ -160,9 +232,235 @@ def _first_of_ties(queue, size):
 @numba.njit(cache=True, inline="always", _nrt=False)
 def queue_time(queue, counters, ring):
     """Arrival time of the next delivery (inf when nothing is in flight)."""
+    t = np.inf if counters[QSIZE] == 0 else queue.node[counters[QHEAD] if ring else 0].time
+    c = counters[BCUR]
+    if c < counters[BFILL]:
+        t = min(t, queue.out[c].time)
+    return t
+
+
+@numba.njit(cache=True, inline="always", _nrt=False)
+def slot_of(tagged):
+    """The slot of a buffered record's `slot` field (-1 - slot: the spike's last group)."""
+    return tagged if tagged >= 0 else -1 - tagged
+
+
+@numba.njit(cache=True, inline="always", _nrt=False)
+def queue_buffered(queue, counters):
+    """Whether the next delivery (the queue's, heap layout) is the buffer's next record rather
+    than the heap root's: the earlier, at equal times the earlier spike, then synapse."""
+    c = counters[BCUR]
+    if c >= counters[BFILL]:
+        return False
     if counters[QSIZE] == 0:
-        return np.inf
-    return queue.node[counters[QHEAD] if ring else 0].time
+        return True
+    b, t = queue.out[c], queue.node[0].time
+    if b.time != t:
+        return b.time < t
+    h = queue_root(queue, counters, False)
+    mine, other = queue.entry[slot_of(b.slot)].seq, queue.entry[h].seq
+    return mine < other or (mine == other and b.syn < queue.entry[h].syn)
+
+
+@numba.njit(cache=True, inline="always", _nrt=False)
+def queue_take(queue, counters):
+    """Remove the buffer's next record (its spike's slot is freed with its last group)."""
+    c = counters[BCUR]
+    counters[BCUR] = c + 1
+    tagged = queue.out[c].slot
+    if tagged < 0:
+        queue.free[counters[QFREE]] = -1 - tagged
+        counters[QFREE] += 1
+
+
+@numba.njit(cache=True, _nrt=False)
+def _precedes(queue, a, b):
+    """Buffered record a is delivered before record b (positions in queue.buf): by time, then
+    the emission number of its spike, then synapse."""
+    x, y = queue.buf[a], queue.buf[b]
+    if x.time != y.time:
+        return x.time < y.time
+    sa, sb = queue.entry[slot_of(x.slot)].seq, queue.entry[slot_of(y.slot)].seq
+    return sa < sb or (sa == sb and x.syn < y.syn)
+
+
+@numba.njit(cache=True, _nrt=False)
+def _sift_keys(queue, lo, h, m):
+    """Heap sort's sift of keys[lo + h] in the max-heap keys[lo:lo + m] (by _precedes)."""
+    keys = queue.keys
+    while True:
+        c = 2 * h + 1
+        if c >= m:
+            return
+        if c + 1 < m and _precedes(queue, keys[lo + c] & _LOW, keys[lo + c + 1] & _LOW):
+            c += 1
+        if not _precedes(queue, keys[lo + h] & _LOW, keys[lo + c] & _LOW):
+            return
+        keys[lo + h], keys[lo + c] = keys[lo + c], keys[lo + h]
+        h = c
+
+
+@numba.njit(cache=True, _nrt=False)
+def _order(queue, lo, hi):
+    """Sort keys[lo:hi] (positions in queue.buf in their low 32 bits) by _precedes: insertion
+    sort, nearly sorted input being the rule; heap sort, O(m log m), when it moves too much."""
+    keys = queue.keys
+    moves = 0
+    for k in range(lo + 1, hi):
+        v, j = keys[k], k
+        while j > lo and _precedes(queue, v & _LOW, keys[j - 1] & _LOW):
+            keys[j] = keys[j - 1]
+            j -= 1
+        keys[j] = v
+        moves += k - j
+        if moves > 8 * (hi - lo) + 64:
+            m = hi - lo
+            for h in range(m // 2 - 1, -1, -1):
+                _sift_keys(queue, lo, h, m)
+            for end in range(m - 1, 0, -1):
+                keys[lo], keys[lo + end] = keys[lo + end], keys[lo]
+                _sift_keys(queue, lo, 0, end)
+            return
+
+
+@numba.njit(cache=True, _nrt=False)
+def _gather(queue, n, at):
+    """out[at + k] = buf[keys[k] low bits] for k < n."""
+    for k in range(n):
+        b, o = queue.buf[queue.keys[k] & _LOW], queue.out[at + k]
+        o.time, o.weight, o.syn, o.target, o.count, o.slot = (b.time, b.weight, b.syn,
+                                                               b.target, b.count, b.slot)
+
+
+@numba.njit(cache=True, _nrt=False)
+def _sort(queue, n, lo, hi):
+    """Sort buf[:n] (times in [lo, hi]) into out[:n]: a radix sort of the times quantised to
+    about 16 steps per record (stable: LSD, RADIX bits a pass), then exact order (_precedes)
+    within each run of one step."""
+    keys, spare, counts = queue.keys, queue.spare, queue.counts
+    if n <= 16:   # (few: insertion sort alone)
+        for k in range(n):
+            keys[k] = k
+        _order(queue, 0, n)
+        _gather(queue, n, 0)
+        return
+    lg = 0
+    while (1 << lg) < n:
+        lg += 1
+    bits = min(lg + 4, 32)
+    passes = (bits + min(RADIX, lg) - 1) // min(RADIX, lg)   # (no more counts than records)
+    top = (1 << bits) - 1
+    scale = (2.0 ** bits) / (hi - lo) if hi > lo else 0.0
+    for k in range(n):
+        q = min(np.int64((queue.buf[k].time - lo) * scale), top)
+        keys[k] = (np.uint64(q) << np.uint64(32)) | np.uint64(k)
+    width = (bits + passes - 1) // passes
+    mask = np.uint64((1 << width) - 1)
+    for p in range(passes):
+        src, dst = (keys, spare) if p % 2 == 0 else (spare, keys)
+        shift = np.uint64(32 + p * width)
+        for d in range(1 << width):
+            counts[d] = 0
+        for k in range(n):
+            counts[(src[k] >> shift) & mask] += 1
+        total = 0
+        for d in range(1 << width):
+            c = counts[d]
+            counts[d] = total
+            total += c
+        for k in range(n):
+            d = (src[k] >> shift) & mask
+            dst[counts[d]] = src[k]
+            counts[d] += 1
+    if passes % 2:
+        for k in range(n):
+            keys[k] = spare[k]
+    k = 0
+    while k < n:
+        e, q = k + 1, keys[k] >> np.uint64(32)
+        while e < n and keys[e] >> np.uint64(32) == q:
+            e += 1
+        if e - k > 1:
+            _order(queue, k, e)
+        k = e
+    _gather(queue, n, 0)
+
+
+@numba.njit(cache=True, _nrt=False)
+def queue_extract(queue, counters, syn, horizon):
+    """Fill the (empty) buffer with the delivery groups that arrive before `horizon`, sorted,
+    as many as it holds (heap layout). The heap nodes due before the horizon (a subtree at the
+    root) are found by one scan, their spikes' rows walked one after the other (later entries
+    and rows prefetched), each entry moved on to its first group not taken or, when none is
+    left, out of the heap; then the heap is put in order from those nodes up."""
+    node, entry, buf, taken = queue.node, queue.entry, queue.buf, queue.stack
+    size, fill, room = counters[QSIZE], 0, buf.size
+    m = 0
+    for h in range(size):
+        if node[h].time < horizon:
+            taken[m] = h
+            m += 1
+    lo, hi = np.inf, -np.inf
+    per_synapse, stored = syn.weights.size > 0, syn.proc.size == 0
+    walked, cut = 0, False
+    for k in range(m):
+        if fill == room:
+            cut = True
+            break
+        if k + 2 * EXTRACT_AHEAD < m:
+            prefetch(entry, node[taken[k + 2 * EXTRACT_AHEAD]].slot)
+        if k + EXTRACT_AHEAD < m:   # (its entry loaded by now) the next part of its row
+            a = entry[node[taken[k + EXTRACT_AHEAD]].slot].syn
+            prefetch(syn.delays, a)
+            prefetch(syn.delays, a + 8)
+            if stored:
+                prefetch(syn.indices, a)
+            if per_synapse:
+                prefetch(syn.weights, a)
+        h = taken[k]
+        p = node[h].slot
+        e = entry[p]
+        s, stop, t = e.syn, e.stop, node[h].time
+        lo = min(lo, t)
+        while True:
+            end = group_end(syn, s, stop)
+            r = buf[fill]
+            r.time, r.syn, r.target, r.count, r.slot = t, s, target(syn, s), end - s, p
+            r.weight = syn.weights[s] if per_synapse else syn.weight
+            hi = max(hi, t)
+            fill += 1
+            s = end
+            if s == stop:
+                break
+            t = e.sent + syn.delays[s]
+            if not t < horizon:
+                break
+            if fill == room:
+                cut = True
+                break
+        if s == stop:   # the spike leaves the heap; its last record frees the slot
+            buf[fill - 1].slot = -1 - p
+            node[h].time = np.inf
+        else:
+            e.syn, e.target = s, target(syn, s)
+            node[h].time = t
+        walked = k + 1
+    # the heap again: a finished spike's node gets the last node (deepest first, so that the
+    # last node is never a finished one), then every walked node sifts down, deepest first
+    for k in range(walked - 1, -1, -1):
+        h = taken[k]
+        if node[h].time == np.inf:
+            size -= 1
+            if h < size:
+                node[h].time, node[h].slot = node[size].time, node[size].slot
+    for k in range(walked - 1, -1, -1):
+        h = taken[k]
+        if h < size:
+            _sift_down(queue, size, node[h].time, node[h].slot, h)
+    counters[QSIZE] = size
+    counters[BCUT] += cut
+    _sort(queue, fill, lo, hi)
+    counters[BCUR], counters[BFILL] = 0, fill
 
 
 @numba.njit(cache=True, inline="always", _nrt=False)
@@ -185,10 +483,10 @@ def queue_root(queue, counters, ring):
     return node[0].slot
 
 
-@numba.njit(cache=True, _nrt=False)
-def queue_full(queue, counters):
+@numba.njit(cache=True, inline="always", _nrt=False)
+def queue_full(queue, counters, ring):
     """No room for one more spike in flight."""
-    return counters[QSIZE] >= queue.node.size
+    return counters[QSIZE] >= queue.node.size if ring else counters[QFREE] == 0
 
 
 @numba.njit(cache=True, _nrt=False)
@@ -263,13 +561,37 @@ def queue_replace(queue, counters, time, syn, target):
 
 
 @numba.njit(cache=True, _nrt=False)
-def queue_shift(queue, counters, ring, by):
-    """Subtract `by` from every queued time (the sparse engine's renormalisation)."""
+def queue_shift(queue, counters, ring, by, syn):
+    """Subtract `by` from every queued time (the sparse engine's renormalisation). Heap
+    layout: every arrival time becomes the shifted emission time plus its delay (the same
+    value whether the delivery was in the buffer or the heap at this point), then the heap
+    and the buffer are put in order again (rounding moved times by different amounts)."""
     size, capacity = counters[QSIZE], queue.node.size
-    for k in range(size):
-        h = (counters[QHEAD] + k) % capacity if ring else k
-        queue.node[h].time -= by
-        queue.entry[h if ring else queue.node[h].slot].sent -= by
+    node, entry, out = queue.node, queue.entry, queue.out
+    if ring:
+        for k in range(size):
+            h = (counters[QHEAD] + k) % capacity
+            node[h].time -= by
+            entry[h].sent -= by
+        return
+    for h in range(size):
+        e = entry[node[h].slot]
+        e.sent -= by
+        node[h].time = e.sent + syn.delays[e.syn]
+    first, end = counters[BCUR], counters[BFILL]
+    for k in range(first, end):
+        if out[k].slot < 0:   # (a spike no longer in the heap: shifted here, once)
+            entry[-1 - out[k].slot].sent -= by
+    for h in range((size - 2) // ARITY, -1, -1):
+        _sift_down(queue, size, node[h].time, node[h].slot, h)
+    for k in range(first, end):   # the rest of the buffer, from position 0 on, in order
+        b, r = out[k], queue.buf[k - first]
+        r.time = entry[slot_of(b.slot)].sent + syn.delays[b.syn]
+        r.weight, r.syn, r.target, r.count, r.slot = b.weight, b.syn, b.target, b.count, b.slot
+        queue.keys[k - first] = k - first
+    _order(queue, 0, end - first)
+    _gather(queue, end - first, 0)
+    counters[BCUR], counters[BFILL] = 0, end - first
 
 
 # The functions above that the sparse loop calls once per delivery are inlined into it (a call

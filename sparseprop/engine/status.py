@@ -18,7 +18,9 @@ STOPS = {name: value for name, value in globals().items() if name.startswith("ST
 # WINDOWED: 1 in a window of a distributed run (sparseprop.distributed): the sparse loop keeps
 # one time frame (no renormalisation), records spikes at their offset times and queues nothing
 # (the driver queues every spike of the window, wherever it was emitted, after the exchange);
-# WAITING: the watched neurons of a batch's run (sparseprop.batch) that have not fired yet
+# WAITING: the watched neurons of a batch's run (sparseprop.batch) that have not fired yet;
+# BCUR, BFILL: the queue's buffer of sorted deliveries (the next one, the end); BCUT: how often
+# the buffer was too small to take every delivery before its horizon (the driver enlarges it)
 COUNTERS = {"RENORM": 0, "SAME_INSTANT": 1, "CULPRIT": 2, "QSIZE": 3, "QHEAD": 4,
             "EMITTED": 5, "TAPED": 6, "MARKED": 7, "SYNAPSE": 8, "QFREE": 9, "WINDOWED": 10,
-            "WAITING": 11}
+            "WAITING": 11, "BCUR": 12, "BFILL": 13, "BCUT": 14}

@@ -72,6 +72,18 @@ def target(syn, s):
     return p[POST_LO] + u
 
 
+@numba.njit(cache=True, nogil=True, error_model="numpy", _nrt=False, inline="always")
+def group_end(syn, s, stop):
+    """The end of the group of synapses from s on (before `stop`, the row's end) that share
+    s's delay: they arrive together. One shared delay: the whole row."""
+    if syn.delays.size == 0:
+        return stop
+    e = s + 1
+    while e < stop and syn.delays[e] == syn.delays[s]:
+        e += 1
+    return e
+
+
 @numba.njit(cache=True, nogil=True, _nrt=False)
 def sender_of(syn, s):
     """The sender whose row holds synapse s."""
@@ -104,4 +116,5 @@ def targets(syn, positions, out):
         out[i] = target(syn, positions[i])
 
 
-__all__ = ["Synapses", "row_ends", "row_start", "sender_of", "synapses", "target", "targets"]
+__all__ = ["Synapses", "group_end", "row_ends", "row_start", "sender_of", "synapses", "target",
+           "targets"]

@@ -13,7 +13,8 @@ import numpy as np
 
 from ..errors import ModelError
 from .driver import _CHUNK, Run, chunk_work
-from .queue import QSIZE, Entries, capacity, entries, new_queue, queue_spikes, refill
+from .queue import (Entries, buffer_size, capacity, entries, in_use, new_queue, queue_spikes,
+                    refill)
 from .status import COUNTERS, STOP_CASCADE, STOP_NAN, STOP_RANGE, STOP_TIME
 
 _WINDOWED, _EMITTED = COUNTERS["WINDOWED"], COUNTERS["EMITTED"]
@@ -66,10 +67,11 @@ class Windows:
         order, numbered from seq0 on). t_end: the window's end, which no delivery may
         precede (a ModelError otherwise: never with delays >= the window)."""
         run = self.run
-        size = int(run.counters[QSIZE])
+        size = in_use(run.queue, run.counters, run.ring)
         if size + rows.size > capacity(run.queue):   # room for one entry per spike
             content = entries(run.queue, run.counters, run.ring)
-            run.queue = new_queue(max(2 * capacity(run.queue), size + rows.size))
+            run.queue = new_queue(max(2 * capacity(run.queue), size + rows.size),
+                                  buffer_size(run.queue), run.span)
             refill(run.queue, run.counters, content, run.syn)
         earliest = queue_spikes(run.queue, run.counters, run.syn, rows, sent, seq0)
         run.counters[_EMITTED] = seq0 + rows.size
