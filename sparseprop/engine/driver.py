@@ -19,8 +19,8 @@ import numpy as np
 from ..errors import ModelError
 from ..memory import available
 from . import heap
-from .queue import (BCUR, BCUT, BUFFER, MAX_BUFFER, QSIZE, buffer_size, capacity, entries,
-                    new_queue, pending, queue_full, refill)
+from .queue import (BCUT, BUFFER, MAX_BUFFER, buffer_size, capacity, entries, new_queue,
+                    pending, queue_full, refill)
 from .synapses import sender_of, synapses
 from .status import COUNTERS, STOP_CASCADE, STOP_FULL, STOP_NAN, STOP_RANGE, STOP_TIME
 
@@ -28,6 +28,7 @@ _CHUNK = 1 << 17          # at most this many spikes per call into the compiled 
 _PROGRESS_AFTER = 3.0     # seconds of wall time before a progress line appears
 _EMITTED, _CULPRIT, _SYNAPSE = COUNTERS["EMITTED"], COUNTERS["CULPRIT"], COUNTERS["SYNAPSE"]
 _TAPED, _MARKED = COUNTERS["TAPED"], COUNTERS["MARKED"]
+_RENORM = COUNTERS["RENORM"]   # (events since the last renormalisation: each event counts)
 _UNWATCHED = np.zeros(0, np.bool_)   # run_sparse's `seen`: no neuron watched (batches watch)
 
 
@@ -189,8 +190,7 @@ class Run:
                 size = int(min(_CHUNK, self.budget - total))
                 k = monitor.taken if monitor is not None else 0
                 t_stop = min(samples[k], self.t_stop) if k < samples.size else self.t_stop
-                before = (int(self.counters[_EMITTED]), self.now(), int(self.counters[QSIZE]),
-                          int(self.counters[BCUR]))
+                before = (int(self.counters[_EMITTED]), self.now(), int(self.counters[_RENORM]))
                 count, status = self._call(out_i[:size], out_t[:size], tape, marks, work,
                                            t_stop)
                 if status in (STOP_CASCADE, STOP_RANGE, STOP_NAN):
@@ -218,8 +218,7 @@ class Run:
                     if t_stop < self.t_stop:
                         continue
                     break
-                after = (int(self.counters[_EMITTED]), self.now(), int(self.counters[QSIZE]),
-                         int(self.counters[BCUR]))
+                after = (int(self.counters[_EMITTED]), self.now(), int(self.counters[_RENORM]))
                 if after == before and not (self.record and self.counters[_MARKED]):
                     if not made_progress:
                         raise ModelError("the engine made no progress (an event does not fit "

@@ -351,6 +351,8 @@ def _sort(queue, n, lo, hi):
     passes = (bits + min(RADIX, lg) - 1) // min(RADIX, lg)   # (no more counts than records)
     top = (1 << bits) - 1
     scale = (2.0 ** bits) / (hi - lo) if hi > lo else 0.0
+    if not scale < np.inf:   # (times a few subnormals apart: one quantum)
+        scale = 0.0
     for k in range(n):
         q = min(np.int64((queue.buf[k].time - lo) * scale), top)
         keys[k] = (np.uint64(q) << np.uint64(32)) | np.uint64(k)
