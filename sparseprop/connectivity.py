@@ -350,18 +350,6 @@ class Procedural(CSR):
         return degree
 
     @property
-    def shortest_delay(self):
-        """The shortest delay > 0 of any synapse in ms (inf when there is none); computed once
-        (the engine's look-ahead: a stale value after delays changed by hand costs speed only)."""
-        try:
-            return self._shortest
-        except AttributeError:
-            delays = self.delays if self.delays is not None else np.array([self.delay])
-            positive = delays[delays > 0.0] if self.nnz else delays[:0]
-            self._shortest = float(positive.min()) if positive.size else math.inf
-            return self._shortest
-
-    @property
     def max_delay(self):
         """The delay of every synapse in ms (0.0 when there are no synapses)."""
         return self.delay if self.nnz else 0.0
