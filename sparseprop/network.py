@@ -829,11 +829,12 @@ class Network:
         budget = max_spikes if max_spikes is not None else math.inf
         if engine == "auto":
             engine = "sparse"
-            log.info("engine auto: sparse, %s%s%s%s", "time-keyed (per-neuron parameters)"
-                     if self.heterogeneous else "phase (one period for all neurons)",
-                     ", subthreshold neurons by their flow" if self._sub is not None else "",
-                     ", refractory periods" if np.any(self._table[:, -2] > 0) else "",
-                     ", delays" if self.csr.max_delay > 0 else "")
+            if log.isEnabledFor(logging.INFO):   # (the longest delay: a pass over the delays)
+                log.info("engine auto: sparse, %s%s%s%s", "time-keyed (per-neuron parameters)"
+                         if self.heterogeneous else "phase (one period for all neurons)",
+                         ", subthreshold neurons by their flow" if self._sub is not None else "",
+                         ", refractory periods" if np.any(self._table[:, -2] > 0) else "",
+                         ", delays" if self.csr.max_delay > 0 else "")
         monitor = Monitor(self, record, self.t, t_stop) if record is not None else None
         start = self.current
         run = Run(self, start, engine, t_stop, budget, bool(record_tape))

@@ -360,6 +360,57 @@ def test_validate_catches_delays_changed_by_hand():
     expect(csr.validate, "one per synapse (5)")
 
 
+def _first_fault_oracle(indptr, indices, n_post, delays):
+    """A plain scan in table order: (what, s) as conn._first_fault defines it."""
+    for r in range(len(indptr) - 1):
+        for s in range(indptr[r], indptr[r + 1]):
+            if not 0 <= indices[s] < n_post:
+                return conn._TARGET, s
+            if delays.size:
+                if not (delays[s] >= 0 and delays[s] < math.inf):
+                    return conn._DELAY, s
+                if s > indptr[r] and delays[s] < delays[s - 1]:
+                    return conn._ORDER, s
+    return 0, -1
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(0, 4), st.booleans())
+def test_the_table_check_finds_the_first_fault(seed, faults, per_synapse):
+    """The one-pass check (vectorised reductions, then a search) against a plain scan: random
+    tables with empty and one-synapse rows, 0-4 faults of any kind anywhere (row ends, NaN
+    in one-synapse rows, rows straddled by a drop)."""
+    rng = np.random.default_rng(seed)
+    n, n_post = int(rng.integers(1, 12)), int(rng.integers(1, 6))
+    degree = rng.integers(0, 5, n) * (rng.uniform(size=n) < 0.8)
+    indptr = np.concatenate(([0], np.cumsum(degree))).astype(np.int64)
+    nnz = int(indptr[-1])
+    indices = rng.integers(0, n_post, nnz).astype(np.int32)
+    delays = np.concatenate([np.sort(rng.choice([0.0, 0.5, 1.0, 2.0], d)) for d in degree]
+                            + [np.empty(0)]) if per_synapse else np.empty(0)
+    for _ in range(faults if nnz else 0):
+        s = int(rng.integers(0, nnz))
+        kind = int(rng.integers(0, 3 if per_synapse else 1))
+        if kind == 0:
+            indices[s] = rng.choice([-1, n_post, n_post + 7])
+        elif kind == 1:
+            delays[s] = rng.choice([np.nan, np.inf, -np.inf, -0.5])
+        else:
+            delays[s] = rng.choice([-0.0, 0.25, 5.0])   # may or may not break the order
+    assert (conn._first_fault(indptr, indices, n_post, delays)
+            == _first_fault_oracle(indptr, indices, n_post, delays))
+
+
+def test_validate_names_the_first_fault_in_table_order():
+    csr = CSR(3, [0, 2, 3, 5], [1, 2, 0, 0, 1], weight=1.0, delays=[0.5, 1.0, 2.0, 0.0, 3.0])
+    csr.delays[2] = np.nan                  # a one-synapse row: no neighbour to be unordered with
+    expect(csr.validate, "synapse 2", "nan")
+    csr.delays[2], csr.delays[4] = 2.0, -1.0   # the last delay of the last row
+    expect(csr.validate, "synapse 4", "-1")
+    csr.delays[4], csr.indices[3] = 3.0, 3    # a target, not a delay, is wrong
+    expect(csr.validate, "synapse 3 targets neuron 3", "[0, 3)")
+
+
 def test_validate_catches_shared_delay_changed_by_hand():
     csr = CSR(2, [0, 1, 2], [1, 0], weight=1.0, delay=1.0)
     for bad, shown in ((-1.0, "-1.0"), (math.nan, "nan"), ("2", "'2'"), (None, "None")):
