@@ -1082,7 +1082,8 @@ def _sorted_by_delay(indptr, delays, *arrays):
     about twice the CPU time): 10^5 rows of 100 take 0.6-1.5 s of CPU in CSR(...) (up to
     0.6 s of it first-touch page faults of the three new arrays), Poisson(100) out-degrees
     0.6-0.8 s, where np.lexsort((delays, row)) alone takes about 5 s; the check alone (rows
-    already sorted) about 15 ms, CSR.validate() about 40 ms then (4.5 ms in its compiled pass now).
+    already sorted) about 15 ms, CSR.validate() about 40 ms then (4.5 ms in its compiled
+    pass now).
     """
     drops = _unsorted(indptr, delays)
     if drops is None:
