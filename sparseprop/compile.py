@@ -43,7 +43,8 @@ def source(model):
 
 
 def _kernels(model, module, path):
-    return (LinearKernels if _linear(model) else Kernels)(module, model.parameters, path)
+    return (LinearKernels if _linear(model) else Kernels)(module, model.parameters, path,
+                                                           model.name)
 
 
 def _firing(model):

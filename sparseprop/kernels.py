@@ -36,10 +36,12 @@ class Kernels:
     They return NaN for states below the approximated range (`numeric_range`).
     """
 
-    def __init__(self, module, values, path=None):
+    def __init__(self, module, values, path=None, name="the model"):
         """module: the generated module; values: parameter name -> value; path: the file the
-        kernels come from (default: the module's file)."""
+        kernels come from (default: the module's file); name: the model's, for messages (a
+        module serves every model that differs from its own only by name)."""
         self.jit = module
+        self.name = name
         self.path = str(path) if path is not None else module.__file__
         self.parameter_names = tuple(module.PARAMETERS)
         self.parameter_signs = tuple(module.PARAMETER_SIGNS)
@@ -105,7 +107,7 @@ class Kernels:
             self.parameter_names, params.tolist(), self.parameter_signs,
             self._other_signs(params)) if other]
         what = (", ".join(f"{name} = {value!r}" for name, value, _ in changed) + f": the kernels "
-                f"of {self.jit.MODEL} were derived for " + ", ".join(
+                f"of {self.name} were derived for " + ", ".join(
                     f"{name} {signs[sign]}" for name, _, sign in changed))
         values = ", ".join(f"{name}={value:g}" for name, value in zip(self.parameter_names,
                                                                      params.tolist()))
@@ -120,7 +122,7 @@ class Kernels:
             return None
         assign = ", ".join(f"{name}={value!r}" for name, value, _ in changed)
         return (f"{what}, and they do not hold at {values} ({problem}); "
-                f"model.with_parameters({assign}) derives {jit.MODEL} for these signs")
+                f"model.with_parameters({assign}) derives {self.name} for these signs")
 
     def _wrap(self, name, nargs, outputs):
         function = getattr(self.jit, name)
@@ -248,8 +250,9 @@ class LinearKernels:
     numeric_values = None   # (1-D models' numeric maps: none here)
     numeric_range = None
 
-    def __init__(self, module, values, path=None):
+    def __init__(self, module, values, path=None, name="the model"):
         self.jit = module
+        self.name = name
         self.path = str(path) if path is not None else module.__file__
         self.parameter_names = tuple(module.PARAMETERS)
         self.params = np.array([values[p] for p in self.parameter_names], dtype=np.float64)

@@ -164,8 +164,9 @@ class LinearModel(pipeline.Pipeline):
                            self.refractory)
 
     def spec(self):
-        """A canonical text of everything the generated code depends on (for cache keys)."""
-        parts = ["linear", self.name, ",".join(self.variables), ",".join(self.parameters),
+        """A canonical text of everything the generated code depends on (for cache keys): not
+        the name, so that models that differ only by name share their compiled kernels."""
+        parts = ["linear", ",".join(self.variables), ",".join(self.parameters),
                  sp.srepr(self.system.A), sp.srepr(self.system.b), sp.srepr(self.threshold_expr),
                  repr(self.clamped)]
         for statements in [self.reset_statements, *self.jump_statements.values()]:

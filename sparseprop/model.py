@@ -174,11 +174,12 @@ class NeuronModel(pipeline.Pipeline):
                            self.method, self.refractory)
 
     def spec(self):
-        """A canonical text of everything the generated code depends on (for cache keys).
+        """A canonical text of everything the generated code depends on (for cache keys): not
+        the name, so that models that differ only by name share their compiled kernels.
         A forced numeric map depends on the parameter values themselves; under 'auto', cached
         numeric modules are told apart by their NUMERIC_VALUES (see Kernels.check)."""
         signs = {k: (v > 0) - (v < 0) for k, v in self.parameters.items()}
-        parts = [self.name, self.state, sp.srepr(self.rhs), sp.srepr(self.threshold_value),
+        parts = [self.state, sp.srepr(self.rhs), sp.srepr(self.threshold_value),
                  sp.srepr(self.reset_value), sp.srepr(self.jump),
                  ",".join(f"{k}:{s}" for k, s in signs.items())]
         if self.method != "auto":

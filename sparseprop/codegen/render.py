@@ -58,8 +58,8 @@ def render_module(derivation):
     for name, args, outputs, doc, out_names in d.kernels():
         kernels.append(_kernel_source(name, args, outputs, doc, out_names is not None, d, rename))
         table.append((name, len(args), out_names))
-    model = {"name": d.name, "state": d.state, "rhs": d.rhs, "threshold": d.threshold,
-             "reset": d.reset, "jump": d.jump, "name_literal": repr(d.name),
+    model = {"state": d.state, "rhs": d.rhs, "threshold": d.threshold,
+             "reset": d.reset, "jump": d.jump,
              "rhs_literal": repr(str(d.rhs))}
     signs = [1 if p.is_positive else -1 if p.is_negative else 0 for p in d.params]
     numeric = _numeric_source(d, rename) if d.numeric is not None else ""

@@ -330,8 +330,7 @@ def render_linear_module(derivation):
     d = derivation
     assert isinstance(d, LinearDerivation)
     return environment().get_template("module_linear.py.j2").render(
-        version=__version__, name=d.name, name_literal=repr(d.name),
-        members=[(d.name, _equations(d), _threshold(d))], variables=d.variables,
+        version=__version__, members=[(_equations(d), _threshold(d))], variables=d.variables,
         parameters=d.parameters, ports=tuple(d.jumps), clamped=d.clamped, terms=d.max_terms,
         degree=d.max_degree, kernels=_Renderer(d, own_layout(d)).kernels(),
         templates=TEMPLATES + ENGINES, engines=_engines())
@@ -367,8 +366,7 @@ def render_set_module(model_set, derivations):
         kernels.append(_dispatch(name, args, f"{name} of the neuron's model (params[0]).",
                                  "which_model", [f"{L.prefix}{name}" for L in layouts]))
     return environment().get_template("module_linear.py.j2").render(
-        version=__version__, name=model_set.name, name_literal=repr(model_set.name),
-        members=[(d.name, _equations(d), _threshold(d)) for d in derivations],
+        version=__version__, members=[(_equations(d), _threshold(d)) for d in derivations],
         variables=model_set.variables, parameters=tuple(model_set.parameters),
         ports=model_set.ports, clamped=(), terms=max(d.max_terms for d in derivations),
         degree=max(d.max_degree for d in derivations), kernels=kernels,
