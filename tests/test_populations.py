@@ -76,6 +76,24 @@ def test_population_network_equals_hand_built_network(lif):
     assert a.populations == {"E": slice(0, 40), "I": slice(40, 50)} and b.populations is None
 
 
+def test_models_that_differ_only_by_name_are_one_model(lif):
+    """Populations whose models have the same equations under other names (and other default
+    values) make one model with per-neuron values, not a set of models: the same spikes as the
+    network of one model with the values given per population."""
+    def renamed(name, drive):
+        return spp.NeuronModel(lif.equations, lif.threshold, lif.reset, on_pre=lif.on_pre,
+                               parameters=dict(lif.parameters, I=drive), name=name)
+
+    pops = [Population("E", N_E, model=renamed("excitatory_lif", DRIVE_E)),
+            Population("I", N_I, model=renamed("inhibitory_lif", DRIVE_I))]
+    net = build_network(None, pops, ei_projections(), seed=5)
+    assert net.model.name == "excitatory_lif" and net.model.spec() == lif.spec()
+    np.testing.assert_array_equal(net.parameters["I"], [DRIVE_E] * N_E + [DRIVE_I] * N_I)
+    a, b = net.run(max_spikes=300), ei_network(lif).run(max_spikes=300)
+    np.testing.assert_array_equal(a.i, b.i)
+    np.testing.assert_array_equal(a.t, b.t)
+
+
 def test_merged_table_is_sorted_without_autapses(lif):
     csr = ei_network(lif).csr
     csr.validate()
